@@ -1,0 +1,136 @@
+# sipscope: one hand-written Makefile (house style rule 22).
+#   make            build ./sipscope
+#   make run        install missing Debian packages, build, analyse a sample
+#   make test       install missing Debian packages, then every check below, plain and under ASan+UBSan
+#   make bench      throughput and memory on generated captures (needs ../shared/tools)
+# Variables: BUILD=dir (objects), SANITIZE=1 (ASan+UBSan), T=name (unit-one).
+
+CC      ?= cc
+BUILD   ?= build/release
+PREFIX  ?= /usr/local
+SANITIZE ?=
+
+PKGS      := libpcap libndpi rdkafka zlib ncursesw
+TEST_PKGS := criterion
+# pkg-config prints -I; dependency headers come in with -isystem (STYLE.md, dependency facts).
+pc_cflags = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(1) 2>/dev/null))
+pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_DEFAULT_SOURCE $(WARN) -MMD -MP $(call pc_cflags,$(PKGS))
+LDLIBS  += $(call pc_libs,$(PKGS)) -lpthread -lm
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+SRC_DIRS := decoders sensor exporters ui
+LIB_SRCS := $(filter-out sensor/main.c,$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+BASE_OBJS := $(patsubst %.c,$(BUILD)/%.o,decoders/status.c decoders/addr.c decoders/pool.c decoders/stats.c)
+LIB      := $(BUILD)/libsipscope.a
+BIN      := $(if $(filter build/release,$(BUILD)),sipscope,$(BUILD)/sipscope)
+
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+# A unit test links its module's objects plus the decoders/ base: tests/deps/<name>.mk may set
+# TEST_DEPS_<name> (sources); without it the test links the whole library.
+-include $(wildcard tests/deps/*.mk)
+
+.PHONY: all run test test-all unit unit-one golden shared check-layers check-headers \
+        check-alloc check-symbols check bench fuzz asan format deps clean install golden-update
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/sensor/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+TEST_CFLAGS = $(call pc_cflags,$(TEST_PKGS))
+TEST_LIBS   = $(call pc_libs,$(TEST_PKGS))
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
+
+.SECONDEXPANSION:
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $$(if $$(TEST_DEPS_$$*),$$(patsubst %.c,$(BUILD)/%.o,$$(TEST_DEPS_$$*)) $(BASE_OBJS),$(LIB)) $$(if $$(wildcard tests/builders.c),$(BUILD)/tests/builders.o)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(TEST_LIBS) $(LDLIBS)
+
+# Every unit suite; Criterion prints its own summary per binary, run.sh adds the total.
+unit: $(TEST_BINS)
+	@tests/run_unit.sh $(TEST_BINS)
+
+# One suite while working on a module: make unit-one T=sdp BUILD=build/dev-sdp
+unit-one: $(BUILD)/tests/test_$(T)
+	$(BUILD)/tests/test_$(T) --verbose=0
+
+golden: $(BIN)
+	@tests/golden/run.sh $(abspath $(BIN))
+
+golden-update: $(BIN)
+	@UPDATE=1 tests/golden/run.sh $(abspath $(BIN))
+
+# Every capture of ../shared (when present) against its ground truth and tshark.
+shared: $(BIN)
+	@tests/shared/run.sh $(abspath $(BIN))
+
+check-layers:
+	@! grep -nE '#include *[<"](pcap|ndpi|librdkafka/rdkafka|rdkafka|curses|ncurses)[^>"]*[>"]|#include *"\.\./sensor/' decoders/*.[ch] \
+	  || { echo "check-layers: decoders/ must not include capture, nDPI, Kafka or curses headers"; exit 1; }
+	@! grep -n 'sensor/capture.h' exporters/*.[ch] ui/*.[ch] 2>/dev/null \
+	  || { echo "check-layers: exporters/ and ui/ must not reach into sensor/capture.h"; exit 1; }
+	@echo "check-layers: ok"
+
+check-headers:
+	@set -e; for h in $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h)); do \
+	  echo "#include \"$$h\"" | $(CC) -std=c11 -D_DEFAULT_SOURCE $(WARN) $(call pc_cflags,$(PKGS)) -I. -x c -fsyntax-only - \
+	  || { echo "check-headers: $$h is not self-contained"; exit 1; }; done; echo "check-headers: ok"
+
+# malloc/calloc/realloc/strdup only inside *_create functions (house style rule 14).
+check-alloc:
+	@tests/check_alloc.sh $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
+
+check-symbols: $(LIB)
+	@tests/check_symbols.sh $(LIB)
+
+check: check-layers check-headers check-alloc check-symbols
+
+deps:
+	@.ci/install-deps
+
+# The README's test command: dependencies, then everything, plain and sanitized.
+test: deps
+	@$(MAKE) --no-print-directory test-all
+
+test-all:
+	@$(MAKE) --no-print-directory all unit check
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared
+	@tests/summary.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./sipscope calls -r samples/basic-call.pcap
+	./sipscope ladder -r samples/basic-call.pcap
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh $(abspath sipscope)
+
+install: $(BIN)
+	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sipscope
+
+format:
+	clang-format -i $(foreach d,$(SRC_DIRS) tests,$(wildcard $(d)/*.[ch]))
+
+clean:
+	rm -rf build sipscope
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

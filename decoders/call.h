@@ -1,0 +1,146 @@
+/* call.h: the call record (INVITE dialogs of one Call-ID), its ladder entries and its lifecycle (RFC 3261 §12-§17). */
+#ifndef SIPSCOPE_DECODERS_CALL_H
+#define SIPSCOPE_DECODERS_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "sip.h"
+
+/* Fixed field sizes: longer values are truncated on copy and counted. */
+#define CALL_ID_MAX 128
+#define CALL_AOR_MAX 96
+#define CALL_TAG_MAX 64
+#define CALL_UA_MAX 64
+#define CALL_REASON_MAX 64
+#define CALL_CODEC_MAX 16
+#define CALL_MAX_DIALOGS 4        /* early dialogs (forks) kept per call */
+#define CALL_MAX_CODECS 8         /* codec names kept per offer/answer */
+#define CALL_MSG_LABEL_MAX 24
+
+enum call_state {
+    CALL_STATE_TRYING = 0,   /* INVITE sent, no final response (100 or nothing) */
+    CALL_STATE_RINGING,      /* 180/183 seen, no final response */
+    CALL_STATE_ANSWERED,     /* 2xx seen, no BYE yet */
+    CALL_STATE_COMPLETED,    /* answered, then ended by BYE */
+    CALL_STATE_CANCELLED,    /* CANCEL / 487 */
+    CALL_STATE_BUSY,         /* 486, 600 */
+    CALL_STATE_REJECTED,     /* any other final 3xx-6xx */
+    CALL_STATE_TIMEOUT,      /* 408, or no final response in time */
+};
+
+enum call_transport {
+    CALL_TRANSPORT_UDP = 0,
+    CALL_TRANSPORT_TCP,
+    CALL_TRANSPORT_TLS,
+    CALL_TRANSPORT_SCTP,
+    CALL_TRANSPORT_WS,
+};
+
+/* Who did something: the party that sent the first INVITE, or the other one. */
+enum call_party {
+    CALL_PARTY_NONE = 0,
+    CALL_PARTY_CALLER,
+    CALL_PARTY_CALLEE,
+};
+
+/* One SIP message of the call, for the ladder and the counters. */
+enum call_msg_flag {
+    CALL_MSG_RETRANS = 1u << 0,  /* a retransmission of an earlier message */
+    CALL_MSG_SDP = 1u << 1,      /* carried SDP (sdp_* fields are set) */
+    CALL_MSG_REINVITE = 1u << 2, /* INVITE inside an established dialog */
+};
+
+struct call_msg {
+    uint64_t ts_ns;
+    struct endpoint src;
+    struct endpoint dst;
+    uint32_t cseq;
+    uint16_t status;             /* 0 for requests */
+    uint8_t method;              /* enum sip_method of a request, or of the CSeq for a response */
+    uint8_t flags;               /* enum call_msg_flag */
+    char label[CALL_MSG_LABEL_MAX];       /* "INVITE", "180 Ringing", "FOO" (unknown method) */
+    char sdp_codec[CALL_CODEC_MAX];       /* first codec of the first audio m= line */
+    struct endpoint sdp_media;            /* its c=/m= address and port */
+    uint8_t sdp_dir;                      /* enum sdp_dir */
+    uint32_t next;                        /* pool index of the next message, POOL_NONE at the end */
+};
+
+/* An offer or an answer as the call remembers it (copied out of the SDP views). */
+struct call_sdp {
+    bool present;
+    struct endpoint media;                /* first audio m=: c= address and port */
+    uint8_t dir;                          /* enum sdp_dir */
+    uint8_t codec_count;
+    char codecs[CALL_MAX_CODECS][CALL_CODEC_MAX];
+};
+
+struct call {
+    char call_id[CALL_ID_MAX];
+    char from[CALL_AOR_MAX];      /* AOR "sip:alice@example.com" */
+    char to[CALL_AOR_MAX];
+    char from_user[CALL_TAG_MAX];
+    char to_user[CALL_TAG_MAX];
+    char from_tag[CALL_TAG_MAX];
+    char to_tag[CALL_TAG_MAX];    /* tag of the dialog that answered (or the first early one) */
+    char request_uri[CALL_AOR_MAX];
+    char pai[CALL_AOR_MAX];
+    char ua_caller[CALL_UA_MAX];
+    char ua_callee[CALL_UA_MAX];
+    char reason_header[CALL_REASON_MAX];
+
+    struct endpoint src;          /* sender of the first INVITE */
+    struct endpoint dst;          /* its destination */
+    enum call_transport transport;
+
+    uint64_t start_ns;            /* first INVITE */
+    uint64_t trying_ns;           /* first 100, 0 if none */
+    uint64_t ringing_ns;          /* first 180/183, 0 if none */
+    uint64_t answer_ns;           /* first 2xx to the initial INVITE, 0 if none */
+    uint64_t end_ns;              /* BYE, CANCEL or final non-2xx, 0 if none */
+    uint64_t last_ns;             /* newest SIP message of the call */
+
+    enum call_state state;
+    uint16_t final_code;          /* final response to the initial INVITE, 0 if none */
+    uint16_t first_provisional;   /* 180 or 183 that set ringing_ns */
+    char end_reason[32];          /* "bye", "cancel", "rejected", "timeout", "end_of_capture", "evicted" */
+    enum call_party hangup_by;    /* who sent BYE or CANCEL */
+
+    uint32_t sip_messages;        /* retransmissions included */
+    uint32_t retransmissions;
+    uint16_t auth_challenges;     /* 401/407 to INVITEs */
+    uint16_t reinvites;           /* INVITE/UPDATE with SDP inside the dialog */
+    uint16_t forks;               /* distinct to-tags beyond the first */
+    uint16_t dialog_count;
+    char dialog_tags[CALL_MAX_DIALOGS][CALL_TAG_MAX];
+    bool early_media_sdp;         /* a 18x carried SDP */
+
+    struct call_sdp offer;        /* the initial INVITE's (or the first) offer */
+    struct call_sdp answer;       /* the answer to it (18x or 2xx) */
+
+    /* Ladder entries in arrival order: indices into the call table's message pool. */
+    uint32_t msg_head;
+    uint32_t msg_tail;
+    uint32_t msg_count;
+    uint32_t msg_dropped;         /* entries not kept (per-call cap or pool full) */
+
+    /* Table bookkeeping (owned by call.c). */
+    uint64_t id_hash;
+    uint32_t hash_next;
+    uint32_t lru_prev, lru_next;
+    uint64_t seq;                 /* order of creation, for stable output */
+    bool ended;                   /* final state reached; lingers for retransmissions */
+};
+
+const char *call_state_name(enum call_state s);
+const char *call_transport_name(enum call_transport t);
+const char *call_party_name(enum call_party p);
+
+/* setup_ms of DESIGN.md: INVITE to first 180/183; negative when not applicable. */
+double call_setup_ms(const struct call *c);
+/* duration_s of DESIGN.md: answer to end (or to last activity if never ended); negative when not answered. */
+double call_duration_s(const struct call *c);
+
+#endif

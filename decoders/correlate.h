@@ -1,0 +1,106 @@
+/* correlate.h: SIP correlation: transactions -> dialogs -> calls, and REGISTER bindings (RFC 3261 §12, §17, §10). */
+#ifndef SIPSCOPE_DECODERS_CORRELATE_H
+#define SIPSCOPE_DECODERS_CORRELATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "call.h"
+#include "sip.h"
+#include "stats.h"
+
+#define CORRELATE_DEFAULT_CALLS 65536
+#define CORRELATE_DEFAULT_MSGS (1u << 20)      /* ladder entries shared by all calls */
+#define CORRELATE_DEFAULT_MSGS_PER_CALL 256
+#define CORRELATE_DEFAULT_TXNS (1u << 18)
+#define CORRELATE_DEFAULT_REGS 65536
+#define CORRELATE_DEFAULT_LINGER_S 32          /* RFC 3261 Timer D/J: absorb retransmissions after the end */
+#define CORRELATE_DEFAULT_SETUP_TIMEOUT_S 300  /* no final response by then: state timeout */
+#define CORRELATE_DEFAULT_IDLE_TIMEOUT_S 14400 /* answered call with no SIP for this long: flushed */
+#define CORRELATE_TXN_TIMEOUT_S 64             /* 64*T1: a transaction is forgotten after this */
+
+struct correlate_config {
+    uint32_t max_calls;
+    uint32_t max_msgs;
+    uint32_t msgs_per_call;
+    uint32_t max_txns;
+    uint32_t max_regs;
+    uint32_t linger_s;
+    uint32_t setup_timeout_s;
+    uint32_t idle_timeout_s;
+};
+
+/* Where a message came from; the parser knows only bytes. */
+struct sip_meta {
+    uint64_t ts_ns;
+    struct endpoint src;
+    struct endpoint dst;
+    enum call_transport transport;
+};
+
+/* A REGISTER binding: one AOR as seen from one registrar conversation. */
+#define REG_CONTACT_MAX 128
+struct registration {
+    char aor[CALL_AOR_MAX];           /* To URI's AOR */
+    char contact[REG_CONTACT_MAX];    /* last Contact that a 2xx confirmed */
+    char call_id[CALL_ID_MAX];
+    struct endpoint client;           /* sender of the REGISTER */
+    struct endpoint registrar;
+    uint64_t first_ns;                /* first REGISTER */
+    uint64_t last_ns;                 /* newest REGISTER or response */
+    uint64_t registered_ns;           /* last 2xx that bound it, 0 if never */
+    uint64_t expires_ns;              /* when the binding runs out, 0 if not bound */
+    uint32_t expires_s;               /* last granted expiry */
+    uint32_t requests;                /* REGISTERs (retransmissions apart) */
+    uint16_t challenges;              /* 401/407 received */
+    uint16_t refreshes;               /* 2xx after the first successful one */
+    uint16_t last_code;               /* last final response */
+    bool registered;                  /* bound at the last 2xx */
+    bool unregistered;                /* a 2xx to Expires: 0 / expires=0 removed it */
+    /* table bookkeeping */
+    uint64_t key_hash;
+    uint32_t hash_next;
+    uint32_t lru_prev, lru_next;
+};
+
+struct correlate;
+
+/*
+ * Called once per call when it ends (after its linger time), is evicted, or at
+ * flush; the call and its messages are freed right after the callback
+ * returns. `co` is passed so the callback can walk the call's messages.
+ */
+typedef void (*correlate_call_fn)(void *ctx, const struct call *c, const struct correlate *co);
+typedef void (*correlate_reg_fn)(void *ctx, const struct registration *r);
+
+struct correlate *correlate_create(const struct correlate_config *cfg, struct stats *st,
+                                   correlate_call_fn on_call, correlate_reg_fn on_reg, void *ctx);
+void correlate_destroy(struct correlate *co);
+
+/* Fill cfg with the defaults above. */
+void correlate_config_default(struct correlate_config *cfg);
+
+/*
+ * Feed one parsed SIP message. Detects retransmissions (transaction key:
+ * top Via branch + CSeq method, with the RFC 2543 fallback of Call-ID, CSeq,
+ * From tag and Request-URI when the branch lacks the z9hG4bK cookie) and
+ * counts them rather than treating them as new messages. Returns true when the
+ * message was a retransmission.
+ */
+bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct sip_meta *meta);
+
+/* Advance packet time: end lingering calls, time out unanswered ones, expire transactions. */
+void correlate_tick(struct correlate *co, uint64_t now_ns);
+
+/* End of input: hand every remaining call and registration to the callbacks, oldest first. */
+void correlate_flush(struct correlate *co, uint64_t now_ns);
+
+/* Ladder walk: first message of a call, then msg->next; NULL at the end. */
+const struct call_msg *correlate_first_msg(const struct correlate *co, const struct call *c);
+const struct call_msg *correlate_next_msg(const struct correlate *co, const struct call_msg *m);
+
+/* Calls currently held (for the dashboard header and tests). */
+uint32_t correlate_active_calls(const struct correlate *co);
+
+#endif

@@ -1,0 +1,98 @@
+/* pool.c: fixed-size record pool with an index free list; all memory taken at create time. */
+#include "pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pool {
+    unsigned char *recs;
+    uint32_t *next_free; /* free list links, one per record */
+    size_t size;
+    uint32_t count;
+    uint32_t free_head;
+    uint32_t in_use;
+    uint32_t high_water;
+};
+
+struct pool *pool_create(size_t size, uint32_t count)
+{
+    if (size == 0 || count == 0 || count == POOL_NONE)
+        return NULL;
+    size = (size + 15) & ~(size_t)15; /* keep every record 16-byte aligned */
+    struct pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->recs = calloc(count, size);
+    p->next_free = malloc(sizeof *p->next_free * count);
+    if (!p->recs || !p->next_free) {
+        pool_destroy(p);
+        return NULL;
+    }
+    p->size = size;
+    p->count = count;
+    for (uint32_t i = 0; i < count; i++)
+        p->next_free[i] = i + 1 < count ? i + 1 : POOL_NONE;
+    p->free_head = 0;
+    return p;
+}
+
+void pool_destroy(struct pool *p)
+{
+    if (!p)
+        return;
+    free(p->recs);
+    free(p->next_free);
+    free(p);
+}
+
+uint32_t pool_get(struct pool *p)
+{
+    uint32_t i = p->free_head;
+    if (i == POOL_NONE)
+        return POOL_NONE;
+    p->free_head = p->next_free[i];
+    p->next_free[i] = POOL_NONE;
+    memset(p->recs + (size_t)i * p->size, 0, p->size);
+    if (++p->in_use > p->high_water)
+        p->high_water = p->in_use;
+    return i;
+}
+
+void pool_put(struct pool *p, uint32_t idx)
+{
+    if (idx == POOL_NONE || idx >= p->count)
+        return;
+    p->next_free[idx] = p->free_head;
+    p->free_head = idx;
+    p->in_use--;
+}
+
+void *pool_at(const struct pool *p, uint32_t idx)
+{
+    return p->recs + (size_t)idx * p->size;
+}
+
+uint32_t pool_index(const struct pool *p, const void *rec)
+{
+    return (uint32_t)(((const unsigned char *)rec - p->recs) / p->size);
+}
+
+uint32_t pool_capacity(const struct pool *p)
+{
+    return p->count;
+}
+
+uint32_t pool_in_use(const struct pool *p)
+{
+    return p->in_use;
+}
+
+uint32_t pool_high_water(const struct pool *p)
+{
+    return p->high_water;
+}
+
+size_t pool_bytes(const struct pool *p)
+{
+    return sizeof *p + (size_t)p->count * (p->size + sizeof *p->next_free);
+}

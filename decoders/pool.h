@@ -1,0 +1,35 @@
+/* pool.h: fixed-size record pool over one array allocated at start-up (no malloc afterwards). */
+#ifndef SIPSCOPE_DECODERS_POOL_H
+#define SIPSCOPE_DECODERS_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A pool hands out records by 32-bit index; POOL_NONE is "no record". Indices
+ * stay valid until the record is put back, so tables link records by index
+ * rather than by pointer. Records come back zeroed from pool_get().
+ */
+#define POOL_NONE UINT32_MAX
+
+struct pool;
+
+/* Allocate `count` records of `size` bytes (count < POOL_NONE). NULL when out of memory. */
+struct pool *pool_create(size_t size, uint32_t count);
+void pool_destroy(struct pool *p);
+
+/* Take a zeroed record; POOL_NONE when every record is in use (caller counts it). */
+uint32_t pool_get(struct pool *p);
+/* Return a record; putting POOL_NONE is a no-op. */
+void pool_put(struct pool *p, uint32_t idx);
+/* The record at idx (idx < capacity); no check that it is in use. */
+void *pool_at(const struct pool *p, uint32_t idx);
+uint32_t pool_index(const struct pool *p, const void *rec);
+
+uint32_t pool_capacity(const struct pool *p);
+uint32_t pool_in_use(const struct pool *p);
+uint32_t pool_high_water(const struct pool *p);
+/* Bytes the pool holds (records plus bookkeeping), for the memory report. */
+size_t pool_bytes(const struct pool *p);
+
+#endif

@@ -1,0 +1,42 @@
+/* sip_uri.h: name-addr / addr-spec, SIP URI parts, tag and other header parameters (RFC 3261 §19.1, §25.1). */
+#ifndef SIPSCOPE_DECODERS_SIP_URI_H
+#define SIPSCOPE_DECODERS_SIP_URI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sv.h"
+
+/* The parts of a From/To/Contact/P-Asserted-Identity value, as views. */
+struct sip_nameaddr {
+    struct sv display;   /* display name without quotes; may be empty */
+    struct sv uri;       /* full URI without <>, e.g. sip:alice@example.com;transport=udp */
+    struct sv params;    /* header parameters after the URI (";tag=...;expires=..."), may be empty */
+};
+
+/* The parts of a SIP/SIPS/TEL URI. */
+struct sip_uri {
+    struct sv scheme;    /* "sip", "sips", "tel" */
+    struct sv user;      /* may be empty */
+    struct sv host;      /* without [] for IPv6 literals */
+    uint16_t port;       /* 0 when absent */
+    struct sv params;    /* ";transport=udp;lr" etc., may be empty */
+};
+
+/* Parse the first name-addr or addr-spec of a header value. false if no URI found. */
+bool sip_nameaddr_parse(struct sv value, struct sip_nameaddr *out);
+
+/* Parse a URI; false if it has no scheme or no host. */
+bool sip_uri_parse(struct sv uri, struct sip_uri *out);
+
+/*
+ * Address of record of a URI: "scheme:user@host" (no port, no params), the form
+ * CDRs carry in `from`/`to`, written into dst (cap bytes). Returns false when
+ * truncated or unparseable (dst then holds what fits, or the raw URI).
+ */
+bool sip_uri_aor(struct sv uri, char *dst, size_t cap);
+
+/* Value of parameter `name` in a ";a=b;c" list (case-insensitive name). found=false if absent. */
+bool sip_param(struct sv params, const char *name, struct sv *value);
+
+#endif

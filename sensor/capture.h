@@ -1,0 +1,61 @@
+/* capture.h: the only libpcap user: open a file (pcap, pcapng, gzip of either, stdin) or an interface. */
+#ifndef SIPSCOPE_SENSOR_CAPTURE_H
+#define SIPSCOPE_SENSOR_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../decoders/status.h"
+#include "frame.h"
+
+#define CAPTURE_DEFAULT_SNAPLEN 262144
+#define CAPTURE_DEFAULT_BUFFER_MB 64
+
+struct capture_config {
+    const char *file;     /* -r FILE, "-" for stdin; NULL for live */
+    const char *iface;    /* -i IFACE; NULL for a file */
+    const char *filter;   /* BPF expression or NULL */
+    int snaplen;          /* live only; 0 = default */
+    int buffer_mb;        /* live only; 0 = default */
+    bool immediate;       /* live only: deliver packets at once */
+};
+
+struct capture;
+
+/*
+ * Open the capture. The file format is recognised by content (gzip magic,
+ * pcap magic in either byte order and precision, pcapng SHB), not by name.
+ * On failure returns STATUS_IO (cannot open / permission / not a capture) or
+ * STATUS_MALFORMED (bad BPF filter) and writes one human sentence into err,
+ * e.g. "cannot read 'x.pcap': unknown file format".
+ */
+enum status capture_open(const struct capture_config *cfg, struct capture **out, char *err,
+                         size_t errlen);
+void capture_close(struct capture *c);
+
+enum capture_result {
+    CAPTURE_FRAME = 0,   /* *f holds a frame; its data is valid until the next call */
+    CAPTURE_TIMEOUT,     /* live: nothing within the poll interval */
+    CAPTURE_EOF,         /* end of file, cleanly */
+    CAPTURE_ERROR,       /* read error or a damaged/truncated file: err says what */
+    CAPTURE_STOPPED,     /* capture_stop() was called */
+};
+
+/* Read the next frame. */
+enum capture_result capture_next(struct capture *c, struct frame *f, char *err, size_t errlen);
+
+/* Ask a blocked capture_next to return CAPTURE_STOPPED (thread- and signal-safe). */
+void capture_stop(struct capture *c);
+
+/* Link type of the capture (a pcapng file with several keeps libpcap's rule). */
+int capture_linktype(const struct capture *c);
+bool capture_is_live(const struct capture *c);
+
+/* Packets the kernel dropped so far (live); 0 for files. */
+uint64_t capture_kernel_drops(struct capture *c);
+
+/* Name of the file or interface, for messages. */
+const char *capture_name(const struct capture *c);
+
+#endif
