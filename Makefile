@@ -61,7 +61,8 @@ $(BUILD)/tests/%.o: tests/%.c
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
 .SECONDEXPANSION:
-$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $$(if $$(TEST_DEPS_$$*),$$(patsubst %.c,$(BUILD)/%.o,$$(TEST_DEPS_$$*)) $(BASE_OBJS),$(LIB)) $$(if $$(wildcard tests/builders.c),$(BUILD)/tests/builders.o)
+# (No literal % inside the secondary expansion: make would replace it with the stem.)
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $$(if $$(TEST_DEPS_$$*),$$(addsuffix .o,$$(addprefix $(BUILD)/,$$(basename $$(TEST_DEPS_$$*)))) $(BASE_OBJS),$(LIB)) $$(if $$(wildcard tests/builders.c),$(BUILD)/tests/builders.o)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(TEST_LIBS) $(LDLIBS)
 
 # Every unit suite; Criterion prints its own summary per binary, run.sh adds the total.

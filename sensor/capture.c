@@ -1,0 +1,384 @@
+/* capture.c: the only libpcap user: pcap-savefile(5), pcapng (draft-ietf-opsawg-pcapng), live. */
+#include "capture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gzfile.h"
+
+#define CAPTURE_POLL_MS 100   /* live read timeout: how often capture_next comes back */
+#define CAPTURE_NAME_MAX 4096 /* file path or interface name kept for messages */
+#define CAPTURE_ERR_MAX 512   /* a sticky end-of-input message */
+/* stdio buffer for a plain file: libpcap freads record by record */
+#define CAPTURE_IOBUF_BYTES (256u << 10)
+
+struct capture {
+    pcap_t *p;
+    struct gzfile *gz; /* gzip or non-seekable input (stdin, pipes); NULL otherwise */
+    bool live;
+    int linktype;
+    uint64_t ts_mul;         /* ns per unit of the header's tv_usec: 1 (nano precision) or 1000 */
+    atomic_bool stop;        /* set by capture_stop, possibly from a signal handler */
+    enum capture_result end; /* CAPTURE_FRAME while reading; then the sticky EOF or ERROR */
+    uint32_t drop_last;      /* pcap_stats ps_drop at the last look (a 32-bit counter that wraps) */
+    uint64_t drops;          /* kernel drops, widened to 64 bits */
+    char name[CAPTURE_NAME_MAX];
+    char end_err[CAPTURE_ERR_MAX];
+    char iobuf[CAPTURE_IOBUF_BYTES];
+};
+
+__attribute__((format(printf, 3, 4))) static void capture_err(char *err, size_t errlen,
+                                                              const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/*
+ * Turn a failed pcap_fopen_offline into one sentence. zlib's finding comes
+ * first (libpcap only saw a read error); an input that gave no byte at all
+ * is called empty; libpcap's "unknown file format" gets the list of what we read.
+ */
+static void capture_open_failure(const struct capture *c, const char *errbuf, char *err,
+                                 size_t errlen)
+{
+    const char *gzerr = c->gz ? gzfile_error(c->gz) : NULL;
+    if (gzerr)
+        capture_err(err, errlen, "cannot read '%s': %s", c->name, gzerr);
+    else if (c->gz && gzfile_bytes(c->gz) == 0)
+        capture_err(err, errlen, "cannot read '%s': the input is empty (0 bytes)", c->name);
+    else if (strcmp(errbuf, "unknown file format") == 0)
+        capture_err(err, errlen,
+                    "cannot read '%s': unknown file format (not pcap, pcapng, or either gzipped)",
+                    c->name);
+    else
+        capture_err(err, errlen, "cannot read '%s': %s", c->name, errbuf);
+}
+
+/*
+ * -r FILE or -r - (stdin). The format is recognised by content: a regular
+ * file's first two bytes are read with pread (no seek, no stdio state) and
+ * gzip magic 1f 8b selects the zlib wrapper; everything else goes to libpcap,
+ * which knows pcap (both byte orders, micro- and nanosecond magic) and pcapng.
+ * A pipe cannot be peeked and rewound, so stdin, FIFOs and character devices
+ * always go through the gzfile wrapper: zlib examines the first bytes itself
+ * and passes non-gzip data through unchanged, peeked bytes first.
+ * Files are opened with nanosecond precision, so frame.ts_ns keeps the
+ * precision of nanosecond pcap files and pcapng interfaces with tsresol 10^-9.
+ */
+static enum status capture_open_file(struct capture *c, const char *path, char *err, size_t errlen)
+{
+    bool from_stdin = strcmp(path, "-") == 0;
+    snprintf(c->name, sizeof c->name, "%s", from_stdin ? "stdin" : path);
+    int fd;
+    if (from_stdin) {
+        if (isatty(STDIN_FILENO)) {
+            capture_err(err, errlen,
+                        "cannot read 'stdin': it is a terminal; pipe a capture in or use -r FILE");
+            return STATUS_IO;
+        }
+        fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0); /* the stream closes its own copy */
+    } else {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        capture_err(err, errlen, "cannot read '%s': %s", c->name, strerror(errno));
+        return STATUS_IO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        capture_err(err, errlen, "cannot read '%s': %s", c->name, strerror(errno));
+        close(fd);
+        return STATUS_IO;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        capture_err(err, errlen, "cannot read '%s': it is a directory, not a capture file",
+                    c->name);
+        close(fd);
+        return STATUS_IO;
+    }
+    bool regular = S_ISREG(st.st_mode);
+    if (regular && st.st_size == 0) {
+        capture_err(err, errlen, "cannot read '%s': the file is empty (0 bytes)", c->name);
+        close(fd);
+        return STATUS_IO;
+    }
+    bool gzip = !regular;
+    if (regular) {
+        uint8_t magic[2];
+        ssize_t n = pread(fd, magic, sizeof magic, 0);
+        if (n < 0) {
+            capture_err(err, errlen, "cannot read '%s': %s", c->name, strerror(errno));
+            close(fd);
+            return STATUS_IO;
+        }
+        gzip = n == 2 && magic[0] == 0x1f && magic[1] == 0x8b; /* RFC 1952 §2.3.1 ID1 ID2 */
+    }
+
+    FILE *fp;
+    if (gzip) {
+        c->gz = gzfile_create(fd, err, errlen); /* takes fd over, even on failure */
+        if (!c->gz)
+            return STATUS_IO;
+        fp = gzfile_stream(c->gz);
+    } else {
+        fp = fdopen(fd, "rb");
+        if (!fp) {
+            capture_err(err, errlen, "cannot read '%s': %s", c->name, strerror(errno));
+            close(fd);
+            return STATUS_IO;
+        }
+        setvbuf(fp, c->iobuf, _IOFBF, sizeof c->iobuf);
+    }
+
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    c->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!c->p) {
+        capture_open_failure(c, errbuf, err, errlen);
+        if (c->gz) {
+            gzfile_destroy(c->gz); /* fcloses the stream and the descriptor */
+            c->gz = NULL;
+        } else {
+            fclose(fp);
+        }
+        return STATUS_IO;
+    }
+    c->live = false;
+    return STATUS_OK;
+}
+
+/* pcap_activate failed: say why in one sentence, naming the usual fix. */
+static void capture_activate_failure(const struct capture *c, int rc, char *err, size_t errlen)
+{
+    const char *detail = pcap_geterr(c->p);
+    if (!detail || !*detail)
+        detail = pcap_statustostr(rc);
+    switch (rc) {
+    case PCAP_ERROR_PERM_DENIED:
+    case PCAP_ERROR_PROMISC_PERM_DENIED:
+        capture_err(err, errlen, "cannot capture on '%s': you need root or CAP_NET_RAW (%s)",
+                    c->name, detail);
+        break;
+    case PCAP_ERROR_NO_SUCH_DEVICE:
+        capture_err(err, errlen, "cannot capture on '%s': no such interface (%s)", c->name, detail);
+        break;
+    case PCAP_ERROR_IFACE_NOT_UP:
+        capture_err(err, errlen, "cannot capture on '%s': the interface is down", c->name);
+        break;
+    default:
+        capture_err(err, errlen, "cannot capture on '%s': %s", c->name, detail);
+        break;
+    }
+}
+
+/* -i IFACE: promiscuous, snaplen, kernel buffer, immediate mode, 100 ms poll, ns stamps if offered.
+ */
+static enum status capture_open_live(struct capture *c, const struct capture_config *cfg, char *err,
+                                     size_t errlen)
+{
+    snprintf(c->name, sizeof c->name, "%s", cfg->iface);
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    c->p = pcap_create(cfg->iface, errbuf);
+    if (!c->p) {
+        capture_err(err, errlen, "cannot capture on '%s': %s", c->name, errbuf);
+        return STATUS_IO;
+    }
+    int snaplen = cfg->snaplen > 0 ? cfg->snaplen : CAPTURE_DEFAULT_SNAPLEN;
+    long long buf_bytes =
+        (long long)(cfg->buffer_mb > 0 ? cfg->buffer_mb : CAPTURE_DEFAULT_BUFFER_MB) << 20;
+    pcap_set_snaplen(c->p, snaplen);
+    pcap_set_buffer_size(c->p, buf_bytes > INT_MAX ? INT_MAX : (int)buf_bytes);
+    pcap_set_immediate_mode(c->p, cfg->immediate ? 1 : 0);
+    pcap_set_promisc(c->p, 1);
+    pcap_set_timeout(c->p, CAPTURE_POLL_MS);
+    pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO); /* falls back to micro */
+    int rc = pcap_activate(c->p);
+    if (rc < 0) {
+        capture_activate_failure(c, rc, err, errlen);
+        pcap_close(c->p);
+        c->p = NULL;
+        return STATUS_IO;
+    }
+    /* rc > 0 is a warning (promiscuous mode or time stamp type not supported): capture anyway. */
+    c->live = true;
+    return STATUS_OK;
+}
+
+/* BPF filter for files and interfaces; a filter that does not compile is STATUS_MALFORMED. */
+static enum status capture_set_filter(struct capture *c, const struct capture_config *cfg,
+                                      char *err, size_t errlen)
+{
+    bpf_u_int32 net = 0;
+    bpf_u_int32 mask = PCAP_NETMASK_UNKNOWN;
+    char errbuf[PCAP_ERRBUF_SIZE];
+    if (c->live && pcap_lookupnet(cfg->iface, &net, &mask, errbuf) != 0)
+        mask = PCAP_NETMASK_UNKNOWN; /* only "ip broadcast" needs it */
+    struct bpf_program prog;
+    if (pcap_compile(c->p, &prog, cfg->filter, 1, mask) != 0) {
+        capture_err(err, errlen, "bad capture filter '%s': %s", cfg->filter, pcap_geterr(c->p));
+        return STATUS_MALFORMED;
+    }
+    int rc = pcap_setfilter(c->p, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) {
+        capture_err(err, errlen, "cannot apply capture filter '%s' on '%s': %s", cfg->filter,
+                    c->name, pcap_geterr(c->p));
+        return STATUS_MALFORMED;
+    }
+    return STATUS_OK;
+}
+
+enum status capture_open(const struct capture_config *cfg, struct capture **out, char *err,
+                         size_t errlen)
+{
+    *out = NULL;
+    if (!cfg || (!cfg->file == !cfg->iface)) {
+        capture_err(err, errlen, "give exactly one input: -r FILE or -i IFACE");
+        return STATUS_IO;
+    }
+    struct capture *c = calloc(1, sizeof *c);
+    if (!c) {
+        capture_err(err, errlen, "out of memory for the capture");
+        return STATUS_IO;
+    }
+    atomic_init(&c->stop, false);
+    c->end = CAPTURE_FRAME;
+    enum status st = cfg->file ? capture_open_file(c, cfg->file, err, errlen)
+                               : capture_open_live(c, cfg, err, errlen);
+    if (st == STATUS_OK && cfg->filter && *cfg->filter)
+        st = capture_set_filter(c, cfg, err, errlen);
+    if (st != STATUS_OK) {
+        capture_close(c);
+        return st;
+    }
+    c->linktype = pcap_datalink(c->p);
+    c->ts_mul = pcap_get_tstamp_precision(c->p) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
+    *out = c;
+    return STATUS_OK;
+}
+
+void capture_close(struct capture *c)
+{
+    if (!c)
+        return;
+    if (c->p)
+        pcap_close(c->p); /* fcloses a file's stream, gzip or plain */
+    gzfile_destroy(c->gz);
+    free(c);
+}
+
+/* The end of a file: clean, unless zlib found the gzip data cut short or corrupt. */
+static enum capture_result capture_finish(struct capture *c, const char *pcap_err)
+{
+    const char *gzerr = c->gz ? gzfile_error(c->gz) : NULL;
+    if (gzerr) {
+        capture_err(c->end_err, sizeof c->end_err, "cannot read '%s': %s", c->name, gzerr);
+        c->end = CAPTURE_ERROR;
+    } else if (pcap_err) {
+        capture_err(c->end_err, sizeof c->end_err, "%s '%s': %s",
+                    c->live ? "capture failed on" : "cannot read", c->name, pcap_err);
+        c->end = CAPTURE_ERROR;
+    } else {
+        c->end_err[0] = '\0';
+        c->end = CAPTURE_EOF;
+    }
+    return c->end;
+}
+
+/*
+ * pcap_next_ex results: 1 a packet; 0 the live read timeout expired;
+ * PCAP_ERROR_BREAK the end of a file, or pcap_breakloop on a live handle;
+ * PCAP_ERROR a read error, which for a file includes libpcap's "truncated dump
+ * file; tried to read N header bytes, only got M". Every complete frame before
+ * the damage has been returned by then. EOF and ERROR are sticky.
+ */
+enum capture_result capture_next(struct capture *c, struct frame *f, char *err, size_t errlen)
+{
+    if (atomic_load_explicit(&c->stop, memory_order_relaxed))
+        return CAPTURE_STOPPED;
+    if (c->end != CAPTURE_FRAME) {
+        if (c->end == CAPTURE_ERROR)
+            capture_err(err, errlen, "%s", c->end_err);
+        return c->end;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int rc = pcap_next_ex(c->p, &h, &data);
+    if (rc == 1) {
+        f->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec * c->ts_mul;
+        f->caplen = h->caplen;
+        f->wirelen = h->len;
+        f->linktype = c->linktype;
+        f->data = data;
+        return CAPTURE_FRAME;
+    }
+    if (atomic_load_explicit(&c->stop, memory_order_relaxed))
+        return CAPTURE_STOPPED;
+    enum capture_result r;
+    if (rc == 0)
+        return CAPTURE_TIMEOUT;
+    if (rc == PCAP_ERROR_BREAK)
+        r = c->live ? CAPTURE_STOPPED : capture_finish(c, NULL);
+    else
+        r = capture_finish(c, pcap_geterr(c->p));
+    if (r == CAPTURE_ERROR)
+        capture_err(err, errlen, "%s", c->end_err);
+    return r;
+}
+
+/*
+ * Async-signal-safe: a lock-free atomic store, then pcap_breakloop, which sets
+ * libpcap's flag and (live, Linux) writes its wake-up eventfd so a poll in
+ * progress returns at once instead of at the next 100 ms timeout.
+ */
+void capture_stop(struct capture *c)
+{
+    atomic_store_explicit(&c->stop, true, memory_order_relaxed);
+    pcap_breakloop(c->p);
+}
+
+int capture_linktype(const struct capture *c)
+{
+    return c->linktype;
+}
+
+bool capture_is_live(const struct capture *c)
+{
+    return c->live;
+}
+
+/*
+ * pcap_stats' ps_drop: packets the kernel dropped because the ring buffer was
+ * full, since the handle was opened. It is a 32-bit counter, so the difference
+ * since the last look is added to a 64-bit total. Call from the capture thread.
+ */
+uint64_t capture_kernel_drops(struct capture *c)
+{
+    if (!c->live)
+        return 0;
+    struct pcap_stat ps;
+    if (pcap_stats(c->p, &ps) == 0) {
+        uint32_t now = (uint32_t)ps.ps_drop;
+        c->drops += (uint32_t)(now - c->drop_last);
+        c->drop_last = now;
+    }
+    return c->drops;
+}
+
+const char *capture_name(const struct capture *c)
+{
+    return c->name;
+}

@@ -1,0 +1,726 @@
+/* test_capture.c: pcap-savefile(5), pcapng, gzip (RFC 1952), stdin and live input. */
+#include <criterion/criterion.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "../sensor/capture.h"
+
+#define TEST_ERR_MAX 512
+#define TEST_MAX_FRAMES 100000 /* bound on every read loop here */
+#define TEST_FILE_MAX (1u << 20)
+
+/*
+ * Ground truth for the samples (copied from /work/shared/edge-captures; see
+ * each NAME.expected.json there): every full file holds 207 packets; the
+ * first is the 709-byte INVITE (715 bytes with the SLL2 header), at
+ * 2024-03-01T12:MM:00Z where MM is the file's number. The truncated files hold
+ * 150 complete packets, the last at 2024-03-01T13:10:02.960000Z.
+ */
+#define TEST_FULL_PACKETS 207
+#define TEST_TRUNC_PACKETS 150
+#define TEST_TS_BIGENDIAN 1709295780000000000ull   /* 12:23:00Z */
+#define TEST_TS_NSEC 1709295720000000250ull        /* 12:22:00Z + 250 ns */
+#define TEST_TS_GZIP 1709295840000000000ull        /* 12:24:00Z */
+#define TEST_TS_PCAPNG 1709295900000000000ull      /* 12:25:00Z */
+#define TEST_TS_PCAPNG_RTP1 1709295901520000185ull /* first RTP packet, if1 (tsresol 10^-9) */
+#define TEST_TS_SLL2 1709295180000000000ull        /* 12:13:00Z */
+#define TEST_TS_TRUNC_FIRST 1709298600000000000ull /* 13:10:00Z */
+#define TEST_TS_TRUNC_LAST 1709298602960000000ull  /* 13:10:02.960Z */
+
+struct test_read {
+    unsigned frames;
+    enum capture_result end;
+    struct frame first;
+    struct frame last;
+    uint32_t first_bytes0; /* first four data bytes of frame 1, big-endian */
+    bool all_ns_250;       /* every ts_ns % 1000 == 250 */
+    char err[TEST_ERR_MAX];
+};
+
+/* Samples live in the checkout; tests run from its top (make) or from tests/. */
+static const char *sample(const char *name)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "samples/%s", name);
+    if (access(path, R_OK) != 0)
+        snprintf(path, sizeof path, "../samples/%s", name);
+    return path;
+}
+
+static void read_all(struct capture *c, struct test_read *r)
+{
+    memset(r, 0, sizeof *r);
+    r->all_ns_250 = true;
+    for (unsigned i = 0; i < TEST_MAX_FRAMES; i++) {
+        struct frame f;
+        enum capture_result res = capture_next(c, &f, r->err, sizeof r->err);
+        if (res != CAPTURE_FRAME) {
+            r->end = res;
+            return;
+        }
+        if (r->frames == 0) {
+            r->first = f;
+            r->first_bytes0 = f.caplen >= 4
+                                  ? (uint32_t)f.data[0] << 24 | (uint32_t)f.data[1] << 16 |
+                                        (uint32_t)f.data[2] << 8 | f.data[3]
+                                  : 0;
+        }
+        if (f.ts_ns % 1000 != 250)
+            r->all_ns_250 = false;
+        r->last = f;
+        r->frames++;
+    }
+    r->end = CAPTURE_ERROR;
+    snprintf(r->err, sizeof r->err, "test: more than %d frames", TEST_MAX_FRAMES);
+}
+
+static struct capture *open_file(const char *path, const char *filter)
+{
+    struct capture_config cfg = {.file = path, .filter = filter};
+    struct capture *c = NULL;
+    char err[TEST_ERR_MAX] = "";
+    enum status st = capture_open(&cfg, &c, err, sizeof err);
+    cr_assert_eq(st, STATUS_OK, "open %s: %s", path, err);
+    cr_assert_not_null(c);
+    return c;
+}
+
+/* Open that must fail: returns the status, err holds the sentence. */
+static enum status open_fails(const char *path, const char *filter, char *err, size_t errlen)
+{
+    struct capture_config cfg = {.file = path, .filter = filter};
+    struct capture *c = (struct capture *)1;
+    enum status st = capture_open(&cfg, &c, err, errlen);
+    cr_assert_neq(st, STATUS_OK, "open %s unexpectedly worked", path);
+    cr_assert_null(c);
+    return st;
+}
+
+static size_t slurp(const char *path, uint8_t *buf, size_t cap)
+{
+    FILE *fp = fopen(path, "rb");
+    cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
+    size_t n = fread(buf, 1, cap, fp);
+    fclose(fp);
+    return n;
+}
+
+#define TEST_TMP_FILES 8 /* files one test may write */
+
+static char tmp_dir[64];
+static char tmp_files[TEST_TMP_FILES][256];
+static unsigned tmp_count;
+
+/* A path in this test's own temporary directory; removed again by cleanup_tmp. */
+static const char *tmp_path(const char *name)
+{
+    if (!tmp_dir[0]) {
+        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/sipscope-capture-XXXXXX");
+        cr_assert_not_null(mkdtemp(tmp_dir));
+    }
+    cr_assert_lt(tmp_count, TEST_TMP_FILES);
+    char *path = tmp_files[tmp_count++];
+    snprintf(path, sizeof tmp_files[0], "%s/%s", tmp_dir, name);
+    return path;
+}
+
+static const char *write_tmp(const char *name, const void *bytes, size_t len)
+{
+    const char *path = tmp_path(name);
+    FILE *fp = fopen(path, "wb");
+    cr_assert_not_null(fp);
+    if (len)
+        cr_assert_eq(fwrite(bytes, 1, len, fp), len);
+    fclose(fp);
+    return path;
+}
+
+static void cleanup_tmp(void)
+{
+    for (unsigned i = 0; i < tmp_count; i++)
+        unlink(tmp_files[i]);
+    if (tmp_dir[0])
+        rmdir(tmp_dir);
+}
+
+TestSuite(capture, .fini = cleanup_tmp);
+
+/* ---- formats, detected by content ---- */
+
+Test(capture, pcap_big_endian)
+{
+    struct capture *c = open_file(sample("format-bigendian.pcap"), NULL);
+    cr_assert_eq(capture_linktype(c), DLT_EN10MB);
+    cr_assert_not(capture_is_live(c));
+    cr_assert_eq(capture_kernel_drops(c), 0);
+    cr_assert_str_eq(capture_name(c), sample("format-bigendian.pcap"));
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.end, CAPTURE_EOF, "%s", r.err);
+    cr_assert_eq(r.frames, TEST_FULL_PACKETS);
+    cr_assert_eq(r.first.ts_ns, TEST_TS_BIGENDIAN);
+    cr_assert_eq(r.first.caplen, 709);
+    cr_assert_eq(r.first.wirelen, 709);
+    cr_assert_eq(r.first.linktype, DLT_EN10MB);
+    cr_assert_eq(r.last.ts_ns, TEST_TS_BIGENDIAN + 3535000000ull); /* BYE's 200 at +3.535 s */
+    capture_close(c);
+}
+
+Test(capture, pcap_nanosecond_keeps_250ns)
+{
+    struct capture *c = open_file(sample("format-nsec.pcap"), NULL);
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.end, CAPTURE_EOF, "%s", r.err);
+    cr_assert_eq(r.frames, TEST_FULL_PACKETS);
+    cr_assert_eq(r.first.ts_ns, TEST_TS_NSEC);
+    cr_assert(r.all_ns_250, "every packet time is +250 ns past the microsecond");
+    capture_close(c);
+}
+
+Test(capture, pcapng_two_interfaces_us_and_ns)
+{
+    struct capture *c = open_file(sample("format-pcapng.pcapng"), NULL);
+    cr_assert_eq(capture_linktype(c), DLT_EN10MB);
+    struct frame f;
+    char err[TEST_ERR_MAX] = "";
+    unsigned n = 0;
+    unsigned first_sub_us = 0; /* number of the first frame with a sub-microsecond time */
+    uint64_t first_sub_us_ts = 0;
+    enum capture_result res;
+    while (n < TEST_MAX_FRAMES && (res = capture_next(c, &f, err, sizeof err)) == CAPTURE_FRAME) {
+        n++;
+        if (n == 1) {
+            cr_assert_eq(f.ts_ns, TEST_TS_PCAPNG); /* if0, tsresol 10^-6 */
+            cr_assert_eq(f.caplen, 709);
+        }
+        if (!first_sub_us && f.ts_ns % 1000 != 0) {
+            first_sub_us = n;
+            first_sub_us_ts = f.ts_ns;
+        }
+    }
+    cr_assert_eq(res, CAPTURE_EOF, "%s", err);
+    cr_assert_eq(n, TEST_FULL_PACKETS, "the custom block is skipped, not a packet");
+    /* five SIP messages on if0 (INVITE 100 180 200 ACK), then the first RTP packet on if1 */
+    cr_assert_eq(first_sub_us, 6);
+    cr_assert_eq(first_sub_us_ts, TEST_TS_PCAPNG_RTP1, "sub-microsecond time of if1 kept: %llu",
+                 (unsigned long long)first_sub_us_ts);
+    capture_close(c);
+}
+
+Test(capture, gzip_file_by_content)
+{
+    struct capture *c = open_file(sample("format-gzip.pcap.gz"), NULL);
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.end, CAPTURE_EOF, "%s", r.err);
+    cr_assert_eq(r.frames, TEST_FULL_PACKETS);
+    cr_assert_eq(r.first.ts_ns, TEST_TS_GZIP);
+    cr_assert_eq(r.first.caplen, 709);
+    cr_assert_eq(r.last.ts_ns, TEST_TS_GZIP + 3535000000ull);
+    capture_close(c);
+}
+
+Test(capture, gzip_detected_whatever_the_name)
+{
+    uint8_t *buf = malloc(TEST_FILE_MAX);
+    size_t n = slurp(sample("format-gzip.pcap.gz"), buf, TEST_FILE_MAX);
+    const char *path = write_tmp("looks-plain.pcap", buf, n);
+    free(buf);
+    struct capture *c = open_file(path, NULL);
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.end, CAPTURE_EOF, "%s", r.err);
+    cr_assert_eq(r.frames, TEST_FULL_PACKETS);
+    capture_close(c);
+}
+
+Test(capture, linux_sll2_linktype)
+{
+    struct capture *c = open_file(sample("link-sll2.pcap"), NULL);
+    cr_assert_eq(capture_linktype(c), 276); /* LINKTYPE_LINUX_SLL2 == DLT_LINUX_SLL2 */
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.end, CAPTURE_EOF, "%s", r.err);
+    cr_assert_eq(r.frames, TEST_FULL_PACKETS);
+    cr_assert_eq(r.first.ts_ns, TEST_TS_SLL2);
+    cr_assert_eq(r.first.caplen, 715);
+    cr_assert_eq(r.first.linktype, 276);
+    cr_assert_eq(r.first_bytes0, 0x08000000u, "SLL2 starts with protocol type 0x0800, reserved 0");
+    capture_close(c);
+}
+
+/* A pcap we write ourselves: nanosecond magic, snaplen cut (caplen < wirelen). */
+Test(capture, snaplen_cut_and_ns_written_by_libpcap)
+{
+    const char *path = tmp_path("dumped.pcap");
+    pcap_t *dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 64, PCAP_TSTAMP_PRECISION_NANO);
+    cr_assert_not_null(dead);
+    pcap_dumper_t *d = pcap_dump_open(dead, path);
+    cr_assert_not_null(d, "%s", pcap_geterr(dead));
+    uint8_t pkt[64];
+    for (unsigned i = 0; i < 3; i++) {
+        memset(pkt, (int)(0xa0 + i), sizeof pkt);
+        struct pcap_pkthdr h = {.caplen = 64, .len = 1500};
+        h.ts.tv_sec = 1700000000 + (time_t)i;
+        h.ts.tv_usec = 123456789; /* nanoseconds under PCAP_TSTAMP_PRECISION_NANO */
+        pcap_dump((u_char *)d, &h, pkt);
+    }
+    pcap_dump_close(d);
+    pcap_close(dead);
+
+    struct capture *c = open_file(path, NULL);
+    struct frame f;
+    char err[TEST_ERR_MAX];
+    for (unsigned i = 0; i < 3; i++) {
+        cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME);
+        cr_assert_eq(f.ts_ns, (1700000000ull + i) * 1000000000ull + 123456789ull);
+        cr_assert_eq(f.caplen, 64);
+        cr_assert_eq(f.wirelen, 1500);
+        cr_assert_eq(f.data[0], 0xa0 + i);
+        cr_assert_eq(f.data[63], 0xa0 + i);
+    }
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_EOF);
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_EOF, "EOF is sticky");
+    capture_close(c);
+}
+
+/* ---- damaged files: frames before the damage, then CAPTURE_ERROR ---- */
+
+Test(capture, truncated_mid_packet)
+{
+    const char *path = sample("truncated-mid-packet.pcap");
+    struct capture *c = open_file(path, NULL);
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.frames, TEST_TRUNC_PACKETS);
+    cr_assert_eq(r.end, CAPTURE_ERROR);
+    cr_assert_eq(r.first.ts_ns, TEST_TS_TRUNC_FIRST);
+    cr_assert_eq(r.last.ts_ns, TEST_TS_TRUNC_LAST);
+    /* record 151 declares 214 captured bytes; the file has 30 of them */
+    char want[TEST_ERR_MAX];
+    snprintf(want, sizeof want,
+             "cannot read '%s': truncated dump file; tried to read 214 captured bytes, only got 30",
+             path);
+    cr_assert_str_eq(r.err, want);
+    struct frame f;
+    char err2[TEST_ERR_MAX] = "";
+    cr_assert_eq(capture_next(c, &f, err2, sizeof err2), CAPTURE_ERROR, "the error is sticky");
+    cr_assert_str_eq(err2, want);
+    capture_close(c);
+}
+
+Test(capture, truncated_mid_header)
+{
+    const char *path = sample("truncated-mid-header.pcap");
+    struct capture *c = open_file(path, NULL);
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.frames, TEST_TRUNC_PACKETS);
+    cr_assert_eq(r.end, CAPTURE_ERROR);
+    cr_assert_eq(r.last.ts_ns, TEST_TS_TRUNC_LAST);
+    char want[TEST_ERR_MAX];
+    snprintf(want, sizeof want,
+             "cannot read '%s': truncated dump file; tried to read 16 header bytes, only got 9",
+             path);
+    cr_assert_str_eq(r.err, want);
+    capture_close(c);
+}
+
+Test(capture, gzip_truncated_is_an_error)
+{
+    uint8_t *buf = malloc(TEST_FILE_MAX);
+    size_t n = slurp(sample("format-gzip.pcap.gz"), buf, TEST_FILE_MAX);
+    cr_assert_gt(n, 1000);
+    const char *path = write_tmp("half.pcap.gz", buf, n / 2);
+    free(buf);
+    struct capture *c = open_file(path, NULL);
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.end, CAPTURE_ERROR);
+    cr_assert_gt(r.frames, 0, "frames before the cut are delivered");
+    cr_assert_lt(r.frames, TEST_FULL_PACKETS);
+    cr_assert_eq(r.first.ts_ns, TEST_TS_GZIP);
+    cr_assert(strstr(r.err, "half.pcap.gz': ") != NULL, "%s", r.err);
+    cr_assert(strstr(r.err, "truncated .gz") != NULL, "%s", r.err);
+    capture_close(c);
+}
+
+Test(capture, gzip_bad_crc_after_all_frames)
+{
+    uint8_t *buf = malloc(TEST_FILE_MAX);
+    size_t n = slurp(sample("format-gzip.pcap.gz"), buf, TEST_FILE_MAX);
+    buf[n - 8] ^= 0xff; /* RFC 1952 trailer: CRC32 (4 bytes) then ISIZE; spoil the CRC */
+    const char *path = write_tmp("badcrc.pcap.gz", buf, n);
+    free(buf);
+    struct capture *c = open_file(path, NULL);
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.end, CAPTURE_ERROR, "a clean EOF would hide the damage");
+    cr_assert_eq(r.frames, TEST_FULL_PACKETS);
+    cr_assert(strstr(r.err, "gzip data is corrupt (incorrect data check)") != NULL, "%s", r.err);
+    capture_close(c);
+}
+
+Test(capture, gzip_corrupt_deflate_data)
+{
+    uint8_t *buf = malloc(TEST_FILE_MAX);
+    size_t n = slurp(sample("format-gzip.pcap.gz"), buf, TEST_FILE_MAX);
+    for (size_t i = n / 3; i < n / 3 + 64; i++) /* 64 garbage bytes inside the deflate stream */
+        buf[i] = (uint8_t)(i * 37u + 11u);
+    const char *path = write_tmp("garbled.pcap.gz", buf, n);
+    free(buf);
+    struct capture *c = open_file(path, NULL);
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.end, CAPTURE_ERROR, "%u frames", r.frames);
+    cr_assert_lt(r.frames, TEST_FULL_PACKETS);
+    cr_assert(strncmp(r.err, "cannot read '", 13) == 0, "%s", r.err);
+    capture_close(c);
+}
+
+Test(capture, gzip_header_only)
+{
+    static const uint8_t hdr[] = {0x1f, 0x8b, 0x08,
+                                  0x00}; /* gzip ID1 ID2 CM=deflate FLG, then cut */
+    const char *path = write_tmp("stub.gz", hdr, sizeof hdr);
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(open_fails(path, NULL, err, sizeof err), STATUS_IO);
+    cr_assert(strstr(err, "stub.gz': gzip data ends early (truncated .gz file)") != NULL, "%s",
+              err);
+}
+
+Test(capture, gzip_of_text_is_not_a_capture)
+{
+    const char *path = tmp_path("notes.txt.gz");
+    gzFile gz = gzopen(path, "wb");
+    cr_assert_not_null(gz);
+    gzputs(gz, "Just some notes, not a capture file.\n");
+    gzclose(gz);
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(open_fails(path, NULL, err, sizeof err), STATUS_IO);
+    cr_assert(strstr(err, "notes.txt.gz': unknown file format") != NULL, "%s", err);
+}
+
+/* ---- inputs that are not captures ---- */
+
+Test(capture, missing_file)
+{
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(open_fails("/nonexistent/dir/x.pcap", NULL, err, sizeof err), STATUS_IO);
+    cr_assert_str_eq(err, "cannot read '/nonexistent/dir/x.pcap': No such file or directory");
+}
+
+Test(capture, empty_file)
+{
+    const char *path = write_tmp("empty.pcap", "", 0);
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(open_fails(path, NULL, err, sizeof err), STATUS_IO);
+    char want[TEST_ERR_MAX];
+    snprintf(want, sizeof want, "cannot read '%s': the file is empty (0 bytes)", path);
+    cr_assert_str_eq(err, want);
+}
+
+Test(capture, text_file)
+{
+    static const char text[] =
+        "From: alice\r\nSubject: this is a mail, not a pcap\r\n\r\nhello\r\n";
+    const char *path = write_tmp("mail.txt", text, sizeof text - 1);
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(open_fails(path, NULL, err, sizeof err), STATUS_IO);
+    char want[TEST_ERR_MAX];
+    snprintf(want, sizeof want,
+             "cannot read '%s': unknown file format (not pcap, pcapng, or either gzipped)", path);
+    cr_assert_str_eq(err, want);
+}
+
+Test(capture, three_byte_file)
+{
+    static const uint8_t stub[] = {0xd4, 0xc3, 0xb2}; /* a pcap magic cut after 3 of 4 bytes */
+    const char *path = write_tmp("stub.pcap", stub, sizeof stub);
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(open_fails(path, NULL, err, sizeof err), STATUS_IO);
+    cr_assert(strstr(err, "stub.pcap': truncated dump file") != NULL, "%s", err);
+}
+
+Test(capture, nul_bytes_file)
+{
+    static const uint8_t zeros[64]; /* 64 NUL bytes: no magic at all */
+    const char *path = write_tmp("zeros.bin", zeros, sizeof zeros);
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(open_fails(path, NULL, err, sizeof err), STATUS_IO);
+    cr_assert(strstr(err, "zeros.bin': unknown file format") != NULL, "%s", err);
+}
+
+Test(capture, directory)
+{
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(open_fails("/tmp", NULL, err, sizeof err), STATUS_IO);
+    cr_assert_str_eq(err, "cannot read '/tmp': it is a directory, not a capture file");
+}
+
+Test(capture, needs_exactly_one_input)
+{
+    char err[TEST_ERR_MAX];
+    struct capture *c = NULL;
+    struct capture_config none = {0};
+    cr_assert_eq(capture_open(&none, &c, err, sizeof err), STATUS_IO);
+    cr_assert_null(c);
+    struct capture_config both = {.file = "x.pcap", .iface = "lo"};
+    cr_assert_eq(capture_open(&both, &c, err, sizeof err), STATUS_IO);
+    cr_assert_null(c);
+}
+
+/* ---- BPF filters ---- */
+
+Test(capture, filter_on_file)
+{
+    /* expected.json: 7 SIP messages, all UDP port 5060; the rest is RTP on 20046/30046 */
+    struct capture *c = open_file(sample("format-bigendian.pcap"), "udp port 5060");
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.end, CAPTURE_EOF, "%s", r.err);
+    cr_assert_eq(r.frames, 7);
+    cr_assert_eq(r.first.ts_ns, TEST_TS_BIGENDIAN);
+    cr_assert_eq(r.last.ts_ns, TEST_TS_BIGENDIAN + 3535000000ull);
+    capture_close(c);
+}
+
+Test(capture, filter_on_gzip)
+{
+    struct capture *c = open_file(sample("format-gzip.pcap.gz"), "udp portrange 20000-39999");
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.end, CAPTURE_EOF, "%s", r.err);
+    cr_assert_eq(r.frames, TEST_FULL_PACKETS - 7, "RTP (and RTCP) only");
+    capture_close(c);
+}
+
+Test(capture, bad_filter_is_malformed)
+{
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(open_fails(sample("format-bigendian.pcap"), "udp port", err, sizeof err),
+                 STATUS_MALFORMED);
+    cr_assert(strncmp(err, "bad capture filter 'udp port': ", 31) == 0, "%s", err);
+    cr_assert(strstr(err, "syntax error") != NULL, "pcap's own text: %s", err);
+    cr_assert_eq(open_fails(sample("format-bigendian.pcap"), "port 99999", err, sizeof err),
+                 STATUS_MALFORMED);
+    cr_assert_str_eq(err, "bad capture filter 'port 99999': illegal port number 99999 > 65535");
+}
+
+/* ---- stdin: a pipe, peeked without seeking ---- */
+
+static pid_t feed_stdin(const uint8_t *bytes, size_t len)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        close(fds[0]);
+        size_t off = 0;
+        while (off < len) { /* small writes: the reader must cope with short reads */
+            size_t chunk = len - off < 1000 ? len - off : 1000;
+            ssize_t w = write(fds[1], bytes + off, chunk);
+            if (w <= 0)
+                _exit(1);
+            off += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    cr_assert_eq(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+    close(fds[0]);
+    return pid;
+}
+
+static void stdin_case(const char *name, uint64_t first_ts)
+{
+    uint8_t *buf = malloc(TEST_FILE_MAX);
+    size_t n = slurp(sample(name), buf, TEST_FILE_MAX);
+    pid_t pid = feed_stdin(buf, n);
+    free(buf);
+    struct capture *c = open_file("-", NULL);
+    cr_assert_str_eq(capture_name(c), "stdin");
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.end, CAPTURE_EOF, "%s", r.err);
+    cr_assert_eq(r.frames, TEST_FULL_PACKETS);
+    cr_assert_eq(r.first.ts_ns, first_ts);
+    capture_close(c);
+    int ws;
+    cr_assert_eq(waitpid(pid, &ws, 0), pid);
+    cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+}
+
+Test(capture, stdin_plain_pcap)
+{
+    stdin_case("format-bigendian.pcap", TEST_TS_BIGENDIAN);
+}
+
+Test(capture, stdin_gzip)
+{
+    stdin_case("format-gzip.pcap.gz", TEST_TS_GZIP);
+}
+
+Test(capture, stdin_pcapng)
+{
+    stdin_case("format-pcapng.pcapng", TEST_TS_PCAPNG);
+}
+
+Test(capture, stdin_truncated)
+{
+    uint8_t *buf = malloc(TEST_FILE_MAX);
+    size_t n = slurp(sample("truncated-mid-header.pcap"), buf, TEST_FILE_MAX);
+    pid_t pid = feed_stdin(buf, n);
+    free(buf);
+    struct capture *c = open_file("-", NULL);
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.frames, TEST_TRUNC_PACKETS);
+    cr_assert_eq(r.end, CAPTURE_ERROR);
+    cr_assert_str_eq(r.err,
+                     "cannot read 'stdin': truncated dump file; tried to read 16 header bytes, "
+                     "only got 9");
+    capture_close(c);
+    waitpid(pid, NULL, 0);
+}
+
+Test(capture, stdin_empty)
+{
+    pid_t pid = feed_stdin(NULL, 0);
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(open_fails("-", NULL, err, sizeof err), STATUS_IO);
+    cr_assert_str_eq(err, "cannot read 'stdin': the input is empty (0 bytes)");
+    waitpid(pid, NULL, 0);
+}
+
+Test(capture, stdin_text)
+{
+    static const char text[] = "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n";
+    pid_t pid = feed_stdin((const uint8_t *)text, sizeof text - 1);
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(open_fails("-", NULL, err, sizeof err), STATUS_IO);
+    cr_assert_str_eq(
+        err, "cannot read 'stdin': unknown file format (not pcap, pcapng, or either gzipped)");
+    waitpid(pid, NULL, 0);
+}
+
+/* ---- stop ---- */
+
+Test(capture, stop_on_file)
+{
+    struct capture *c = open_file(sample("format-bigendian.pcap"), NULL);
+    struct frame f;
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME);
+    capture_stop(c);
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_STOPPED);
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_STOPPED);
+    capture_close(c);
+}
+
+/* ---- live (needs root or CAP_NET_RAW; skipped without) ---- */
+
+Test(capture, live_no_such_interface)
+{
+    struct capture_config cfg = {.iface = "nosuch0"};
+    struct capture *c = NULL;
+    char err[TEST_ERR_MAX];
+    cr_assert_eq(capture_open(&cfg, &c, err, sizeof err), STATUS_IO);
+    cr_assert_null(c);
+    cr_assert(strncmp(err, "cannot capture on 'nosuch0': ", 29) == 0, "%s", err);
+    cr_assert(strstr(err, "no such interface") || strstr(err, "CAP_NET_RAW"), "%s", err);
+}
+
+static struct capture *open_lo(const char *filter)
+{
+    struct capture_config cfg = {
+        .iface = "lo", .filter = filter, .snaplen = 2048, .buffer_mb = 2, .immediate = true};
+    struct capture *c = NULL;
+    char err[TEST_ERR_MAX] = "";
+    enum status st = capture_open(&cfg, &c, err, sizeof err);
+    if (st != STATUS_OK) {
+        cr_assert(strstr(err, "CAP_NET_RAW") != NULL, "only a permission problem may skip: %s",
+                  err);
+        cr_skip_test("no capture rights: %s", err);
+    }
+    return c;
+}
+
+static void *stop_later(void *arg)
+{
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    capture_stop(arg);
+    return NULL;
+}
+
+Test(capture, live_loopback_frame_and_stop)
+{
+    struct capture *c = open_lo("udp port 47123 and host 127.0.0.1");
+    if (!c)
+        return;
+    cr_assert(capture_is_live(c));
+    cr_assert_eq(capture_linktype(c), DLT_EN10MB);
+    cr_assert_str_eq(capture_name(c), "lo");
+
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    cr_assert_geq(s, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(47123)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    static const char payload[] = "OPTIONS sip:probe@127.0.0.1 SIP/2.0\r\n\r\n";
+    cr_assert_eq(sendto(s, payload, sizeof payload - 1, 0, (struct sockaddr *)&to, sizeof to),
+                 (ssize_t)(sizeof payload - 1));
+    close(s);
+
+    struct frame f;
+    char err[TEST_ERR_MAX];
+    enum capture_result res = CAPTURE_TIMEOUT;
+    for (int i = 0; i < 30 && res == CAPTURE_TIMEOUT; i++) /* up to 3 s of 100 ms polls */
+        res = capture_next(c, &f, err, sizeof err);
+    cr_assert_eq(res, CAPTURE_FRAME, "result %d: %s", res, err);
+    cr_assert_eq(f.caplen, 14 + 20 + 8 + sizeof payload - 1, "Ethernet + IPv4 + UDP + payload");
+    cr_assert_eq(f.wirelen, f.caplen);
+    cr_assert(memcmp(f.data + 42, payload, sizeof payload - 1) == 0);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    cr_assert(f.ts_ns <= now_ns && f.ts_ns > now_ns - 10000000000ull, "packet time is recent");
+    cr_assert_eq(capture_kernel_drops(c), 0);
+
+    /* Nothing else matches the filter: capture_next times out until stopped from a thread. */
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, stop_later, c), 0);
+    for (int i = 0; i < 50 && (res = capture_next(c, &f, err, sizeof err)) == CAPTURE_TIMEOUT; i++)
+        ;
+    cr_assert_eq(res, CAPTURE_STOPPED);
+    pthread_join(t, NULL);
+    capture_close(c);
+}
+
+Test(capture, live_bad_filter)
+{
+    struct capture_config cfg = {.iface = "lo", .filter = "tcp port"};
+    struct capture *c = NULL;
+    char err[TEST_ERR_MAX];
+    enum status st = capture_open(&cfg, &c, err, sizeof err);
+    if (st == STATUS_IO && strstr(err, "CAP_NET_RAW"))
+        cr_skip_test("no capture rights: %s", err);
+    cr_assert_eq(st, STATUS_MALFORMED, "%s", err);
+    cr_assert_null(c);
+}
