@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "pool.h"
 #include "sip.h"
 
 /* Fixed field sizes: longer values are truncated on copy and counted. */
@@ -129,8 +130,11 @@ struct call {
     /* Table bookkeeping (owned by call.c). */
     uint64_t id_hash;
     uint32_t hash_next;
-    uint32_t lru_prev, lru_next;
+    struct pool_link lru;         /* on one of the table's expiry queues */
+    uint8_t queue;                /* which queue (correlate.c) */
     uint64_t seq;                 /* order of creation, for stable output */
+    uint32_t invite_cseq;         /* CSeq of the current initial INVITE transaction */
+    bool cancel_seen;
     bool ended;                   /* final state reached; lingers for retransmissions */
 };
 

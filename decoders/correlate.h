@@ -61,7 +61,9 @@ struct registration {
     /* table bookkeeping */
     uint64_t key_hash;
     uint32_t hash_next;
-    uint32_t lru_prev, lru_next;
+    struct pool_link lru;
+    uint32_t req_expires;             /* expiry the last REGISTER asked for */
+    bool req_has_expires;
 };
 
 struct correlate;

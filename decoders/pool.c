@@ -96,3 +96,36 @@ size_t pool_bytes(const struct pool *p)
 {
     return sizeof *p + (size_t)p->count * (p->size + sizeof *p->next_free);
 }
+
+static struct pool_link *link_at(struct pool *p, uint32_t idx, size_t off)
+{
+    return (struct pool_link *)(void *)((unsigned char *)pool_at(p, idx) + off);
+}
+
+void pool_list_push_tail(struct pool *p, struct pool_list *l, uint32_t idx, size_t off)
+{
+    struct pool_link *k = link_at(p, idx, off);
+    k->prev = l->tail;
+    k->next = POOL_NONE;
+    if (l->tail != POOL_NONE)
+        link_at(p, l->tail, off)->next = idx;
+    else
+        l->head = idx;
+    l->tail = idx;
+    l->count++;
+}
+
+void pool_list_remove(struct pool *p, struct pool_list *l, uint32_t idx, size_t off)
+{
+    struct pool_link *k = link_at(p, idx, off);
+    if (k->prev != POOL_NONE)
+        link_at(p, k->prev, off)->next = k->next;
+    else
+        l->head = k->next;
+    if (k->next != POOL_NONE)
+        link_at(p, k->next, off)->prev = k->prev;
+    else
+        l->tail = k->prev;
+    k->prev = k->next = POOL_NONE;
+    l->count--;
+}

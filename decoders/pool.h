@@ -32,4 +32,26 @@ uint32_t pool_high_water(const struct pool *p);
 /* Bytes the pool holds (records plus bookkeeping), for the memory report. */
 size_t pool_bytes(const struct pool *p);
 
+/*
+ * Intrusive doubly linked lists of pool records, by index: a record embeds a
+ * struct pool_link at byte offset `off` (offsetof) and can sit on one list per
+ * link it embeds. Tables use them as LRU/expiry queues: push at the tail on
+ * activity, expire from the head. O(1) each.
+ */
+struct pool_link {
+    uint32_t prev;
+    uint32_t next;
+};
+
+struct pool_list {
+    uint32_t head;
+    uint32_t tail;
+    uint32_t count;
+};
+
+#define POOL_LIST_INIT ((struct pool_list){ POOL_NONE, POOL_NONE, 0 })
+
+void pool_list_push_tail(struct pool *p, struct pool_list *l, uint32_t idx, size_t off);
+void pool_list_remove(struct pool *p, struct pool_list *l, uint32_t idx, size_t off);
+
 #endif

@@ -1,0 +1,44 @@
+/* call.c: names and derived figures of the call record (DESIGN.md record fields). */
+#include "call.h"
+
+const char *call_state_name(enum call_state s)
+{
+    static const char *const names[] = {
+        [CALL_STATE_TRYING] = "trying",       [CALL_STATE_RINGING] = "ringing",
+        [CALL_STATE_ANSWERED] = "answered",   [CALL_STATE_COMPLETED] = "completed",
+        [CALL_STATE_CANCELLED] = "cancelled", [CALL_STATE_BUSY] = "busy",
+        [CALL_STATE_REJECTED] = "rejected",   [CALL_STATE_TIMEOUT] = "timeout",
+    };
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
+}
+
+const char *call_transport_name(enum call_transport t)
+{
+    static const char *const names[] = {
+        [CALL_TRANSPORT_UDP] = "udp", [CALL_TRANSPORT_TCP] = "tcp", [CALL_TRANSPORT_TLS] = "tls",
+        [CALL_TRANSPORT_SCTP] = "sctp", [CALL_TRANSPORT_WS] = "ws",
+    };
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "unknown";
+}
+
+const char *call_party_name(enum call_party p)
+{
+    return p == CALL_PARTY_CALLER ? "caller" : p == CALL_PARTY_CALLEE ? "callee" : "";
+}
+
+double call_setup_ms(const struct call *c)
+{
+    if (!c->ringing_ns || c->ringing_ns < c->start_ns)
+        return -1.0;
+    return (double)(c->ringing_ns - c->start_ns) / 1e6;
+}
+
+double call_duration_s(const struct call *c)
+{
+    if (!c->answer_ns)
+        return -1.0;
+    uint64_t end = c->end_ns ? c->end_ns : c->last_ns;
+    if (end < c->answer_ns)
+        return 0.0;
+    return (double)(end - c->answer_ns) / 1e9;
+}

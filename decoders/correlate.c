@@ -1,0 +1,893 @@
+/* correlate.c: SIP transactions -> dialogs -> calls, and REGISTER bindings (RFC 3261 §10, §12, §13, §17). */
+#include "correlate.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "pool.h"
+#include "sdp.h"
+#include "sip_uri.h"
+
+/*
+ * Three bounded tables, each a pool with a chained hash index and expiry
+ * queues ordered by last activity (so expiry looks only at queue heads):
+ *
+ *   seen   one record per distinct message signature (Call-ID, CSeq, method,
+ *          status, top Via branch, To tag, source and destination). A message
+ *          whose signature was seen within CORRELATE_TXN_TIMEOUT_S is a
+ *          retransmission (RFC 3261 §17: a retransmission repeats the branch;
+ *          for RFC 2543 peers without the z9hG4bK cookie the Call-ID/CSeq/
+ *          endpoints in the key do the work). Wireshark's resend detection
+ *          keys on the same facts, so our counts agree with `sip,stat`.
+ *   calls  by Call-ID; a call is the INVITE dialog(s) of one Call-ID, forks
+ *          included. Queues: setup (no final answer), up (answered), ended
+ *          (final state reached, lingering to absorb retransmissions).
+ *   regs   REGISTER bindings by AOR + Call-ID (RFC 3261 §10.2: a UA keeps its
+ *          Call-ID for all registrations to one registrar).
+ *
+ * Everything is sized at create time; a full table evicts its oldest record
+ * and counts it (a call evicted that way is still handed to the callback).
+ */
+
+enum call_queue { QUEUE_SETUP = 0, QUEUE_UP, QUEUE_ENDED, QUEUE__COUNT };
+
+struct seen {
+    uint64_t key;
+    uint64_t last_ns;
+    uint32_t hash_next;
+    struct pool_link lru;
+};
+
+struct correlate {
+    struct correlate_config cfg;
+    struct stats *st;
+    correlate_call_fn on_call;
+    correlate_reg_fn on_reg;
+    void *ctx;
+
+    struct pool *calls;
+    uint32_t *call_buckets;
+    uint32_t call_mask;
+    struct pool_list call_q[QUEUE__COUNT];
+    uint64_t call_seq;
+    struct call **flush_order; /* max_calls pointers, for correlate_flush */
+
+    struct pool *msgs;
+
+    struct pool *seen;
+    uint32_t *seen_buckets;
+    uint32_t seen_mask;
+    struct pool_list seen_q;
+
+    struct pool *regs;
+    uint32_t *reg_buckets;
+    uint32_t reg_mask;
+    struct pool_list reg_q;
+};
+
+#define NS_PER_S 1000000000ULL
+
+void correlate_config_default(struct correlate_config *cfg)
+{
+    *cfg = (struct correlate_config){
+        .max_calls = CORRELATE_DEFAULT_CALLS,
+        .max_msgs = CORRELATE_DEFAULT_MSGS,
+        .msgs_per_call = CORRELATE_DEFAULT_MSGS_PER_CALL,
+        .max_txns = CORRELATE_DEFAULT_TXNS,
+        .max_regs = CORRELATE_DEFAULT_REGS,
+        .linger_s = CORRELATE_DEFAULT_LINGER_S,
+        .setup_timeout_s = CORRELATE_DEFAULT_SETUP_TIMEOUT_S,
+        .idle_timeout_s = CORRELATE_DEFAULT_IDLE_TIMEOUT_S,
+    };
+}
+
+static uint32_t bucket_count(uint32_t n)
+{
+    uint32_t b = 16;
+    while (b < n && b < (1u << 30))
+        b <<= 1;
+    return b;
+}
+
+static uint32_t *buckets_create(uint32_t n)
+{
+    uint32_t *b = malloc(sizeof *b * n);
+    if (b)
+        memset(b, 0xff, sizeof *b * n); /* POOL_NONE everywhere */
+    return b;
+}
+
+struct correlate *correlate_create(const struct correlate_config *cfg, struct stats *st,
+                                   correlate_call_fn on_call, correlate_reg_fn on_reg, void *ctx)
+{
+    struct correlate *co = calloc(1, sizeof *co);
+    if (!co)
+        return NULL;
+    co->cfg = *cfg;
+    co->st = st;
+    co->on_call = on_call;
+    co->on_reg = on_reg;
+    co->ctx = ctx;
+    uint32_t cb = bucket_count(cfg->max_calls), sb = bucket_count(cfg->max_txns);
+    uint32_t rb = bucket_count(cfg->max_regs);
+    co->calls = pool_create(sizeof(struct call), cfg->max_calls);
+    co->msgs = pool_create(sizeof(struct call_msg), cfg->max_msgs);
+    co->seen = pool_create(sizeof(struct seen), cfg->max_txns);
+    co->regs = pool_create(sizeof(struct registration), cfg->max_regs);
+    co->call_buckets = buckets_create(cb);
+    co->flush_order = calloc(cfg->max_calls, sizeof *co->flush_order);
+    co->seen_buckets = buckets_create(sb);
+    co->reg_buckets = buckets_create(rb);
+    if (!co->calls || !co->msgs || !co->seen || !co->regs || !co->call_buckets ||
+        !co->flush_order || !co->seen_buckets || !co->reg_buckets) {
+        correlate_destroy(co);
+        return NULL;
+    }
+    co->call_mask = cb - 1;
+    co->seen_mask = sb - 1;
+    co->reg_mask = rb - 1;
+    for (int q = 0; q < QUEUE__COUNT; q++)
+        co->call_q[q] = POOL_LIST_INIT;
+    co->seen_q = POOL_LIST_INIT;
+    co->reg_q = POOL_LIST_INIT;
+    return co;
+}
+
+void correlate_destroy(struct correlate *co)
+{
+    if (!co)
+        return;
+    pool_destroy(co->calls);
+    pool_destroy(co->msgs);
+    pool_destroy(co->seen);
+    pool_destroy(co->regs);
+    free(co->call_buckets);
+    free(co->flush_order);
+    free(co->seen_buckets);
+    free(co->reg_buckets);
+    free(co);
+}
+
+uint32_t correlate_active_calls(const struct correlate *co)
+{
+    return pool_in_use(co->calls);
+}
+
+const struct call_msg *correlate_first_msg(const struct correlate *co, const struct call *c)
+{
+    return c->msg_head == POOL_NONE ? NULL : pool_at(co->msgs, c->msg_head);
+}
+
+const struct call_msg *correlate_next_msg(const struct correlate *co, const struct call_msg *m)
+{
+    return m->next == POOL_NONE ? NULL : pool_at(co->msgs, m->next);
+}
+
+/* ---- retransmission detection ---------------------------------------- */
+
+static uint64_t message_key(const struct sip_msg *m, const struct sip_meta *meta)
+{
+    uint8_t num[8] = {
+        (uint8_t)(m->cseq >> 24), (uint8_t)(m->cseq >> 16), (uint8_t)(m->cseq >> 8),
+        (uint8_t)m->cseq,         (uint8_t)(m->status >> 8), (uint8_t)m->status,
+        (uint8_t)m->is_request,   (uint8_t)meta->transport,
+    };
+    uint64_t h = sv_hash(m->call_id, 0);
+    h = sv_hash(sv_make(num, sizeof num), h);
+    h = sv_hash(m->is_request ? m->method_name : m->cseq_method_name, h);
+    h = sv_hash(m->cseq_method_name, h);
+    h = sv_hash(m->via_branch, h);
+    h = sv_hash(m->to_tag, h);
+    h = endpoint_hash(&meta->src, h);
+    return endpoint_hash(&meta->dst, h);
+}
+
+static void seen_free(struct correlate *co, uint32_t idx)
+{
+    struct seen *s = pool_at(co->seen, idx);
+    uint32_t *pp = &co->seen_buckets[s->key & co->seen_mask];
+    while (*pp != POOL_NONE && *pp != idx)
+        pp = &((struct seen *)pool_at(co->seen, *pp))->hash_next;
+    if (*pp == idx)
+        *pp = s->hash_next;
+    pool_list_remove(co->seen, &co->seen_q, idx, offsetof(struct seen, lru));
+    pool_put(co->seen, idx);
+}
+
+/* Record the message; true if the same message was seen before (a retransmission). */
+static bool seen_check(struct correlate *co, uint64_t key, uint64_t now)
+{
+    size_t off = offsetof(struct seen, lru);
+    for (uint32_t i = co->seen_buckets[key & co->seen_mask]; i != POOL_NONE;) {
+        struct seen *s = pool_at(co->seen, i);
+        if (s->key == key) {
+            s->last_ns = now;
+            pool_list_remove(co->seen, &co->seen_q, i, off);
+            pool_list_push_tail(co->seen, &co->seen_q, i, off);
+            return true;
+        }
+        i = s->hash_next;
+    }
+    uint32_t idx = pool_get(co->seen);
+    if (idx == POOL_NONE) {
+        seen_free(co, co->seen_q.head);
+        stats_inc(co->st, STAT_TXN_EVICTED);
+        idx = pool_get(co->seen);
+    }
+    struct seen *s = pool_at(co->seen, idx);
+    s->key = key;
+    s->last_ns = now;
+    uint32_t *b = &co->seen_buckets[key & co->seen_mask];
+    s->hash_next = *b;
+    *b = idx;
+    pool_list_push_tail(co->seen, &co->seen_q, idx, off);
+    return false;
+}
+
+/* ---- calls ------------------------------------------------------------ */
+
+static struct call *call_find(struct correlate *co, struct sv call_id, uint64_t h)
+{
+    for (uint32_t i = co->call_buckets[h & co->call_mask]; i != POOL_NONE;) {
+        struct call *c = pool_at(co->calls, i);
+        if (c->id_hash == h && strlen(c->call_id) == call_id.len &&
+            memcmp(c->call_id, call_id.p, call_id.len) == 0)
+            return c;
+        i = c->hash_next;
+    }
+    return NULL;
+}
+
+static void call_requeue(struct correlate *co, struct call *c, enum call_queue q)
+{
+    uint32_t idx = pool_index(co->calls, c);
+    size_t off = offsetof(struct call, lru);
+    pool_list_remove(co->calls, &co->call_q[c->queue], idx, off);
+    c->queue = (uint8_t)q;
+    pool_list_push_tail(co->calls, &co->call_q[q], idx, off);
+}
+
+/* Hand a call to the callback, then free it and its messages. */
+static void call_emit(struct correlate *co, struct call *c)
+{
+    if (co->on_call)
+        co->on_call(co->ctx, c, co);
+    for (uint32_t m = c->msg_head; m != POOL_NONE;) {
+        uint32_t next = ((struct call_msg *)pool_at(co->msgs, m))->next;
+        pool_put(co->msgs, m);
+        m = next;
+    }
+    uint32_t idx = pool_index(co->calls, c);
+    uint32_t *pp = &co->call_buckets[c->id_hash & co->call_mask];
+    while (*pp != POOL_NONE && *pp != idx)
+        pp = &((struct call *)pool_at(co->calls, *pp))->hash_next;
+    if (*pp == idx)
+        *pp = c->hash_next;
+    pool_list_remove(co->calls, &co->call_q[c->queue], idx, offsetof(struct call, lru));
+    pool_put(co->calls, idx);
+}
+
+/* Close a call that never ended on its own (evicted, timed out, end of input). */
+static void call_close(struct correlate *co, struct call *c, const char *reason, uint64_t now)
+{
+    if (!c->ended) {
+        if (c->state <= CALL_STATE_RINGING && c->cancel_seen) {
+            c->state = CALL_STATE_CANCELLED;
+        } else if (c->state <= CALL_STATE_RINGING && strcmp(reason, "timeout") == 0) {
+            c->state = CALL_STATE_TIMEOUT;
+            c->end_ns = now;
+        }
+        strncpy(c->end_reason, reason, sizeof c->end_reason - 1);
+    }
+    call_emit(co, c);
+}
+
+static struct call *call_create(struct correlate *co, struct sv call_id, uint64_t h, uint64_t now)
+{
+    uint32_t idx = pool_get(co->calls);
+    if (idx == POOL_NONE) {
+        /* Full: evict the oldest ended call, else the oldest unanswered, else the oldest up. */
+        static const enum call_queue order[] = { QUEUE_ENDED, QUEUE_SETUP, QUEUE_UP };
+        for (size_t k = 0; k < 3 && idx == POOL_NONE; k++) {
+            uint32_t victim = co->call_q[order[k]].head;
+            if (victim == POOL_NONE)
+                continue;
+            struct call *v = pool_at(co->calls, victim);
+            if (!v->ended)
+                stats_inc(co->st, STAT_CALLS_EVICTED);
+            call_close(co, v, "evicted", now);
+            idx = pool_get(co->calls);
+        }
+        if (idx == POOL_NONE)
+            return NULL;
+    }
+    struct call *c = pool_at(co->calls, idx);
+    if (!sv_copy(c->call_id, sizeof c->call_id, call_id))
+        stats_inc(co->st, STAT_SIP_CALL_ID_TRUNCATED);
+    /* A Call-ID with a NUL inside cannot round-trip through the C string; key on what was kept. */
+    c->id_hash = h;
+    c->msg_head = c->msg_tail = POOL_NONE;
+    c->seq = co->call_seq++;
+    uint32_t *b = &co->call_buckets[h & co->call_mask];
+    c->hash_next = *b;
+    *b = idx;
+    c->queue = QUEUE_SETUP;
+    pool_list_push_tail(co->calls, &co->call_q[QUEUE_SETUP], idx, offsetof(struct call, lru));
+    stats_inc(co->st, STAT_CALLS);
+    return c;
+}
+
+/* Key a Call-ID the same way call_create stores it (up to its first NUL, truncated to fit). */
+static struct sv call_id_key(struct sv id)
+{
+    size_t n = sv_find(id, '\0');
+    if (n > CALL_ID_MAX - 1)
+        n = CALL_ID_MAX - 1;
+    return sv_make(id.p, n);
+}
+
+/* ---- SDP summaries ---------------------------------------------------- */
+
+struct sdp_summary {
+    bool ok;
+    struct call_sdp sdp;
+};
+
+static void summarise_sdp(struct correlate *co, struct sv body, struct sdp_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    struct sdp_session s;
+    if (sdp_parse((const uint8_t *)body.p, body.len, &s) != STATUS_OK) {
+        stats_inc(co->st, STAT_SDP_PARSE_ERRORS);
+        return;
+    }
+    const struct sdp_media *m = NULL;
+    for (uint8_t i = 0; i < s.media_count && !m; i++)
+        if (sv_case_eq_cstr(s.media[i].media, "audio"))
+            m = &s.media[i];
+    if (!m && s.media_count)
+        m = &s.media[0];
+    out->ok = true;
+    out->sdp.present = true;
+    if (!m)
+        return;
+    out->sdp.media.ip = m->conn;
+    out->sdp.media.port = m->port;
+    out->sdp.dir = (uint8_t)m->dir;
+    for (uint8_t f = 0; f < m->fmt_count && out->sdp.codec_count < CALL_MAX_CODECS; f++) {
+        struct sv name = sdp_media_codec(m, m->fmt[f], NULL);
+        char *dst = out->sdp.codecs[out->sdp.codec_count];
+        if (name.len)
+            sv_copy(dst, CALL_CODEC_MAX, name);
+        else
+            snprintf(dst, CALL_CODEC_MAX, "pt%u", m->fmt[f]);
+        out->sdp.codec_count++;
+    }
+}
+
+/* ---- ladder entries --------------------------------------------------- */
+
+static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
+                                     const struct sip_msg *m, const struct sip_meta *meta)
+{
+    if (c->msg_count >= co->cfg.msgs_per_call) {
+        c->msg_dropped++;
+        stats_inc(co->st, STAT_CALL_MSGS_DROPPED);
+        return NULL;
+    }
+    uint32_t idx = pool_get(co->msgs);
+    if (idx == POOL_NONE) {
+        c->msg_dropped++;
+        stats_inc(co->st, STAT_CALL_MSGS_DROPPED);
+        return NULL;
+    }
+    struct call_msg *e = pool_at(co->msgs, idx);
+    e->ts_ns = meta->ts_ns;
+    e->src = meta->src;
+    e->dst = meta->dst;
+    e->cseq = m->cseq;
+    e->status = m->status;
+    e->method = (uint8_t)(m->is_request ? m->method : m->cseq_method);
+    e->next = POOL_NONE;
+    if (m->is_request) {
+        sv_copy(e->label, sizeof e->label, m->method_name);
+    } else {
+        char code[8];
+        snprintf(code, sizeof code, "%u ", m->status);
+        size_t n = strlen(code);
+        memcpy(e->label, code, n + 1);
+        sv_copy(e->label + n, sizeof e->label - n, m->reason);
+    }
+    if (c->msg_tail == POOL_NONE)
+        c->msg_head = idx;
+    else
+        ((struct call_msg *)pool_at(co->msgs, c->msg_tail))->next = idx;
+    c->msg_tail = idx;
+    c->msg_count++;
+    return e;
+}
+
+/* ---- header helpers --------------------------------------------------- */
+
+static void copy_aor(struct sv value, char *aor, size_t aor_cap, char *user, size_t user_cap)
+{
+    struct sip_nameaddr na;
+    if (!sip_nameaddr_parse(value, &na))
+        return;
+    sip_uri_aor(na.uri, aor, aor_cap);
+    struct sip_uri u;
+    if (user && sip_uri_parse(na.uri, &u))
+        sv_copy(user, user_cap, u.user);
+}
+
+static enum call_party sender_of(const struct call *c, const struct sip_msg *m)
+{
+    /* In-dialog requests carry the sender's tag in From (RFC 3261 §12.2.1.1). */
+    struct sv tag = m->is_request ? m->from_tag : m->to_tag;
+    if (m->is_request)
+        return sv_eq(tag, sv_make(c->from_tag, strlen(c->from_tag))) ? CALL_PARTY_CALLER
+                                                                      : CALL_PARTY_CALLEE;
+    return CALL_PARTY_CALLEE;
+}
+
+static void add_dialog(struct correlate *co, struct call *c, struct sv to_tag)
+{
+    (void)co;
+    if (!to_tag.len)
+        return;
+    for (uint16_t i = 0; i < c->dialog_count && i < CALL_MAX_DIALOGS; i++)
+        if (sv_eq(to_tag, sv_make(c->dialog_tags[i], strlen(c->dialog_tags[i]))))
+            return;
+    if (c->dialog_count < CALL_MAX_DIALOGS)
+        sv_copy(c->dialog_tags[c->dialog_count], CALL_TAG_MAX, to_tag);
+    if (c->dialog_count >= 1)
+        c->forks++;
+    c->dialog_count++;
+    if (!c->to_tag[0])
+        sv_copy(c->to_tag, sizeof c->to_tag, to_tag);
+}
+
+static enum call_state final_state(uint16_t code)
+{
+    if (code >= 200 && code < 300)
+        return CALL_STATE_ANSWERED;
+    if (code == 487)
+        return CALL_STATE_CANCELLED;
+    if (code == 486 || code == 600)
+        return CALL_STATE_BUSY;
+    if (code == 408)
+        return CALL_STATE_TIMEOUT;
+    return CALL_STATE_REJECTED;
+}
+
+static void call_end(struct correlate *co, struct call *c, uint64_t now, const char *reason)
+{
+    c->ended = true;
+    if (!c->end_ns)
+        c->end_ns = now;
+    strncpy(c->end_reason, reason, sizeof c->end_reason - 1);
+    call_requeue(co, c, QUEUE_ENDED);
+}
+
+/* ---- the state machine ------------------------------------------------ */
+
+static void call_request(struct correlate *co, struct call *c, const struct sip_msg *m,
+                         const struct sip_meta *meta, struct call_msg *e,
+                         const struct sdp_summary *sdp)
+{
+    uint64_t now = meta->ts_ns;
+    switch (m->method) {
+    case SIP_METHOD_INVITE:
+        if (m->to_tag.len) {
+            /* re-INVITE inside the dialog (RFC 3261 §14) */
+            if (e)
+                e->flags |= CALL_MSG_REINVITE;
+            if (sdp->ok)
+                c->reinvites++;
+            break;
+        }
+        if (m->cseq != c->invite_cseq && c->invite_cseq) {
+            /* A new initial INVITE transaction (after a 401/407 challenge, or a redirect): it
+             * reopens a call that its previous final response had ended. */
+            if (!c->answer_ns) {
+                c->ended = false;
+                c->end_ns = 0;
+                c->end_reason[0] = '\0';
+                c->final_code = 0;
+                c->state = c->ringing_ns ? CALL_STATE_RINGING : CALL_STATE_TRYING;
+                call_requeue(co, c, QUEUE_SETUP);
+            }
+        }
+        c->invite_cseq = m->cseq;
+        if (sdp->ok && !c->offer.present)
+            c->offer = sdp->sdp;
+        break;
+    case SIP_METHOD_CANCEL:
+        c->cancel_seen = true;
+        if (!c->answer_ns)
+            c->hangup_by = CALL_PARTY_CALLER;
+        break;
+    case SIP_METHOD_BYE:
+        if (c->ended && c->state == CALL_STATE_COMPLETED)
+            break;
+        c->hangup_by = sender_of(c, m);
+        if (m->hdr[SIP_HDR_REASON].len)
+            sv_copy(c->reason_header, sizeof c->reason_header, m->hdr[SIP_HDR_REASON]);
+        if (c->answer_ns) {
+            c->state = CALL_STATE_COMPLETED;
+            c->end_ns = now;
+            call_end(co, c, now, "bye");
+        } else {
+            /* BYE on an early dialog (RFC 3261 §15): the call never got answered. */
+            c->state = CALL_STATE_CANCELLED;
+            c->end_ns = now;
+            call_end(co, c, now, "bye_early");
+        }
+        break;
+    case SIP_METHOD_UPDATE:
+        if (sdp->ok && c->answer_ns)
+            c->reinvites++;
+        break;
+    case SIP_METHOD_ACK:
+        if (sdp->ok && !c->answer.present && c->offer.present)
+            c->answer = sdp->sdp; /* late offer answered in the ACK (RFC 3261 §13.2.1) */
+        break;
+    default:
+        break;
+    }
+}
+
+static void call_response(struct correlate *co, struct call *c, const struct sip_msg *m,
+                          const struct sip_meta *meta, const struct sdp_summary *sdp)
+{
+    uint64_t now = meta->ts_ns;
+    uint16_t code = m->status;
+    if (m->cseq_method == SIP_METHOD_BYE) {
+        if (code >= 200 && code < 300 && c->answer_ns && !c->ended) {
+            /* The BYE itself was not captured; its 2xx still ends the call. */
+            c->state = CALL_STATE_COMPLETED;
+            c->end_ns = now;
+            call_end(co, c, now, "bye");
+        }
+        return;
+    }
+    if (m->cseq_method != SIP_METHOD_INVITE)
+        return;
+    bool initial = m->cseq == c->invite_cseq || !c->invite_cseq;
+    if (!initial) {
+        /* responses to a re-INVITE: the media may move, the call state does not */
+        return;
+    }
+    if (!c->ua_callee[0]) {
+        struct sv ua = m->hdr[SIP_HDR_SERVER].len ? m->hdr[SIP_HDR_SERVER] : m->hdr[SIP_HDR_USER_AGENT];
+        sv_copy(c->ua_callee, sizeof c->ua_callee, ua);
+    }
+    if (code < 200) {
+        if (code == 100 && !c->trying_ns)
+            c->trying_ns = now;
+        if (code > 100) {
+            add_dialog(co, c, m->to_tag);
+            if ((code == 180 || code == 183) && !c->ringing_ns) {
+                c->ringing_ns = now;
+                c->first_provisional = code;
+            }
+            if (!c->answer_ns && !c->ended)
+                c->state = CALL_STATE_RINGING;
+            if (sdp->ok) {
+                c->early_media_sdp = true;
+                if (!c->answer.present && c->offer.present)
+                    c->answer = sdp->sdp;
+                else if (!c->offer.present)
+                    c->offer = sdp->sdp;
+            }
+        }
+        return;
+    }
+    if (code < 300) {
+        add_dialog(co, c, m->to_tag);
+        if (!c->answer_ns) {
+            c->answer_ns = now;
+            c->final_code = code;
+            c->state = CALL_STATE_ANSWERED;
+            c->ended = false;
+            c->end_ns = 0;
+            c->end_reason[0] = '\0';
+            sv_copy(c->to_tag, sizeof c->to_tag, m->to_tag);
+            call_requeue(co, c, QUEUE_UP);
+        }
+        if (sdp->ok) {
+            if (!c->offer.present)
+                c->offer = sdp->sdp; /* late offer: the 2xx carries it */
+            else if (!c->answer.present || !c->answer_ns || c->answer.media.port == 0)
+                c->answer = sdp->sdp;
+        }
+        return;
+    }
+    /* 3xx-6xx: final for the INVITE unless a 2xx already answered it (forks). */
+    if (code == 401 || code == 407)
+        c->auth_challenges++;
+    if (c->answer_ns)
+        return;
+    c->final_code = code;
+    c->state = final_state(code);
+    if (m->hdr[SIP_HDR_REASON].len)
+        sv_copy(c->reason_header, sizeof c->reason_header, m->hdr[SIP_HDR_REASON]);
+    call_end(co, c, now, code == 487 ? "cancel" : code == 408 ? "timeout" : "rejected");
+}
+
+static void call_first_invite(struct call *c, const struct sip_msg *m, const struct sip_meta *meta)
+{
+    c->src = meta->src;
+    c->dst = meta->dst;
+    c->transport = meta->transport;
+    c->start_ns = meta->ts_ns;
+    c->state = CALL_STATE_TRYING;
+    c->invite_cseq = m->cseq;
+    copy_aor(m->hdr[SIP_HDR_FROM], c->from, sizeof c->from, c->from_user, sizeof c->from_user);
+    copy_aor(m->hdr[SIP_HDR_TO], c->to, sizeof c->to, c->to_user, sizeof c->to_user);
+    if (m->hdr[SIP_HDR_P_ASSERTED_IDENTITY].len)
+        copy_aor(m->hdr[SIP_HDR_P_ASSERTED_IDENTITY], c->pai, sizeof c->pai, NULL, 0);
+    sv_copy(c->from_tag, sizeof c->from_tag, m->from_tag);
+    sv_copy(c->request_uri, sizeof c->request_uri, m->request_uri);
+    sv_copy(c->ua_caller, sizeof c->ua_caller, m->hdr[SIP_HDR_USER_AGENT]);
+}
+
+/* ---- registrations ---------------------------------------------------- */
+
+static uint64_t reg_key(const char *aor, struct sv call_id)
+{
+    return sv_hash(call_id, sv_hash(sv_make(aor, strlen(aor)), 0));
+}
+
+static void reg_free(struct correlate *co, uint32_t idx)
+{
+    struct registration *r = pool_at(co->regs, idx);
+    if (co->on_reg)
+        co->on_reg(co->ctx, r);
+    uint32_t *pp = &co->reg_buckets[r->key_hash & co->reg_mask];
+    while (*pp != POOL_NONE && *pp != idx)
+        pp = &((struct registration *)pool_at(co->regs, *pp))->hash_next;
+    if (*pp == idx)
+        *pp = r->hash_next;
+    pool_list_remove(co->regs, &co->reg_q, idx, offsetof(struct registration, lru));
+    pool_put(co->regs, idx);
+}
+
+static struct registration *reg_lookup(struct correlate *co, const struct sip_msg *m,
+                                       const struct sip_meta *meta, bool create)
+{
+    char aor[CALL_AOR_MAX] = "";
+    copy_aor(m->hdr[SIP_HDR_TO], aor, sizeof aor, NULL, 0);
+    struct sv id = call_id_key(m->call_id);
+    uint64_t key = reg_key(aor, id);
+    size_t off = offsetof(struct registration, lru);
+    for (uint32_t i = co->reg_buckets[key & co->reg_mask]; i != POOL_NONE;) {
+        struct registration *r = pool_at(co->regs, i);
+        if (r->key_hash == key && strcmp(r->aor, aor) == 0) {
+            pool_list_remove(co->regs, &co->reg_q, i, off);
+            pool_list_push_tail(co->regs, &co->reg_q, i, off);
+            return r;
+        }
+        i = r->hash_next;
+    }
+    if (!create)
+        return NULL;
+    uint32_t idx = pool_get(co->regs);
+    if (idx == POOL_NONE) {
+        reg_free(co, co->reg_q.head);
+        stats_inc(co->st, STAT_REG_EVICTED);
+        idx = pool_get(co->regs);
+    }
+    struct registration *r = pool_at(co->regs, idx);
+    memcpy(r->aor, aor, sizeof r->aor);
+    sv_copy(r->call_id, sizeof r->call_id, id);
+    r->key_hash = key;
+    r->client = meta->src;
+    r->registrar = meta->dst;
+    r->first_ns = meta->ts_ns;
+    uint32_t *b = &co->reg_buckets[key & co->reg_mask];
+    r->hash_next = *b;
+    *b = idx;
+    pool_list_push_tail(co->regs, &co->reg_q, idx, off);
+    stats_inc(co->st, STAT_REGISTRATIONS);
+    return r;
+}
+
+/* Expiry a REGISTER or its 2xx states: the Contact's expires param, else the Expires header. */
+static bool find_expires(const struct sip_msg *m, uint32_t *out)
+{
+    struct sip_nameaddr na;
+    struct sv v;
+    if (m->hdr[SIP_HDR_CONTACT].len && sip_nameaddr_parse(m->hdr[SIP_HDR_CONTACT], &na) &&
+        sip_param(na.params, "expires", &v) && sv_to_u32(v, out))
+        return true;
+    if (m->hdr[SIP_HDR_CONTACT].len && sv_eq(sv_trim(m->hdr[SIP_HDR_CONTACT]), SV_LIT("*"))) {
+        *out = 0;
+        return true;
+    }
+    return m->hdr[SIP_HDR_EXPIRES].len && sv_to_u32(m->hdr[SIP_HDR_EXPIRES], out);
+}
+
+static void reg_message(struct correlate *co, const struct sip_msg *m, const struct sip_meta *meta,
+                        bool retrans)
+{
+    struct registration *r = reg_lookup(co, m, meta, m->is_request);
+    if (!r)
+        return;
+    r->last_ns = meta->ts_ns;
+    if (retrans)
+        return;
+    if (m->is_request) {
+        r->requests++;
+        r->req_has_expires = find_expires(m, &r->req_expires);
+        return;
+    }
+    if (m->status < 200)
+        return;
+    r->last_code = m->status;
+    if (m->status == 401 || m->status == 407) {
+        r->challenges++;
+        return;
+    }
+    if (m->status >= 300)
+        return;
+    uint32_t exp = 3600; /* RFC 3261 §10.2.1.1: the registrar's default when none is given */
+    if (!find_expires(m, &exp) && r->req_has_expires)
+        exp = r->req_expires;
+    if (r->req_has_expires && r->req_expires == 0)
+        exp = 0;
+    if (exp == 0) {
+        if (r->registered || r->registered_ns)
+            r->unregistered = true;
+        r->registered = false;
+        r->expires_ns = 0;
+    } else {
+        if (r->registered)
+            r->refreshes++;
+        r->registered = true;
+        r->unregistered = false;
+        r->registered_ns = meta->ts_ns;
+        r->expires_s = exp;
+        r->expires_ns = meta->ts_ns + (uint64_t)exp * NS_PER_S;
+        struct sip_nameaddr na;
+        if (m->hdr[SIP_HDR_CONTACT].len && sip_nameaddr_parse(m->hdr[SIP_HDR_CONTACT], &na))
+            sv_copy(r->contact, sizeof r->contact, na.uri);
+    }
+}
+
+/* ---- entry points ----------------------------------------------------- */
+
+bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct sip_meta *meta)
+{
+    stats_inc(co->st, STAT_SIP_MESSAGES);
+    stats_inc(co->st, m->is_request ? STAT_SIP_REQUESTS : STAT_SIP_RESPONSES);
+    if (m->anomalies)
+        stats_inc(co->st, STAT_SIP_ANOMALIES);
+    bool retrans = seen_check(co, message_key(m, meta), meta->ts_ns);
+    if (retrans)
+        stats_inc(co->st, STAT_SIP_RETRANSMISSIONS);
+    if (!m->call_id.len) {
+        stats_inc(co->st, STAT_SIP_NO_CALL_ID);
+        return retrans;
+    }
+    enum sip_method method = m->is_request ? m->method : m->cseq_method;
+    if (method == SIP_METHOD_REGISTER) {
+        reg_message(co, m, meta, retrans);
+        return retrans;
+    }
+
+    struct sv id = call_id_key(m->call_id);
+    uint64_t h = sv_hash(id, 0);
+    struct call *c = call_find(co, id, h);
+    if (!c) {
+        if (!(m->is_request && m->method == SIP_METHOD_INVITE && !m->to_tag.len)) {
+            if (method == SIP_METHOD_INVITE || method == SIP_METHOD_BYE ||
+                method == SIP_METHOD_CANCEL || (m->is_request && method == SIP_METHOD_ACK))
+                stats_inc(co->st, STAT_SIP_ORPHANS);
+            return retrans;
+        }
+        c = call_create(co, id, h, meta->ts_ns);
+        if (!c)
+            return retrans;
+        call_first_invite(c, m, meta);
+    }
+
+    c->sip_messages++;
+    c->last_ns = meta->ts_ns;
+    if (retrans)
+        c->retransmissions++;
+
+    struct sdp_summary sdp = { 0 };
+    if (m->sdp.len && !retrans)
+        summarise_sdp(co, m->sdp, &sdp);
+
+    struct call_msg *e = call_add_msg(co, c, m, meta);
+    if (e && retrans)
+        e->flags |= CALL_MSG_RETRANS;
+    if (e && sdp.ok) {
+        e->flags |= CALL_MSG_SDP;
+        e->sdp_media = sdp.sdp.media;
+        e->sdp_dir = sdp.sdp.dir;
+        if (sdp.sdp.codec_count)
+            memcpy(e->sdp_codec, sdp.sdp.codecs[0], CALL_CODEC_MAX);
+    }
+
+    /* Keep the call at the tail of its queue: expiry looks only at heads. */
+    call_requeue(co, c, (enum call_queue)c->queue);
+    if (retrans)
+        return true;
+    if (m->is_request)
+        call_request(co, c, m, meta, e, &sdp);
+    else
+        call_response(co, c, m, meta, &sdp);
+    return false;
+}
+
+void correlate_tick(struct correlate *co, uint64_t now_ns)
+{
+    /* Forget transactions after 64*T1 (RFC 3261 §17.1.1.2, Timer B/F). */
+    uint64_t txn_age = (uint64_t)CORRELATE_TXN_TIMEOUT_S * NS_PER_S;
+    while (co->seen_q.head != POOL_NONE) {
+        struct seen *s = pool_at(co->seen, co->seen_q.head);
+        if (now_ns < s->last_ns + txn_age)
+            break;
+        seen_free(co, co->seen_q.head);
+    }
+    static const struct {
+        enum call_queue q;
+        size_t cfg_off;
+        const char *reason;
+    } rules[] = {
+        { QUEUE_ENDED, offsetof(struct correlate_config, linger_s), "" },
+        { QUEUE_SETUP, offsetof(struct correlate_config, setup_timeout_s), "timeout" },
+        { QUEUE_UP, offsetof(struct correlate_config, idle_timeout_s), "idle" },
+    };
+    for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++) {
+        uint32_t limit_s;
+        memcpy(&limit_s, (const char *)&co->cfg + rules[k].cfg_off, sizeof limit_s);
+        uint64_t age = (uint64_t)limit_s * NS_PER_S;
+        while (co->call_q[rules[k].q].head != POOL_NONE) {
+            struct call *c = pool_at(co->calls, co->call_q[rules[k].q].head);
+            if (now_ns < c->last_ns + age)
+                break;
+            call_close(co, c, rules[k].reason, now_ns);
+        }
+    }
+    /* Registrations: drop a binding once it expired (or failed) and went quiet. */
+    uint64_t linger = (uint64_t)co->cfg.linger_s * NS_PER_S;
+    while (co->reg_q.head != POOL_NONE) {
+        struct registration *r = pool_at(co->regs, co->reg_q.head);
+        uint64_t until = r->last_ns + linger;
+        if (r->registered && r->expires_ns + linger > until)
+            until = r->expires_ns + linger;
+        if (now_ns < until)
+            break;
+        reg_free(co, co->reg_q.head);
+    }
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(struct call *const *)a)->seq, y = (*(struct call *const *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+void correlate_flush(struct correlate *co, uint64_t now_ns)
+{
+    /* Oldest first: gather the live calls (bounded by the pool) and sort by creation order. */
+    uint32_t n = 0;
+    for (int q = 0; q < QUEUE__COUNT; q++)
+        for (uint32_t i = co->call_q[q].head; i != POOL_NONE && n < co->cfg.max_calls;) {
+            struct call *c = pool_at(co->calls, i);
+            co->flush_order[n++] = c;
+            i = c->lru.next;
+        }
+    qsort(co->flush_order, n, sizeof *co->flush_order, by_seq);
+    for (uint32_t i = 0; i < n; i++)
+        call_close(co, co->flush_order[i], "end_of_capture", now_ns);
+    while (co->reg_q.head != POOL_NONE)
+        reg_free(co, co->reg_q.head);
+}
