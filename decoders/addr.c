@@ -158,8 +158,10 @@ bool addr_parse(struct sv text, struct addr *out)
         out->family = 6;
         return true;
     }
-    if (!parse_v4(t, out->b))
+    if (!parse_v4(t, out->b)) {
+        memset(out, 0, sizeof *out); /* parse_v4 may have stored some octets */
         return false;
+    }
     out->family = 4;
     return true;
 }
@@ -199,6 +201,13 @@ char *addr_format(const struct addr *a, char *buf, size_t cap)
             off += (size_t)snprintf(buf + off, cap - off, "::");
             k += best_len - 1;
             continue;
+        }
+        /* RFC 5952 §5: IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d)
+         * addresses end in dotted decimal, as inet_ntop and tshark print them. */
+        if (k == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+            snprintf(buf + off, cap - off, "%s%u.%u.%u.%u", best_len == 5 ? ":" : "", a->b[12],
+                     a->b[13], a->b[14], a->b[15]);
+            break;
         }
         int n = snprintf(buf + off, cap - off, "%s%x", (k && k != best + best_len) ? ":" : "", w[k]);
         off += (size_t)n;

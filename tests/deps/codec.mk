@@ -1,0 +1,1 @@
+TEST_DEPS_codec := decoders/codec.c

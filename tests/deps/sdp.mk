@@ -1,0 +1,1 @@
+TEST_DEPS_sdp := decoders/sdp.c decoders/codec.c
