@@ -1,0 +1,1 @@
+TEST_DEPS_decode := sensor/decode.c sensor/ipfrag.c

@@ -1,0 +1,1 @@
+TEST_DEPS_ipfrag := sensor/ipfrag.c
