@@ -125,6 +125,17 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh $(abspath sipscope)
 
+# ASan+UBSan build of the program: build/asan/sipscope
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 all
+
+# libFuzzer targets (clang), seeded from samples/: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRCS = $(filter-out sensor/main.c,$(wildcard decoders/*.c sensor/*.c))
+fuzz:
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 install: $(BIN)
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sipscope
 
