@@ -228,10 +228,12 @@ char *endpoint_format(const struct endpoint *e, char *buf, size_t cap)
 
 uint64_t endpoint_hash(const struct endpoint *e, uint64_t seed)
 {
-    uint8_t key[19];
-    memcpy(key, e->ip.b, 16);
-    key[16] = e->ip.family;
-    key[17] = (uint8_t)(e->port >> 8);
-    key[18] = (uint8_t)e->port;
-    return sv_hash(sv_make(key, sizeof key), seed);
+    /* Only the bytes the family uses, so that endpoints endpoint_eq() calls equal hash equal. */
+    uint8_t key[19] = { 0 };
+    size_t n = e->ip.family == 4 ? 4 : e->ip.family == 6 ? 16 : 0;
+    memcpy(key, e->ip.b, n);
+    key[n] = e->ip.family;
+    key[n + 1] = (uint8_t)(e->port >> 8);
+    key[n + 2] = (uint8_t)e->port;
+    return sv_hash(sv_make(key, n + 3), seed);
 }

@@ -9,7 +9,7 @@ const char *call_state_name(enum call_state s)
         [CALL_STATE_CANCELLED] = "cancelled", [CALL_STATE_BUSY] = "busy",
         [CALL_STATE_REJECTED] = "rejected",   [CALL_STATE_TIMEOUT] = "timeout",
     };
-    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : NULL;
 }
 
 const char *call_transport_name(enum call_transport t)
@@ -18,12 +18,12 @@ const char *call_transport_name(enum call_transport t)
         [CALL_TRANSPORT_UDP] = "udp", [CALL_TRANSPORT_TCP] = "tcp", [CALL_TRANSPORT_TLS] = "tls",
         [CALL_TRANSPORT_SCTP] = "sctp", [CALL_TRANSPORT_WS] = "ws",
     };
-    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "unknown";
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : NULL;
 }
 
 const char *call_party_name(enum call_party p)
 {
-    return p == CALL_PARTY_CALLER ? "caller" : p == CALL_PARTY_CALLEE ? "callee" : "";
+    return p == CALL_PARTY_CALLER ? "caller" : p == CALL_PARTY_CALLEE ? "callee" : NULL;
 }
 
 double call_setup_ms(const struct call *c)

@@ -19,7 +19,7 @@
 #define CALL_CODEC_MAX 16
 #define CALL_MAX_DIALOGS 4        /* early dialogs (forks) kept per call */
 #define CALL_MAX_CODECS 8         /* codec names kept per offer/answer */
-#define CALL_MSG_LABEL_MAX 24
+#define CALL_MSG_LABEL_MAX 40
 
 enum call_state {
     CALL_STATE_TRYING = 0,   /* INVITE sent, no final response (100 or nothing) */
@@ -72,6 +72,7 @@ struct call_msg {
 /* An offer or an answer as the call remembers it (copied out of the SDP views). */
 struct call_sdp {
     bool present;
+    uint8_t party;                        /* enum call_party that sent it */
     struct endpoint media;                /* first audio m=: c= address and port */
     uint8_t dir;                          /* enum sdp_dir */
     uint8_t codec_count;
@@ -138,6 +139,8 @@ struct call {
     bool ended;                   /* final state reached; lingers for retransmissions */
 };
 
+/* The words records use ("completed", "udp", "caller"); NULL for CALL_PARTY_NONE or a value
+ * out of range, which JSON writes as null. */
 const char *call_state_name(enum call_state s);
 const char *call_transport_name(enum call_transport t);
 const char *call_party_name(enum call_party p);

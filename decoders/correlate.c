@@ -474,6 +474,13 @@ static void call_end(struct correlate *co, struct call *c, uint64_t now, const c
 
 /* ---- the state machine ------------------------------------------------ */
 
+static void set_sdp(struct call_sdp *dst, const struct call_sdp *src, enum call_party party)
+{
+    *dst = *src;
+    dst->party = (uint8_t)party;
+}
+
+
 static void call_request(struct correlate *co, struct call *c, const struct sip_msg *m,
                          const struct sip_meta *meta, struct call_msg *e,
                          const struct sdp_summary *sdp)
@@ -503,7 +510,7 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
         }
         c->invite_cseq = m->cseq;
         if (sdp->ok && !c->offer.present)
-            c->offer = sdp->sdp;
+            set_sdp(&c->offer, &sdp->sdp, CALL_PARTY_CALLER);
         break;
     case SIP_METHOD_CANCEL:
         c->cancel_seen = true;
@@ -532,8 +539,8 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
             c->reinvites++;
         break;
     case SIP_METHOD_ACK:
-        if (sdp->ok && !c->answer.present && c->offer.present)
-            c->answer = sdp->sdp; /* late offer answered in the ACK (RFC 3261 §13.2.1) */
+        if (sdp->ok && !c->answer.present && c->offer.present) /* late offer: ACK answers */
+            set_sdp(&c->answer, &sdp->sdp, CALL_PARTY_CALLER); /* (RFC 3261 §13.2.1) */
         break;
     default:
         break;
@@ -579,9 +586,9 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
             if (sdp->ok) {
                 c->early_media_sdp = true;
                 if (!c->answer.present && c->offer.present)
-                    c->answer = sdp->sdp;
+                    set_sdp(&c->answer, &sdp->sdp, CALL_PARTY_CALLEE);
                 else if (!c->offer.present)
-                    c->offer = sdp->sdp;
+                    set_sdp(&c->offer, &sdp->sdp, CALL_PARTY_CALLEE);
             }
         }
         return;
@@ -600,9 +607,9 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
         }
         if (sdp->ok) {
             if (!c->offer.present)
-                c->offer = sdp->sdp; /* late offer: the 2xx carries it */
-            else if (!c->answer.present || !c->answer_ns || c->answer.media.port == 0)
-                c->answer = sdp->sdp;
+                set_sdp(&c->offer, &sdp->sdp, CALL_PARTY_CALLEE); /* late offer in the 2xx */
+            else if (c->offer.party == CALL_PARTY_CALLER)
+                set_sdp(&c->answer, &sdp->sdp, CALL_PARTY_CALLEE); /* the 2xx answer wins over 18x */
         }
         return;
     }

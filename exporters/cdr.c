@@ -1,0 +1,193 @@
+/* cdr.c: call -> one-line JSON call-detail record, schema_version first (DESIGN.md "Records"; RFC 8259). */
+#include "cdr.h"
+
+#include <string.h>
+
+/* A fixed-size char field that may lack its NUL (defensive: never read past it). */
+static void field_str(struct json *j, const char *key, const char *field, size_t cap)
+{
+    json_key(j, key);
+    size_t n = strnlen(field, cap);
+    if (n == 0)
+        json_null(j);
+    else
+        json_str(j, field, n);
+}
+
+#define CDR_FIELD(j, key, c, member) field_str(j, key, (c)->member, sizeof (c)->member)
+
+static void endpoint_value(struct json *j, const struct endpoint *e)
+{
+    if (e->ip.family != 4 && e->ip.family != 6) {
+        json_null(j);
+        return;
+    }
+    char text[ADDR_STR_MAX];
+    endpoint_format(e, text, sizeof text);
+    json_str_cstr(j, text);
+}
+
+/* Milliseconds from `from` to `to` with 3 decimals; null when either is unset or to < from. */
+static void interval(struct json *j, const char *key, uint64_t from, uint64_t to, double unit_ns)
+{
+    json_key(j, key);
+    if (from == 0 || to == 0 || to < from)
+        json_null(j);
+    else
+        json_double(j, (double)(to - from) / unit_ns, 3);
+}
+
+static void codec_list(struct json *j, const struct call_sdp *s)
+{
+    if (!s->present) {
+        json_null(j);
+        return;
+    }
+    json_arr_begin(j);
+    unsigned n = s->codec_count < CALL_MAX_CODECS ? s->codec_count : CALL_MAX_CODECS;
+    for (unsigned k = 0; k < n; k++) {
+        size_t len = strnlen(s->codecs[k], CALL_CODEC_MAX);
+        if (len)
+            json_str(j, s->codecs[k], len);
+    }
+    json_arr_end(j);
+}
+
+static void media_value(struct json *j, const struct call_sdp *s)
+{
+    if (!s->present)
+        json_null(j);
+    else
+        endpoint_value(j, &s->media);
+}
+
+static void array_field(struct json *j, const char *key, const struct call *c, cdr_array_fn fn,
+                        void *ctx, const char *frag, size_t frag_len)
+{
+    json_key(j, key);
+    if (fn) {
+        json_arr_begin(j);
+        fn(ctx, j, c);
+        json_arr_end(j);
+    } else if (frag && frag_len) {
+        json_raw(j, frag, frag_len);
+    } else {
+        json_arr_begin(j);
+        json_arr_end(j);
+    }
+}
+
+void cdr_write(struct json *j, const struct call *c, const struct cdr_extra *x)
+{
+    static const struct cdr_extra none;
+    if (!x)
+        x = &none;
+
+    json_obj_begin(j);
+    json_key(j, "schema_version");
+    json_u64(j, CDR_SCHEMA_VERSION);
+    CDR_FIELD(j, "call_id", c, call_id);
+    CDR_FIELD(j, "from", c, from);
+    CDR_FIELD(j, "to", c, to);
+    CDR_FIELD(j, "from_user", c, from_user);
+    CDR_FIELD(j, "to_user", c, to_user);
+    CDR_FIELD(j, "from_tag", c, from_tag);
+    CDR_FIELD(j, "to_tag", c, to_tag);
+    CDR_FIELD(j, "request_uri", c, request_uri);
+    json_key(j, "src");
+    endpoint_value(j, &c->src);
+    json_key(j, "dst");
+    endpoint_value(j, &c->dst);
+    json_key(j, "transport");
+    json_str_cstr(j, call_transport_name(c->transport));
+
+    json_key(j, "start_ts");
+    json_ts(j, c->start_ns);
+    json_key(j, "trying_ts");
+    json_ts(j, c->trying_ns);
+    json_key(j, "ringing_ts");
+    json_ts(j, c->ringing_ns);
+    json_key(j, "answer_ts");
+    json_ts(j, c->answer_ns);
+    json_key(j, "end_ts");
+    json_ts(j, c->end_ns);
+
+    interval(j, "setup_ms", c->start_ns, c->ringing_ns, 1e6);
+    interval(j, "trying_ms", c->start_ns, c->trying_ns, 1e6);
+    interval(j, "answer_ms", c->start_ns, c->answer_ns, 1e6);
+    interval(j, "duration_s", c->answer_ns, c->end_ns ? c->end_ns : c->last_ns, 1e9);
+
+    json_key(j, "state");
+    json_str_cstr(j, call_state_name(c->state));
+    json_key(j, "final_code");
+    if (c->final_code)
+        json_u64(j, c->final_code);
+    else
+        json_null(j);
+    CDR_FIELD(j, "end_reason", c, end_reason);
+    json_key(j, "hangup_by");
+    json_str_cstr(j, call_party_name(c->hangup_by));
+    CDR_FIELD(j, "reason_header", c, reason_header);
+    CDR_FIELD(j, "pai", c, pai);
+    json_key(j, "user_agent");
+    json_obj_begin(j);
+    CDR_FIELD(j, "caller", c, ua_caller);
+    CDR_FIELD(j, "callee", c, ua_callee);
+    json_obj_end(j);
+
+    json_key(j, "sip_messages");
+    json_u64(j, c->sip_messages);
+    json_key(j, "retransmissions");
+    json_u64(j, c->retransmissions);
+    json_key(j, "auth_challenges");
+    json_u64(j, c->auth_challenges);
+    json_key(j, "forks");
+    json_u64(j, c->forks);
+    json_key(j, "reinvites");
+    json_u64(j, c->reinvites);
+
+    json_key(j, "codecs");
+    json_obj_begin(j);
+    json_key(j, "offered");
+    codec_list(j, &c->offer);
+    json_key(j, "answered");
+    codec_list(j, &c->answer);
+    json_obj_end(j);
+    json_key(j, "media");
+    json_obj_begin(j);
+    /* The offer usually comes from the caller; a late offer (SDP first in the 18x/2xx)
+     * comes from the callee, and then the caller's media is in the answer. */
+    const struct call_sdp *of_caller = c->offer.party == CALL_PARTY_CALLEE ? &c->answer : &c->offer;
+    json_key(j, "caller");
+    media_value(j, of_caller);
+    json_key(j, "callee");
+    media_value(j, of_caller == &c->offer ? &c->answer : &c->offer);
+    json_obj_end(j);
+
+    array_field(j, "streams", c, x->streams, x->ctx, x->streams_json, x->streams_json_len);
+    array_field(j, "faults", c, x->faults, x->ctx, x->faults_json, x->faults_json_len);
+
+    json_key(j, "sensor");
+    json_obj_begin(j);
+    json_key(j, "id");
+    json_str_opt(j, x->sensor_id);
+    json_key(j, "host");
+    json_str_opt(j, x->sensor_host);
+    json_key(j, "interface");
+    json_str_opt(j, x->sensor_interface);
+    json_obj_end(j);
+    json_key(j, "sequence");
+    if (x->has_sequence)
+        json_u64(j, x->sequence);
+    else
+        json_null(j);
+    json_obj_end(j);
+}
+
+size_t cdr_format(char *buf, size_t cap, const struct call *c, const struct cdr_extra *x)
+{
+    struct json j;
+    json_init(&j, buf, cap);
+    cdr_write(&j, c, x);
+    return json_ok(&j) ? j.len : 0;
+}

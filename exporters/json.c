@@ -1,0 +1,417 @@
+/* json.c: JSON writer into a bounded buffer: RFC 8259 escaping, UTF-8 repair (RFC 3629), RFC 3339 UTC times. */
+#include "json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Append n bytes, or set overflow and drop them (and everything after). */
+static void put(struct json *j, const char *s, size_t n)
+{
+    if (j->overflow)
+        return;
+    if (j->cap == 0 || n > j->cap - 1 - j->len) {
+        j->overflow = true;
+        return;
+    }
+    memcpy(j->buf + j->len, s, n);
+    j->len += n;
+    j->buf[j->len] = '\0';
+}
+
+static void put_c(struct json *j, char c)
+{
+    put(j, &c, 1);
+}
+
+void json_init(struct json *j, char *buf, size_t cap)
+{
+    memset(j, 0, sizeof *j);
+    j->buf = buf;
+    j->cap = buf ? cap : 0;
+    if (j->cap)
+        buf[0] = '\0';
+}
+
+void json_reset(struct json *j)
+{
+    json_init(j, j->buf, j->cap);
+}
+
+bool json_ok(const struct json *j)
+{
+    return !j->overflow && !j->misuse && j->depth == 0 && !j->after_key && j->count[0] == 1;
+}
+
+/* Comma and key bookkeeping before any value. */
+static void value_begin(struct json *j)
+{
+    if (j->after_key) {
+        j->after_key = false;
+        return;
+    }
+    if (j->depth > 0 && j->kind[j->depth - 1] == '{')
+        j->misuse = true; /* an object member without a key */
+    if (j->count[j->depth] > 0) {
+        if (j->depth == 0)
+            j->misuse = true; /* a second top-level value */
+        else
+            put_c(j, ',');
+    }
+    j->count[j->depth]++;
+}
+
+static void open_level(struct json *j, char kind)
+{
+    value_begin(j);
+    if (j->depth >= JSON_MAX_DEPTH) {
+        j->misuse = true;
+        return;
+    }
+    put_c(j, kind);
+    j->kind[j->depth] = kind;
+    j->depth++;
+    j->count[j->depth] = 0;
+}
+
+static void close_level(struct json *j, char kind)
+{
+    if (j->depth == 0 || j->kind[j->depth - 1] != kind || j->after_key) {
+        j->misuse = true;
+        j->after_key = false;
+        if (j->depth == 0)
+            return;
+    }
+    j->depth--;
+    put_c(j, kind == '{' ? '}' : ']');
+}
+
+void json_obj_begin(struct json *j)
+{
+    open_level(j, '{');
+}
+
+void json_obj_end(struct json *j)
+{
+    close_level(j, '{');
+}
+
+void json_arr_begin(struct json *j)
+{
+    open_level(j, '[');
+}
+
+void json_arr_end(struct json *j)
+{
+    close_level(j, '[');
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at p[0..n) (Unicode Table 3-7),
+ * or 0 when it is ill-formed; *bad gets how many bytes the maximal
+ * ill-formed subpart spans (at least 1), to be replaced by one U+FFFD.
+ */
+static size_t utf8_seq(const uint8_t *p, size_t n, size_t *bad)
+{
+    uint8_t b = p[0], lo = 0x80, hi = 0xbf;
+    size_t need;
+    if (b >= 0xc2 && b <= 0xdf) {
+        need = 1;
+    } else if (b >= 0xe0 && b <= 0xef) {
+        need = 2;
+        if (b == 0xe0)
+            lo = 0xa0; /* no overlong forms */
+        else if (b == 0xed)
+            hi = 0x9f; /* no UTF-16 surrogates */
+    } else if (b >= 0xf0 && b <= 0xf4) {
+        need = 3;
+        if (b == 0xf0)
+            lo = 0x90;
+        else if (b == 0xf4)
+            hi = 0x8f; /* nothing above U+10FFFF */
+    } else {
+        *bad = 1; /* 80..C1 and F5..FF never start a sequence */
+        return 0;
+    }
+    size_t k = 1;
+    for (; k <= need; k++) {
+        if (k >= n || p[k] < lo || p[k] > hi) {
+            *bad = k;
+            return 0;
+        }
+        lo = 0x80;
+        hi = 0xbf;
+    }
+    return need + 1;
+}
+
+static void put_escaped(struct json *j, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *p = (const uint8_t *)s;
+    size_t i = 0;
+    put_c(j, '"');
+    while (i < len && !j->overflow) {
+        /* a run of bytes that go out as they are */
+        size_t run = i;
+        while (run < len) {
+            uint8_t b = p[run];
+            if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\') {
+                run++;
+                continue;
+            }
+            if (b >= 0x80) {
+                size_t bad, n = utf8_seq(p + run, len - run, &bad);
+                if (n) {
+                    run += n;
+                    continue;
+                }
+            }
+            break;
+        }
+        if (run > i) {
+            put(j, s + i, run - i);
+            i = run;
+            continue;
+        }
+        uint8_t b = p[i];
+        if (b >= 0x80) {
+            size_t bad;
+            (void)utf8_seq(p + i, len - i, &bad);
+            put(j, "\xef\xbf\xbd", 3); /* U+FFFD */
+            i += bad;
+            continue;
+        }
+        char esc[6] = { '\\', 0, 0, 0, 0, 0 };
+        size_t n = 2;
+        switch (b) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[b >> 4];
+            esc[5] = hex[b & 15];
+            n = 6;
+        }
+        put(j, esc, n);
+        i++;
+    }
+    put_c(j, '"');
+}
+
+void json_key(struct json *j, const char *name)
+{
+    if (j->depth == 0 || j->kind[j->depth - 1] != '{' || j->after_key)
+        j->misuse = true;
+    if (j->count[j->depth] > 0)
+        put_c(j, ',');
+    j->count[j->depth]++;
+    put_escaped(j, name ? name : "", name ? strlen(name) : 0);
+    put_c(j, ':');
+    j->after_key = true;
+}
+
+void json_str(struct json *j, const char *p, size_t len)
+{
+    value_begin(j);
+    put_escaped(j, p, p ? len : 0);
+}
+
+void json_str_cstr(struct json *j, const char *s)
+{
+    if (!s) {
+        json_null(j);
+        return;
+    }
+    json_str(j, s, strlen(s));
+}
+
+void json_str_opt(struct json *j, const char *s)
+{
+    if (!s || !s[0]) {
+        json_null(j);
+        return;
+    }
+    json_str(j, s, strlen(s));
+}
+
+/* Decimal digits of v into the end of tmp[21]; returns the first digit. */
+static char *u64_digits(uint64_t v, char tmp[21])
+{
+    char *q = tmp + 20;
+    *q = '\0';
+    do {
+        *--q = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return q;
+}
+
+void json_u64(struct json *j, uint64_t v)
+{
+    char tmp[21];
+    value_begin(j);
+    char *q = u64_digits(v, tmp);
+    put(j, q, (size_t)(tmp + 20 - q));
+}
+
+void json_i64(struct json *j, int64_t v)
+{
+    char tmp[21];
+    value_begin(j);
+    uint64_t u = (uint64_t)v;
+    if (v < 0) {
+        put_c(j, '-');
+        u = (uint64_t)0 - u;
+    }
+    char *q = u64_digits(u, tmp);
+    put(j, q, (size_t)(tmp + 20 - q));
+}
+
+void json_double(struct json *j, double v, int decimals)
+{
+    if (!isfinite(v)) {
+        json_null(j);
+        return;
+    }
+    if (decimals < 0)
+        decimals = 0;
+    if (decimals > JSON_MAX_DECIMALS)
+        decimals = JSON_MAX_DECIMALS;
+    uint64_t scale = 1;
+    for (int k = 0; k < decimals; k++)
+        scale *= 10;
+    value_begin(j);
+
+    char tmp[21];
+    double a = fabs(v) * (double)scale;
+    if (a < 9.0e18) {
+        uint64_t r = (uint64_t)(a + 0.5);
+        if (v < 0 && r != 0)
+            put_c(j, '-');
+        char *q = u64_digits(r / scale, tmp);
+        put(j, q, (size_t)(tmp + 20 - q));
+        if (decimals) {
+            char frac[JSON_MAX_DECIMALS + 1];
+            uint64_t f = r % scale;
+            frac[0] = '.';
+            for (int k = decimals; k >= 1; k--) {
+                frac[k] = (char)('0' + f % 10);
+                f /= 10;
+            }
+            put(j, frac, (size_t)decimals + 1);
+        }
+        return;
+    }
+    /* Beyond 2^63 / 10^decimals there are no fraction digits left to show:
+     * print the integer part ("%.0f" has no decimal point, so no locale) and zeros. */
+    char big[400];
+    int n = snprintf(big, sizeof big, "%s%.0f", v < 0 ? "-" : "", fabs(v));
+    if (n < 0 || (size_t)n >= sizeof big) {
+        j->overflow = true;
+        return;
+    }
+    put(j, big, (size_t)n);
+    if (decimals) {
+        put_c(j, '.');
+        for (int k = 0; k < decimals; k++)
+            put_c(j, '0');
+    }
+}
+
+void json_bool(struct json *j, bool v)
+{
+    value_begin(j);
+    if (v)
+        put(j, "true", 4);
+    else
+        put(j, "false", 5);
+}
+
+void json_null(struct json *j)
+{
+    value_begin(j);
+    put(j, "null", 4);
+}
+
+void json_raw(struct json *j, const char *frag, size_t len)
+{
+    if (!frag || len == 0) {
+        json_null(j);
+        return;
+    }
+    value_begin(j);
+    put(j, frag, len);
+}
+
+void json_time_from_ns(uint64_t ns, struct json_time *t)
+{
+    uint64_t secs = ns / 1000000000u;
+    uint64_t days = secs / 86400u;
+    uint64_t rem = secs % 86400u;
+    t->nsec = (uint32_t)(ns % 1000000000u);
+    t->hour = (uint8_t)(rem / 3600u);
+    t->min = (uint8_t)(rem / 60u % 60u);
+    t->sec = (uint8_t)(rem % 60u);
+
+    /* days since 1970-01-01 -> civil date (H. Hinnant's days_from_civil, inverted);
+     * days >= 0, so the era arithmetic needs no negative branch. */
+    uint64_t z = days + 719468u;
+    uint64_t era = z / 146097u;
+    uint64_t doe = z - era * 146097u;
+    uint64_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
+    uint64_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);
+    uint64_t mp = (5u * doy + 2u) / 153u;
+    uint64_t d = doy - (153u * mp + 2u) / 5u + 1u;
+    uint64_t m = mp < 10u ? mp + 3u : mp - 9u;
+    uint64_t y = yoe + era * 400u + (m <= 2u ? 1u : 0u);
+    t->year = (int32_t)y;
+    t->month = (uint8_t)m;
+    t->day = (uint8_t)d;
+}
+
+/* n decimal digits of v, zero-padded, at p. */
+static void fixed_digits(char *p, uint32_t v, int n)
+{
+    for (int k = n - 1; k >= 0; k--) {
+        p[k] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+size_t json_ts_format(uint64_t ns, char out[JSON_TS_LEN + 1])
+{
+    struct json_time t;
+    json_time_from_ns(ns, &t);
+    /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ"; the year stays below 2555 for a u64 of ns */
+    memcpy(out, "0000-00-00T00:00:00.000000Z", JSON_TS_LEN + 1);
+    fixed_digits(out, (uint32_t)t.year, 4);
+    fixed_digits(out + 5, t.month, 2);
+    fixed_digits(out + 8, t.day, 2);
+    fixed_digits(out + 11, t.hour, 2);
+    fixed_digits(out + 14, t.min, 2);
+    fixed_digits(out + 17, t.sec, 2);
+    fixed_digits(out + 20, t.nsec / 1000u, 6);
+    return JSON_TS_LEN;
+}
+
+void json_ts(struct json *j, uint64_t ns)
+{
+    if (ns == 0) {
+        json_null(j);
+        return;
+    }
+    char ts[JSON_TS_LEN + 1];
+    json_ts_format(ns, ts);
+    value_begin(j);
+    put_c(j, '"');
+    put(j, ts, JSON_TS_LEN);
+    put_c(j, '"');
+}

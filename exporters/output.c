@@ -1,0 +1,198 @@
+/* output.c: the sinks behind the commands: calls table, CDR JSON lines, ladders, registrations. */
+#include "output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdr.h"
+#include "json.h"
+#include "ladder.h"
+#include "table.h"
+
+struct output {
+    struct output_options o;
+    uint64_t sequence;         /* CDRs written: the per-sensor de-duplication counter */
+    uint64_t calls;            /* calls handed to this sink */
+    bool header_done;
+    bool call_found;
+    bool write_failed;
+    char line[CDR_LINE_MAX];
+    struct ladder ladder;      /* one layout at a time, reused */
+    const struct call_msg *msgs[LADDER_MAX_ROWS];
+};
+
+static void write_line(struct output *out, const char *s, size_t len)
+{
+    if (fwrite(s, 1, len, out->o.out) != len || fputc('\n', out->o.out) == EOF)
+        out->write_failed = true;
+}
+
+static void cdr_line(struct output *out, const struct call *c)
+{
+    struct cdr_extra x = { .has_sequence = true, .sequence = ++out->sequence };
+    size_t n = cdr_format(out->line, sizeof out->line, c, &x);
+    if (n == 0) {
+        /* Cannot happen with the fixed field sizes of struct call; say so rather than lose it. */
+        fprintf(stderr, "sipscope: CDR of call '%s' does not fit %d bytes; skipped\n", c->call_id,
+                CDR_LINE_MAX);
+        return;
+    }
+    write_line(out, out->line, n);
+}
+
+static void ladder_call(struct output *out, const struct call *c, const struct correlate *co)
+{
+    if (out->o.call_id && strcmp(out->o.call_id, c->call_id) != 0)
+        return;
+    size_t n = 0;
+    uint32_t omitted = 0;
+    for (const struct call_msg *m = correlate_first_msg(co, c); m; m = correlate_next_msg(co, m)) {
+        if (n < LADDER_MAX_ROWS)
+            out->msgs[n++] = m;
+        else
+            omitted++;
+    }
+    struct ladder_opts lo = { .width = (uint16_t)out->o.width, .time = LADDER_TIME_RELATIVE,
+                              .omitted = omitted + c->msg_dropped };
+    ladder_layout(&out->ladder, c, out->msgs, n, &lo);
+    if (out->call_found && fputc('\n', out->o.out) == EOF)
+        out->write_failed = true;
+    if (ladder_print(out->o.out, &out->ladder) != 0)
+        out->write_failed = true;
+}
+
+static void on_call(void *ctx, const struct call *c, const struct correlate *co)
+{
+    struct output *out = ctx;
+    out->calls++;
+    switch (out->o.kind) {
+    case OUTPUT_CALLS:
+        if (out->o.json) {
+            cdr_line(out, c);
+        } else {
+            if (!out->header_done && table_calls_header(out->o.out) != 0)
+                out->write_failed = true;
+            out->header_done = true;
+            if (table_calls_row(out->o.out, c) != 0)
+                out->write_failed = true;
+        }
+        break;
+    case OUTPUT_CDR:
+        cdr_line(out, c);
+        break;
+    case OUTPUT_LADDER:
+        ladder_call(out, c, co);
+        if (!out->o.call_id || strcmp(out->o.call_id, c->call_id) == 0)
+            out->call_found = true;
+        break;
+    case OUTPUT_REGISTRATIONS:
+        break;
+    }
+    fflush(out->o.out);
+}
+
+static void reg_json(struct output *out, const struct registration *r)
+{
+    char a[ADDR_STR_MAX];
+    struct json j;
+    json_init(&j, out->line, sizeof out->line);
+    json_obj_begin(&j);
+    json_key(&j, "aor");
+    json_str_opt(&j, r->aor);
+    json_key(&j, "contact");
+    json_str_opt(&j, r->contact);
+    json_key(&j, "call_id");
+    json_str_opt(&j, r->call_id);
+    json_key(&j, "client");
+    json_str_cstr(&j, endpoint_format(&r->client, a, sizeof a));
+    json_key(&j, "registrar");
+    json_str_cstr(&j, endpoint_format(&r->registrar, a, sizeof a));
+    json_key(&j, "first_ts");
+    json_ts(&j, r->first_ns);
+    json_key(&j, "last_ts");
+    json_ts(&j, r->last_ns);
+    json_key(&j, "registered_ts");
+    json_ts(&j, r->registered_ns);
+    json_key(&j, "expires_s");
+    if (r->registered)
+        json_u64(&j, r->expires_s);
+    else
+        json_null(&j);
+    json_key(&j, "requests");
+    json_u64(&j, r->requests);
+    json_key(&j, "challenges");
+    json_u64(&j, r->challenges);
+    json_key(&j, "refreshes");
+    json_u64(&j, r->refreshes);
+    json_key(&j, "last_code");
+    if (r->last_code)
+        json_u64(&j, r->last_code);
+    else
+        json_null(&j);
+    json_key(&j, "registered");
+    json_bool(&j, r->registered);
+    json_key(&j, "unregistered");
+    json_bool(&j, r->unregistered);
+    json_obj_end(&j);
+    if (json_ok(&j))
+        write_line(out, out->line, j.len);
+}
+
+static void on_reg(void *ctx, const struct registration *r)
+{
+    struct output *out = ctx;
+    if (out->o.kind != OUTPUT_REGISTRATIONS)
+        return;
+    if (out->o.json) {
+        reg_json(out, r);
+    } else {
+        if (!out->header_done && table_regs_header(out->o.out) != 0)
+            out->write_failed = true;
+        out->header_done = true;
+        if (table_regs_row(out->o.out, r) != 0)
+            out->write_failed = true;
+    }
+}
+
+static int on_finish(void *ctx, const struct stats *st)
+{
+    (void)st;
+    struct output *out = ctx;
+    if (!out->o.json && !out->header_done) {
+        /* A table with no rows still says what it would have held. */
+        if (out->o.kind == OUTPUT_CALLS && table_calls_header(out->o.out) != 0)
+            out->write_failed = true;
+        if (out->o.kind == OUTPUT_REGISTRATIONS && table_regs_header(out->o.out) != 0)
+            out->write_failed = true;
+    }
+    if (fflush(out->o.out) != 0 || ferror(out->o.out))
+        out->write_failed = true;
+    if (out->write_failed)
+        return -1;
+    if (out->o.kind == OUTPUT_LADDER && out->o.call_id && !out->call_found) {
+        fprintf(stderr, "sipscope: no call with Call-ID '%s' in the input\n", out->o.call_id);
+        return 1;
+    }
+    return 0;
+}
+
+static void on_destroy(void *ctx)
+{
+    free(ctx);
+}
+
+bool output_create(const struct output_options *o, struct sink *s)
+{
+    struct output *out = calloc(1, sizeof *out);
+    if (!out)
+        return false;
+    out->o = *o;
+    *s = (struct sink){
+        .ctx = out,
+        .call_end = on_call,
+        .registration = on_reg,
+        .finish = on_finish,
+        .destroy = on_destroy,
+    };
+    return true;
+}

@@ -1,0 +1,31 @@
+/* output.h: the sinks behind the commands: calls table, CDR lines, ladders, registrations. */
+#ifndef SIPSCOPE_EXPORTERS_OUTPUT_H
+#define SIPSCOPE_EXPORTERS_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "sink.h"
+
+enum output_kind {
+    OUTPUT_CALLS = 0,       /* text table, or CDR JSON lines with json */
+    OUTPUT_CDR,             /* CDR JSON lines */
+    OUTPUT_LADDER,          /* ladder text per call */
+    OUTPUT_REGISTRATIONS,   /* registrations table, or JSON lines with json */
+};
+
+struct output_options {
+    enum output_kind kind;
+    bool json;
+    FILE *out;              /* where to write; not closed by the sink */
+    const char *call_id;    /* ladder: only this call (NULL: every call) */
+    unsigned width;         /* ladder width */
+};
+
+/*
+ * Fill *s with a sink writing what o asks for. The sink's state is allocated
+ * here; s->destroy frees it. false when out of memory.
+ */
+bool output_create(const struct output_options *o, struct sink *s);
+
+#endif

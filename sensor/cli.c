@@ -1,0 +1,272 @@
+/* cli.c: the command line of DESIGN.md: table of commands, options, and their help texts. */
+#include "cli.h"
+
+#include "ring.h"
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    enum cli_command cmd;
+    const char *summary;
+    const char *help;
+} commands[] = {
+    { "calls", CLI_CMD_CALLS, "table of calls, one line each (--json: one CDR object per line)",
+      "Prints one line per call as each call ends (and the rest at the end of input):\n"
+      "start time, duration, state, final code, caller, callee, setup time, SIP messages,\n"
+      "Call-ID. With --json, one CDR object per line instead (the objects `cdr` writes).\n" },
+    { "cdr", CLI_CMD_CDR, "one JSON call-detail record per call, as each call ends",
+      "Writes one JSON object per call (schema_version first; fields in DESIGN.md) to\n"
+      "stdout, or to -o FILE, as each call ends and for every open call at end of input.\n" },
+    { "ladder", CLI_CMD_LADDER, "ladder diagram of one call (--call CALL-ID) or of every call",
+      "Draws the SIP messages of a call as arrows between its endpoints (one column per\n"
+      "ip:port), with time offsets, retransmissions marked, and the codec and media\n"
+      "address under every message that carries SDP. 80 columns for up to three endpoints.\n" },
+    { "registrations", CLI_CMD_REGISTRATIONS, "REGISTER bindings: AOR, contact, expiry, challenges",
+      "Prints one line (or JSON object with --json) per REGISTER binding (AOR and\n"
+      "Call-ID): contact, requests, authentication challenges, refreshes, whether it\n"
+      "ended registered or unregistered, and the last final response.\n" },
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+void cli_usage(FILE *f, const char *command)
+{
+    for (size_t i = 0; command && i < NCOMMANDS; i++) {
+        if (strcmp(command, commands[i].name) != 0)
+            continue;
+        fprintf(f, "usage: sipscope %s (-r FILE | -i IFACE) [options] [BPF filter]\n\n%s\n",
+                commands[i].name, commands[i].help);
+        break;
+    }
+    if (!command) {
+        fprintf(f, "usage: sipscope COMMAND (-r FILE | -i IFACE) [options] [BPF filter]\n\n"
+                   "Passive SIP and RTP monitor: reads mirrored traffic or a capture file and\n"
+                   "reports every call.\n\nCommands:\n");
+        for (size_t i = 0; i < NCOMMANDS; i++)
+            fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\n`sipscope COMMAND --help` describes one command.\n\n");
+    }
+    fprintf(f,
+            "Input:\n"
+            "  -r FILE              read a capture: pcap or pcapng, gzip-compressed or not\n"
+            "                       (recognised by content); - reads standard input\n"
+            "  -i IFACE             capture live on an interface (needs capture rights)\n"
+            "  BPF filter           trailing words form a tcpdump filter expression\n"
+            "  --snaplen N          live: bytes kept per packet (default %d)\n"
+            "  --buffer-mb N        live: kernel buffer size in MiB (default %d)\n"
+            "\nOutput:\n"
+            "  --json               JSON lines instead of a table\n"
+            "  -o FILE              write to FILE instead of standard output\n"
+            "  --call CALL-ID       ladder: only this call\n"
+            "  --width N            ladder: columns to fit (default 80)\n"
+            "  --stats              print the counters on standard error at exit\n"
+            "\nSIP:\n"
+            "  --sip-port N         a port that carries SIP (repeatable; default 5060). SIP on\n"
+            "                       other ports is still found when it parses as SIP.\n"
+            "\nTables (fixed sizes, taken at start; a full table evicts its oldest entry and\n"
+            "counts it):\n"
+            "  --max-calls N        calls held at once (default %u)\n"
+            "  --max-msgs N         ladder entries held for all calls (default %u)\n"
+            "  --msgs-per-call N    ladder entries kept per call (default %u)\n"
+            "  --max-txns N         SIP transactions remembered for retransmissions (default %u)\n"
+            "  --max-regs N         REGISTER bindings held (default %u)\n"
+            "  --max-frags N        IP fragment sets being reassembled, 64 KiB each (default 256)\n"
+            "  --max-tcp-streams N  TCP directions followed (default %u)\n"
+            "  --ring-mb N          capture ring size in MiB (default %u)\n"
+            "\nTimeouts (packet time, seconds):\n"
+            "  --linger S           an ended call waits this long for retransmissions (default %u)\n"
+            "  --setup-timeout S    an unanswered call times out after this (default %u)\n"
+            "  --idle-timeout S     an answered call with no SIP is closed after this (default %u)\n"
+            "\n  -h, --help           this help\n"
+            "\nExit status: 0 success; 1 the input was damaged part-way (what came before is\n"
+            "reported) or a run-time failure; 2 usage errors and unreadable input.\n",
+            CAPTURE_DEFAULT_SNAPLEN, CAPTURE_DEFAULT_BUFFER_MB, CORRELATE_DEFAULT_CALLS,
+            CORRELATE_DEFAULT_MSGS, CORRELATE_DEFAULT_MSGS_PER_CALL, CORRELATE_DEFAULT_TXNS,
+            CORRELATE_DEFAULT_REGS, TCPREASM_DEFAULT_STREAMS, (unsigned)(RING_DEFAULT_BYTES >> 20),
+            CORRELATE_DEFAULT_LINGER_S, CORRELATE_DEFAULT_SETUP_TIMEOUT_S,
+            CORRELATE_DEFAULT_IDLE_TIMEOUT_S);
+}
+
+enum {
+    OPT_JSON = 256, OPT_SIP_PORT, OPT_CALL, OPT_WIDTH, OPT_STATS, OPT_SNAPLEN, OPT_BUFFER_MB,
+    OPT_MAX_CALLS, OPT_MAX_MSGS, OPT_MSGS_PER_CALL, OPT_MAX_TXNS, OPT_MAX_REGS, OPT_MAX_FRAGS,
+    OPT_MAX_TCP, OPT_RING_MB, OPT_LINGER, OPT_SETUP_TIMEOUT, OPT_IDLE_TIMEOUT,
+};
+
+static const struct option long_opts[] = {
+    { "json", no_argument, NULL, OPT_JSON },
+    { "sip-port", required_argument, NULL, OPT_SIP_PORT },
+    { "call", required_argument, NULL, OPT_CALL },
+    { "width", required_argument, NULL, OPT_WIDTH },
+    { "stats", no_argument, NULL, OPT_STATS },
+    { "snaplen", required_argument, NULL, OPT_SNAPLEN },
+    { "buffer-mb", required_argument, NULL, OPT_BUFFER_MB },
+    { "max-calls", required_argument, NULL, OPT_MAX_CALLS },
+    { "max-msgs", required_argument, NULL, OPT_MAX_MSGS },
+    { "msgs-per-call", required_argument, NULL, OPT_MSGS_PER_CALL },
+    { "max-txns", required_argument, NULL, OPT_MAX_TXNS },
+    { "max-regs", required_argument, NULL, OPT_MAX_REGS },
+    { "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
+    { "max-tcp-streams", required_argument, NULL, OPT_MAX_TCP },
+    { "ring-mb", required_argument, NULL, OPT_RING_MB },
+    { "linger", required_argument, NULL, OPT_LINGER },
+    { "setup-timeout", required_argument, NULL, OPT_SETUP_TIMEOUT },
+    { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* A whole decimal number within [lo, hi], or a usage error naming the option. */
+static bool num_arg(const char *opt, const char *arg, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    uint32_t v;
+    if (!sv_to_u32(sv_make(arg, strlen(arg)), &v) || v < lo || v > hi) {
+        fprintf(stderr, "sipscope: %s needs a number from %u to %u, not '%s'\n", opt, lo, hi, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+int cli_parse(int argc, char **argv, struct cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    worker_config_default(&o->pipeline.worker);
+    o->width = 80;
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        cli_usage(argc < 2 ? stderr : stdout, NULL);
+        return argc < 2 ? 2 : 1;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            o->command = commands[i].cmd;
+            o->command_name = commands[i].name;
+        }
+    if (o->command == CLI_CMD_NONE) {
+        fprintf(stderr, "sipscope: unknown command '%s' (see sipscope --help)\n", argv[1]);
+        return 2;
+    }
+    struct worker_config *w = &o->pipeline.worker;
+    bool ports_given = false;
+    uint32_t v;
+    optind = 2;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+r:i:o:Z:h", long_opts, NULL)) != -1) {
+        const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+        switch (c) {
+        case 'r': o->pipeline.capture.file = optarg; break;
+        case 'i': o->pipeline.capture.iface = optarg; break;
+        case 'o': o->out_file = optarg; break;
+        case 'h': cli_usage(stdout, o->command_name); return 1;
+        case OPT_JSON: o->json = true; break;
+        case OPT_STATS: o->stats = true; break;
+        case OPT_CALL: o->call_id = optarg; break;
+        case OPT_WIDTH:
+            if (!num_arg("--width", optarg, 40, 1000, &v))
+                return 2;
+            o->width = v;
+            break;
+        case OPT_SIP_PORT:
+            if (!num_arg("--sip-port", optarg, 1, 65535, &v))
+                return 2;
+            if (!ports_given)
+                w->sip_port_count = 0;
+            ports_given = true;
+            if (w->sip_port_count >= WORKER_MAX_SIP_PORTS) {
+                fprintf(stderr, "sipscope: at most %d --sip-port values\n", WORKER_MAX_SIP_PORTS);
+                return 2;
+            }
+            w->sip_ports[w->sip_port_count++] = (uint16_t)v;
+            break;
+        case OPT_SNAPLEN:
+            if (!num_arg("--snaplen", optarg, 64, 262144, &v))
+                return 2;
+            o->pipeline.capture.snaplen = (int)v;
+            break;
+        case OPT_BUFFER_MB:
+            if (!num_arg("--buffer-mb", optarg, 1, 4096, &v))
+                return 2;
+            o->pipeline.capture.buffer_mb = (int)v;
+            break;
+        case OPT_MAX_CALLS:
+            if (!num_arg("--max-calls", optarg, 16, 1u << 26, &w->correlate.max_calls))
+                return 2;
+            break;
+        case OPT_MAX_MSGS:
+            if (!num_arg("--max-msgs", optarg, 16, 1u << 28, &w->correlate.max_msgs))
+                return 2;
+            break;
+        case OPT_MSGS_PER_CALL:
+            if (!num_arg("--msgs-per-call", optarg, 1, 65535, &w->correlate.msgs_per_call))
+                return 2;
+            break;
+        case OPT_MAX_TXNS:
+            if (!num_arg("--max-txns", optarg, 16, 1u << 28, &w->correlate.max_txns))
+                return 2;
+            break;
+        case OPT_MAX_REGS:
+            if (!num_arg("--max-regs", optarg, 16, 1u << 26, &w->correlate.max_regs))
+                return 2;
+            break;
+        case OPT_MAX_FRAGS:
+            if (!num_arg("--max-frags", optarg, 1, 1u << 20, &w->decode.frag_max))
+                return 2;
+            break;
+        case OPT_MAX_TCP:
+            if (!num_arg("--max-tcp-streams", optarg, 1, 1u << 24, &w->tcp.max_streams))
+                return 2;
+            break;
+        case OPT_RING_MB:
+            if (!num_arg("--ring-mb", optarg, 1, 4096, &v))
+                return 2;
+            o->pipeline.ring_bytes = (size_t)v << 20;
+            break;
+        case OPT_LINGER:
+            if (!num_arg("--linger", optarg, 0, 86400, &w->correlate.linger_s))
+                return 2;
+            break;
+        case OPT_SETUP_TIMEOUT:
+            if (!num_arg("--setup-timeout", optarg, 1, 86400, &w->correlate.setup_timeout_s))
+                return 2;
+            break;
+        case OPT_IDLE_TIMEOUT:
+            if (!num_arg("--idle-timeout", optarg, 1, 604800, &w->correlate.idle_timeout_s))
+                return 2;
+            break;
+        case ':':
+            fprintf(stderr, "sipscope: option '%s' needs a value (see sipscope %s --help)\n", name,
+                    o->command_name);
+            return 2;
+        default:
+            fprintf(stderr, "sipscope: unknown option '%s' (see sipscope %s --help)\n", name,
+                    o->command_name);
+            return 2;
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        size_t used = strlen(o->filter);
+        if (used + strlen(argv[i]) + 2 > sizeof o->filter) {
+            fprintf(stderr, "sipscope: the filter expression is too long\n");
+            return 2;
+        }
+        if (used)
+            strcat(o->filter, " ");
+        strcat(o->filter, argv[i]);
+    }
+    if (o->filter[0])
+        o->pipeline.capture.filter = o->filter;
+    if (!o->pipeline.capture.file == !o->pipeline.capture.iface) {
+        fprintf(stderr, "sipscope: give exactly one input, -r FILE or -i IFACE (see sipscope %s --help)\n",
+                o->command_name);
+        return 2;
+    }
+    o->pipeline.capture.snaplen = o->pipeline.capture.snaplen ? o->pipeline.capture.snaplen
+                                                              : CAPTURE_DEFAULT_SNAPLEN;
+    o->pipeline.capture.immediate = true;
+    return 0;
+}

@@ -1,0 +1,40 @@
+/* cli.h: argv -> struct cli_opts for each COMMAND; --help texts; usage errors exit 2 (DESIGN.md, command line). */
+#ifndef SIPSCOPE_SENSOR_CLI_H
+#define SIPSCOPE_SENSOR_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "pipeline.h"
+
+enum cli_command {
+    CLI_CMD_NONE = 0,
+    CLI_CMD_CALLS,
+    CLI_CMD_CDR,
+    CLI_CMD_LADDER,
+    CLI_CMD_REGISTRATIONS,
+};
+
+struct cli_opts {
+    enum cli_command command;
+    const char *command_name;
+    struct pipeline_config pipeline;
+    bool json;
+    bool stats;
+    bool help;
+    const char *out_file;     /* -o FILE */
+    const char *call_id;      /* --call ID */
+    unsigned width;           /* --width N for the ladder */
+    char filter[4096];        /* trailing BPF expression, joined with spaces */
+};
+
+/*
+ * Parse argv. Returns 0 when the program should run, 1 when it printed help
+ * and should exit 0, 2 on a usage error (one line already printed on stderr).
+ */
+int cli_parse(int argc, char **argv, struct cli_opts *o);
+
+/* Print the top-level usage or one command's help to f. */
+void cli_usage(FILE *f, const char *command);
+
+#endif

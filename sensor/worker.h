@@ -1,0 +1,47 @@
+/* worker.h: the analysis side of the pipeline: decode a frame, find SIP in UDP and TCP, correlate. */
+#ifndef SIPSCOPE_SENSOR_WORKER_H
+#define SIPSCOPE_SENSOR_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../decoders/correlate.h"
+#include "../decoders/stats.h"
+#include "decode.h"
+#include "frame.h"
+#include "tcpreasm.h"
+
+#define WORKER_MAX_SIP_PORTS 32
+
+struct worker_config {
+    struct decode_config decode;
+    struct tcpreasm_config tcp;
+    struct correlate_config correlate;
+    uint16_t sip_ports[WORKER_MAX_SIP_PORTS];
+    uint32_t sip_port_count;
+};
+
+struct worker;
+
+/* Set every table size and timeout to its default, SIP port 5060. */
+void worker_config_default(struct worker_config *cfg);
+
+/*
+ * Create the worker and its tables (all memory is taken here). Ended calls and
+ * registrations go to the callbacks; counters go to *st (owned by the caller,
+ * touched only by the worker thread).
+ */
+struct worker *worker_create(const struct worker_config *cfg, struct stats *st,
+                             correlate_call_fn on_call, correlate_reg_fn on_reg, void *ctx);
+void worker_destroy(struct worker *w);
+
+/* Analyse one frame. Views into it end when this returns. */
+void worker_frame(struct worker *w, const struct frame *f);
+
+/* End of input: flush every open call and registration to the callbacks. */
+void worker_finish(struct worker *w);
+
+/* Newest packet time seen (the worker's clock), 0 before the first packet. */
+uint64_t worker_clock(const struct worker *w);
+
+#endif

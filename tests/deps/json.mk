@@ -1,0 +1,1 @@
+TEST_DEPS_json := exporters/json.c
