@@ -35,10 +35,8 @@ double call_setup_ms(const struct call *c)
 
 double call_duration_s(const struct call *c)
 {
-    if (!c->answer_ns)
+    /* Answer to end: a call still up (or whose end was not captured) has no duration yet. */
+    if (!c->answer_ns || !c->end_ns || c->end_ns < c->answer_ns)
         return -1.0;
-    uint64_t end = c->end_ns ? c->end_ns : c->last_ns;
-    if (end < c->answer_ns)
-        return 0.0;
-    return (double)(end - c->answer_ns) / 1e9;
+    return (double)(c->end_ns - c->answer_ns) / 1e9;
 }

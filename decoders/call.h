@@ -147,7 +147,7 @@ const char *call_party_name(enum call_party p);
 
 /* setup_ms of DESIGN.md: INVITE to first 180/183; negative when not applicable. */
 double call_setup_ms(const struct call *c);
-/* duration_s of DESIGN.md: answer to end (or to last activity if never ended); negative when not answered. */
+/* duration_s of DESIGN.md: answer to end; negative when not answered or not ended. */
 double call_duration_s(const struct call *c);
 
 #endif

@@ -115,7 +115,7 @@ void cdr_write(struct json *j, const struct call *c, const struct cdr_extra *x)
     interval(j, "setup_ms", c->start_ns, c->ringing_ns, 1e6);
     interval(j, "trying_ms", c->start_ns, c->trying_ns, 1e6);
     interval(j, "answer_ms", c->start_ns, c->answer_ns, 1e6);
-    interval(j, "duration_s", c->answer_ns, c->end_ns ? c->end_ns : c->last_ns, 1e9);
+    interval(j, "duration_s", c->answer_ns, c->end_ns, 1e9); /* null while the call is up */
 
     json_key(j, "state");
     json_str_cstr(j, call_state_name(c->state));

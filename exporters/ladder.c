@@ -406,10 +406,9 @@ static void ladder_title(const struct ladder *l, uint32_t i, struct ladder_canva
         if (c->start_ns && c->ringing_ns && c->ringing_ns >= c->start_ns)
             k += (size_t)snprintf(s + k, sizeof s - k, ", setup %s ms",
                                   ladder_num(num, sizeof num, (double)(c->ringing_ns - c->start_ns) / 1e6, 3));
-        uint64_t end = c->end_ns ? c->end_ns : c->last_ns;
-        if (c->answer_ns && end >= c->answer_ns)
+        if (call_duration_s(c) >= 0)
             snprintf(s + k, sizeof s - k, ", duration %s s",
-                     ladder_num(num, sizeof num, (double)(end - c->answer_ns) / 1e9, 3));
+                     ladder_num(num, sizeof num, call_duration_s(c), 3));
         break;
     }
     case LT_BLANK:

@@ -180,9 +180,9 @@ size_t table_calls_row_format(char *buf, size_t cap, const struct call *c)
     const char *cells[TC__COUNT] = { 0 };
 
     cells[TC_START] = table_time(start, sizeof start, c->start_ns);
-    uint64_t end = c->end_ns ? c->end_ns : c->last_ns;
-    if (c->answer_ns && end >= c->answer_ns)
-        cells[TC_DURATION] = table_num(dur, sizeof dur, (double)(end - c->answer_ns) / 1e9, 3,
+    double duration = call_duration_s(c);
+    if (duration >= 0)
+        cells[TC_DURATION] = table_num(dur, sizeof dur, duration, 3,
                                        table_call_cols[TC_DURATION].width);
     const char *state = call_state_name(c->state);
     cells[TC_STATE] = state ? state : "?";

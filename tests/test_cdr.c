@@ -306,7 +306,8 @@ Test(cdr, answered_call_without_end_measures_to_last_message)
     char buf[CDR_LINE_MAX];
     cdr_format(buf, sizeof buf, &c, NULL);
     cr_assert_not_null(strstr(buf, "\"end_ts\":null,"));
-    cr_assert_not_null(strstr(buf, "\"duration_s\":2.500,\"state\":\"answered\""));
+    cr_assert_not_null(strstr(buf, "\"duration_s\":null,\"state\":\"answered\""),
+                       "a call still up has no duration (edge-captures truncated-*.expected.json)");
     cr_assert_not_null(strstr(buf, "\"end_reason\":\"end_of_capture\",\"hangup_by\":null,"));
 }
 
