@@ -17,6 +17,14 @@
 #define SIP_MAX_MESSAGE (256 * 1024)
 #define SIP_MAX_HEADER_LINES 1024
 #define SIP_MAX_MULTIPART 16
+/*
+ * A method token longer than this is taken as "not SIP": the longest method of
+ * any RFC is 9 bytes (SUBSCRIBE), and a stream waiting for the rest of a start
+ * line must be able to give up early on binary data.
+ */
+#define SIP_MAX_METHOD_TOKEN 32
+/* RFC 2046 §5.1.1: a boundary is 1 to 70 characters. */
+#define SIP_MAX_BOUNDARY 70
 
 enum sip_method {
     SIP_METHOD_UNKNOWN = 0,

@@ -26,7 +26,8 @@ struct sip_uri {
 /* Parse the first name-addr or addr-spec of a header value. false if no URI found. */
 bool sip_nameaddr_parse(struct sv value, struct sip_nameaddr *out);
 
-/* Parse a URI; false if it has no scheme or no host. */
+/* Parse a URI; false if it has no scheme, or (sip/sips) no host. A tel: URI (RFC 3966) has
+ * no host: its number comes back in user and host is empty. */
 bool sip_uri_parse(struct sv uri, struct sip_uri *out);
 
 /*

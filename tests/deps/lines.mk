@@ -1,0 +1,1 @@
+TEST_DEPS_lines := decoders/lines.c

@@ -1,0 +1,1 @@
+TEST_DEPS_sip_uri := decoders/sip_uri.c
