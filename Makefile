@@ -60,6 +60,9 @@ $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
+# Keep test objects between runs (they are intermediate files of the test_% rule).
+.SECONDARY:
+
 .SECONDEXPANSION:
 # (No literal % inside the secondary expansion: make would replace it with the stem.)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $$(if $$(TEST_DEPS_$$*),$$(addsuffix .o,$$(addprefix $(BUILD)/,$$(basename $$(TEST_DEPS_$$*)))) $(BASE_OBJS),$(LIB)) $$(if $$(wildcard tests/builders.c),$(BUILD)/tests/builders.o)
@@ -112,6 +115,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-all
 
 test-all:
+	@rm -f build/results.txt
 	@$(MAKE) --no-print-directory all unit check
 	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared
 	@tests/summary.sh

@@ -147,6 +147,10 @@ CRASH_MARKERS = ("Sanitizer", "runtime error")
 STATS_PREFIX = "sipscope-stats "
 
 
+# Every passing check is printed with VERBOSE=1; by default only failures and the totals.
+VERBOSE = os.environ.get("VERBOSE", "") not in ("", "0")
+
+
 class Report:
     """Counts checks and prints one line per check."""
 
@@ -156,7 +160,8 @@ class Report:
 
     def ok(self, what, n=1):
         self.passed += n
-        print("ok %s" % what)
+        if VERBOSE:
+            print("ok %s" % what)
 
     def fail(self, what, expected=None, got=None, detail=None):
         self.failed += 1
