@@ -6,7 +6,7 @@
 #include "cdr.h"
 #include "json.h"
 
-#define TABLE_CELL_MAX 64 /* widest column: cells are cut to their width anyway */
+#define TABLE_CELL_MAX 128 /* longest cell kept: CALL_ID_MAX, for the uncut last column */
 #define TABLE_MAX_COLS 16
 
 struct table_col {
@@ -84,9 +84,10 @@ static size_t table_row(char *buf, size_t cap, const struct table_col *cols, siz
     for (size_t k = 0; k < n; k++) {
         const char *s = cells[k] ? cells[k] : "-";
         size_t w = cols[k].width, len = strnlen(s, TABLE_CELL_MAX);
-        bool cut = len > w;
+        bool last = k + 1 == n;
+        bool cut = len > w && !last; /* the last column runs on: a Call-ID must stay whole */
         size_t shown = cut ? w - 1 : len;
-        size_t pad = w - (cut ? w : len);
+        size_t pad = len >= w ? 0 : w - len;
         if (k)
             line_put(&l, ' ');
         if (cols[k].right)

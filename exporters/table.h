@@ -12,7 +12,8 @@
  * Every line is at most TABLE_WIDTH bytes plus '\n', and the columns stay
  * aligned byte for byte: cells are printable ASCII only (any other byte
  * prints as '?', so wire data cannot move the cursor or inject terminal
- * escapes), a value longer than its column is cut and ends in '~', a number
+ * escapes), a value longer than its column is cut and ends in '~' (but the
+ * last column, a Call-ID or contact, runs on whole so it can be copied), a number
  * too wide for its column prints with fewer decimals, then as ">999". A value
  * that was not measured prints as "-". Lines carry no trailing spaces.
  *
@@ -34,7 +35,8 @@
  * EXPIRES_S is the last granted expiry of a registered binding.
  */
 #define TABLE_WIDTH 120
-#define TABLE_LINE_MAX (TABLE_WIDTH + 2) /* a line, its '\n' and the NUL */
+/* a line, its '\n' and the NUL; the last column (Call-ID, contact) is never cut */
+#define TABLE_LINE_MAX (TABLE_WIDTH + 128 + 2)
 
 /* One line, '\n' included, into buf (cap >= TABLE_LINE_MAX to never cut); returns its length. */
 size_t table_calls_header_format(char *buf, size_t cap);
