@@ -38,7 +38,7 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 # TEST_DEPS_<name> (sources); without it the test links the whole library.
 -include $(wildcard tests/deps/*.mk)
 
-.PHONY: all run test test-all unit unit-one golden shared check-layers check-headers \
+.PHONY: all run test test-all unit unit-one golden shared live check-layers check-headers \
         check-alloc check-symbols check bench fuzz asan format deps clean install golden-update
 
 all: $(BIN)
@@ -79,6 +79,10 @@ unit-one: $(BUILD)/tests/test_$(T)
 golden: $(BIN)
 	@tests/golden/run.sh $(abspath $(BIN))
 
+# Live capture on loopback (needs root; skipped otherwise).
+live: $(BIN)
+	@tests/live/run.sh $(abspath $(BIN))
+
 golden-update: $(BIN)
 	@UPDATE=1 tests/golden/run.sh $(abspath $(BIN))
 
@@ -117,7 +121,7 @@ test: deps
 test-all:
 	@rm -f build/results.txt
 	@$(MAKE) --no-print-directory all unit check
-	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared live
 	@tests/summary.sh
 
 run: deps
