@@ -1,4 +1,4 @@
-/* codec.c: RTP payload types and codec names: the RFC 3551 §6 static table and common rtpmap names. */
+/* codec.c: RTP payload types and codec names: the RFC 3551 §6 static table, common rtpmap names, G.113 Appendix I E-model values. */
 #include "codec.h"
 
 #include <stddef.h>
@@ -23,58 +23,95 @@ struct codec_entry {
  */
 #define CODEC_STATIC_MAX 34 /* highest statically assigned payload type (H263) */
 
+/*
+ * E-model columns (has_emodel, Ie, Bpl, row). Source of every pair: the
+ * provisional planning values of Ie and of the packet-loss robustness Bpl in
+ * ITU-T G.113 (11/2007) Appendix I, the values G.107's Ie,eff formula is
+ * defined with (packet sizes are those the values were measured at):
+ *
+ *   codec (G.113 row)                          packet   Ie   Bpl
+ *   G.711 with the PLC of G.711 Appendix I     10 ms     0   25.1   PCMU, PCMA
+ *   G.711 without PLC                          10 ms     0    4.3   (MOS_G711_NO_PLC_BPL)
+ *   G.723.1 6.3 kbit/s + VAD                   30 ms    15   16.1   G723
+ *   G.729A + VAD (8 kbit/s)                    20 ms    11   19.0   G729
+ *   GSM-EFR (GSM 06.60, 12.2 kbit/s)           20 ms     5   10.0   GSM-EFR
+ *
+ * Assumptions: a G.711 receiver conceals losses (every current endpoint
+ * does; the no-PLC Bpl is kept in mos.h); SDP's "G729" is G.729A+VAD, the
+ * variant deployed and the only G.729 row with a Bpl (plain G.729 has Ie 10,
+ * no Bpl); "G723" runs at 6.3 kbit/s, the only G.723.1 rate with a Bpl
+ * (5.3 kbit/s has Ie 19 and no Bpl).
+ *
+ * No pair, so has_emodel false (the caller reports null rather than guess):
+ * codecs with an Ie but no Bpl in Appendix I (GSM full rate 06.10 Ie 20,
+ * G.728 16 kbit/s Ie 7, G.726 32 kbit/s Ie 7); AMR, whose mode (4.75 to
+ * 12.2 kbit/s) can change every frame and is not in the rtpmap, so the EFR
+ * row (= AMR 12.2) would be a guess for the others; wideband codecs (G.722,
+ * AMR-WB, G.722.1, EVS, opus at 48 kHz), whose Ie,wb values belong to the
+ * wideband E-model G.107.1 (Ro 129), not to this narrowband one; iLBC,
+ * speex, opus (no ITU-T values); video, comfort noise, DTMF events.
+ */
+#define CODEC_NO_EMODEL false, 0, 0, NULL
+#define CODEC_EMODEL(ie, bpl, row) true, (ie), (bpl), (row)
+
 static const struct codec_entry codec_static[CODEC_STATIC_MAX + 1] = {
-    [0] = { { "g711U", "PCMU", 8000, true }, false },
-    [3] = { { "GSM", "GSM", 8000, true }, false },
-    [4] = { { "g723", "G723", 8000, true }, false },
-    [5] = { { "DVI4 8k", "DVI4", 8000, true }, false },
-    [6] = { { "DVI4 16k", "DVI4", 16000, true }, false },
-    [7] = { { "Exp. from Xerox PARC", "LPC", 8000, true }, false },
-    [8] = { { "g711A", "PCMA", 8000, true }, false },
-    [9] = { { "g722", "G722", 8000, true }, false },
-    [10] = { { "16-bit audio, stereo", "L16", 44100, true }, false },
-    [11] = { { "16-bit audio, monaural", "L16", 44100, true }, false },
-    [12] = { { "Qualcomm", "QCELP", 8000, true }, false },
-    [13] = { { "CN", "CN", 8000, true }, true },
-    [14] = { { "MPEG-I/II Audio", "MPA", 90000, true }, false },
-    [15] = { { "g728", "G728", 8000, true }, false },
-    [16] = { { "DVI4 11k", "DVI4", 11025, true }, false },
-    [17] = { { "DVI4 22k", "DVI4", 22050, true }, false },
-    [18] = { { "g729", "G729", 8000, true }, false },
-    [25] = { { "CellB", "CelB", 90000, false }, false },
-    [26] = { { "JPEG", "JPEG", 90000, false }, false },
-    [28] = { { "NV", "nv", 90000, false }, false },
-    [31] = { { "h261", "H261", 90000, false }, false },
-    [32] = { { "MPEG-I/II Video", "MPV", 90000, false }, false },
-    [33] = { { "MPEG-II streams", "MP2T", 90000, false }, false },
-    [34] = { { "h263", "H263", 90000, false }, false },
+    /* G.113 App. I: G.711 with G.711 Appendix I PLC, Ie 0, Bpl 25.1 */
+    [0] = { { "g711U", "PCMU", 8000, true, CODEC_EMODEL(0, 25.1, "G.711 with PLC") }, false },
+    [3] = { { "GSM", "GSM", 8000, true, CODEC_NO_EMODEL }, false },
+    /* G.113 App. I: G.723.1 6.3 kbit/s + VAD, Ie 15, Bpl 16.1 */
+    [4] = { { "g723", "G723", 8000, true, CODEC_EMODEL(15, 16.1, "G.723.1 6.3k + VAD") }, false },
+    [5] = { { "DVI4 8k", "DVI4", 8000, true, CODEC_NO_EMODEL }, false },
+    [6] = { { "DVI4 16k", "DVI4", 16000, true, CODEC_NO_EMODEL }, false },
+    [7] = { { "Exp. from Xerox PARC", "LPC", 8000, true, CODEC_NO_EMODEL }, false },
+    /* G.113 App. I: G.711 with G.711 Appendix I PLC, Ie 0, Bpl 25.1 */
+    [8] = { { "g711A", "PCMA", 8000, true, CODEC_EMODEL(0, 25.1, "G.711 with PLC") }, false },
+    [9] = { { "g722", "G722", 8000, true, CODEC_NO_EMODEL }, false },
+    [10] = { { "16-bit audio, stereo", "L16", 44100, true, CODEC_NO_EMODEL }, false },
+    [11] = { { "16-bit audio, monaural", "L16", 44100, true, CODEC_NO_EMODEL }, false },
+    [12] = { { "Qualcomm", "QCELP", 8000, true, CODEC_NO_EMODEL }, false },
+    [13] = { { "CN", "CN", 8000, true, CODEC_NO_EMODEL }, true },
+    [14] = { { "MPEG-I/II Audio", "MPA", 90000, true, CODEC_NO_EMODEL }, false },
+    [15] = { { "g728", "G728", 8000, true, CODEC_NO_EMODEL }, false },
+    [16] = { { "DVI4 11k", "DVI4", 11025, true, CODEC_NO_EMODEL }, false },
+    [17] = { { "DVI4 22k", "DVI4", 22050, true, CODEC_NO_EMODEL }, false },
+    /* G.113 App. I: G.729A + VAD, Ie 11, Bpl 19.0 */
+    [18] = { { "g729", "G729", 8000, true, CODEC_EMODEL(11, 19.0, "G.729A + VAD") }, false },
+    [25] = { { "CellB", "CelB", 90000, false, CODEC_NO_EMODEL }, false },
+    [26] = { { "JPEG", "JPEG", 90000, false, CODEC_NO_EMODEL }, false },
+    [28] = { { "NV", "nv", 90000, false, CODEC_NO_EMODEL }, false },
+    [31] = { { "h261", "H261", 90000, false, CODEC_NO_EMODEL }, false },
+    [32] = { { "MPEG-I/II Video", "MPV", 90000, false, CODEC_NO_EMODEL }, false },
+    [33] = { { "MPEG-II streams", "MP2T", 90000, false, CODEC_NO_EMODEL }, false },
+    [34] = { { "h263", "H263", 90000, false, CODEC_NO_EMODEL }, false },
 };
 
 /*
  * Encoding names seen with dynamic payload types (RFC 3551 §4.5, RFC 4733,
  * RFC 7587, RFC 4867, RFC 3952, RFC 5577, RFC 3551 §4.5.4 G726-32, 3GPP TS
- * 26.445 EVS, RFC 6184, RFC 7741, RFC 9628, RFC 2198, RFC 5109, RFC 8627,
- * RFC 4588). Wireshark prints the SDP encoding name for a dynamic type, so the
- * name is the usual SDP spelling. A clock rate of 0 means "no default; take
- * it from the a=rtpmap".
+ * 26.445 EVS, RFC 3551 §4.5.9 GSM-EFR, RFC 6184, RFC 7741, RFC 9628,
+ * RFC 2198, RFC 5109, RFC 8627, RFC 4588). Wireshark prints the SDP encoding
+ * name for a dynamic type, so the name is the usual SDP spelling. A clock
+ * rate of 0 means "no default; take it from the a=rtpmap".
  */
 static const struct codec_entry codec_dynamic[] = {
-    { { "opus", "opus", 48000, true }, false },
-    { { "telephone-event", "telephone-event", 8000, true }, true },
-    { { "AMR", "AMR", 8000, true }, false },
-    { { "AMR-WB", "AMR-WB", 16000, true }, false },
-    { { "iLBC", "iLBC", 8000, true }, false },
-    { { "speex", "speex", 8000, true }, false },
-    { { "G7221", "G7221", 16000, true }, false },
-    { { "G726-32", "G726-32", 8000, true }, false },
-    { { "EVS", "EVS", 16000, true }, false },
-    { { "H264", "H264", 90000, false }, false },
-    { { "VP8", "VP8", 90000, false }, false },
-    { { "VP9", "VP9", 90000, false }, false },
-    { { "red", "red", 0, false }, true },
-    { { "ulpfec", "ulpfec", 0, false }, true },
-    { { "flexfec", "flexfec", 0, false }, true },
-    { { "rtx", "rtx", 0, false }, true },
+    { { "opus", "opus", 48000, true, CODEC_NO_EMODEL }, false },
+    { { "telephone-event", "telephone-event", 8000, true, CODEC_NO_EMODEL }, true },
+    { { "AMR", "AMR", 8000, true, CODEC_NO_EMODEL }, false },
+    { { "AMR-WB", "AMR-WB", 16000, true, CODEC_NO_EMODEL }, false },
+    { { "iLBC", "iLBC", 8000, true, CODEC_NO_EMODEL }, false },
+    { { "speex", "speex", 8000, true, CODEC_NO_EMODEL }, false },
+    { { "G7221", "G7221", 16000, true, CODEC_NO_EMODEL }, false },
+    { { "G726-32", "G726-32", 8000, true, CODEC_NO_EMODEL }, false },
+    { { "EVS", "EVS", 16000, true, CODEC_NO_EMODEL }, false },
+    /* G.113 App. I: GSM-EFR (GSM 06.60), Ie 5, Bpl 10.0 */
+    { { "GSM-EFR", "GSM-EFR", 8000, true, CODEC_EMODEL(5, 10.0, "GSM-EFR") }, false },
+    { { "H264", "H264", 90000, false, CODEC_NO_EMODEL }, false },
+    { { "VP8", "VP8", 90000, false, CODEC_NO_EMODEL }, false },
+    { { "VP9", "VP9", 90000, false, CODEC_NO_EMODEL }, false },
+    { { "red", "red", 0, false, CODEC_NO_EMODEL }, true },
+    { { "ulpfec", "ulpfec", 0, false, CODEC_NO_EMODEL }, true },
+    { { "flexfec", "flexfec", 0, false, CODEC_NO_EMODEL }, true },
+    { { "rtx", "rtx", 0, false, CODEC_NO_EMODEL }, true },
 };
 
 #define CODEC_DYNAMIC_COUNT (sizeof codec_dynamic / sizeof codec_dynamic[0])
@@ -112,4 +149,19 @@ bool codec_is_aux(struct sv rtpmap_name)
 {
     const struct codec_entry *e = codec_entry_by_name(rtpmap_name);
     return e != NULL && e->aux;
+}
+
+const struct codec_info *codec_by_label(struct sv name)
+{
+    if (name.len == 0)
+        return NULL;
+    for (size_t i = 0; i <= CODEC_STATIC_MAX; i++) {
+        const struct codec_entry *e = &codec_static[i];
+        if (e->info.name != NULL && sv_case_eq_cstr(name, e->info.name))
+            return &e->info;
+    }
+    for (size_t i = 0; i < CODEC_DYNAMIC_COUNT; i++)
+        if (sv_case_eq_cstr(name, codec_dynamic[i].info.name))
+            return &codec_dynamic[i].info;
+    return NULL;
 }

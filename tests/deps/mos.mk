@@ -1,0 +1,1 @@
+TEST_DEPS_mos := decoders/mos.c decoders/codec.c
