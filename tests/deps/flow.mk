@@ -1,0 +1,1 @@
+TEST_DEPS_flow := sensor/flow.c
