@@ -38,27 +38,34 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 # TEST_DEPS_<name> (sources); without it the test links the whole library.
 -include $(wildcard tests/deps/*.mk)
 
-.PHONY: all run test test-all unit unit-one golden shared live check-layers check-headers \
+.PHONY: all run test test-all unit unit-one golden shared accuracy live check-layers check-headers \
         check-alloc check-symbols check bench fuzz asan format deps clean install golden-update
 
 all: $(BIN)
 
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@$(if $(Q),echo "  AR    $@")
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(BUILD)/sensor/main.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 TEST_CFLAGS = $(call pc_cflags,$(TEST_PKGS))
 TEST_LIBS   = $(call pc_libs,$(TEST_PKGS))
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
 # Keep test objects between runs (they are intermediate files of the test_% rule).
 .SECONDARY:
@@ -66,7 +73,8 @@ $(BUILD)/tests/%.o: tests/%.c
 .SECONDEXPANSION:
 # (No literal % inside the secondary expansion: make would replace it with the stem.)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $$(if $$(TEST_DEPS_$$*),$$(addsuffix .o,$$(addprefix $(BUILD)/,$$(basename $$(TEST_DEPS_$$*)))) $(BASE_OBJS),$(LIB)) $$(if $$(wildcard tests/builders.c),$(BUILD)/tests/builders.o)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(TEST_LIBS) $(LDLIBS)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(TEST_LIBS) $(LDLIBS)
 
 # Every unit suite; Criterion prints its own summary per binary, run.sh adds the total.
 unit: $(TEST_BINS)
@@ -78,6 +86,10 @@ unit-one: $(BUILD)/tests/test_$(T)
 
 golden: $(BIN)
 	@tests/golden/run.sh $(abspath $(BIN))
+
+# RTP figures against tshark on every capture (samples/, and ../shared when present).
+accuracy: $(BIN)
+	@tests/accuracy/run.sh $(abspath $(BIN))
 
 # Live capture on loopback (needs root; skipped otherwise).
 live: $(BIN)
@@ -121,7 +133,7 @@ test: deps
 test-all:
 	@rm -f build/results.txt
 	@$(MAKE) --no-print-directory all unit check
-	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared live
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared accuracy live
 	@tests/summary.sh
 
 run: deps

@@ -20,6 +20,7 @@
 #define CALL_MAX_DIALOGS 4        /* early dialogs (forks) kept per call */
 #define CALL_MAX_CODECS 8         /* codec names kept per offer/answer */
 #define CALL_MSG_LABEL_MAX 40
+#define CALL_MAX_MEDIA_ENDPOINTS 16  /* SDP-announced endpoints (RTP and RTCP) kept per call */
 
 enum call_state {
     CALL_STATE_TRYING = 0,   /* INVITE sent, no final response (100 or nothing) */
@@ -122,6 +123,14 @@ struct call {
     struct call_sdp offer;        /* the initial INVITE's (or the first) offer */
     struct call_sdp answer;       /* the answer to it (18x or 2xx) */
 
+    /* Media (decoders/media.c): announced endpoints and the call's RTP streams, by pool index. */
+    uint32_t media_ep[CALL_MAX_MEDIA_ENDPOINTS];
+    uint8_t media_ep_count;
+    uint8_t media_ep_dropped;     /* endpoints not remembered (cap above) */
+    uint32_t stream_head;
+    uint32_t stream_tail;
+    uint32_t stream_count;
+
     /* Ladder entries in arrival order: indices into the call table's message pool. */
     uint32_t msg_head;
     uint32_t msg_tail;
@@ -133,9 +142,10 @@ struct call {
     uint32_t hash_next;
     struct pool_link lru;         /* on one of the table's expiry queues */
     uint8_t queue;                /* which queue (correlate.c) */
-    uint64_t seq;                 /* order of creation, for stable output */
+    uint64_t seq;                 /* order of creation from 1, for stable output */
     uint32_t invite_cseq;         /* CSeq of the current initial INVITE transaction */
     bool cancel_seen;
+    uint64_t cancel_ns;           /* first CANCEL */
     bool ended;                   /* final state reached; lingers for retransmissions */
 };
 

@@ -19,8 +19,9 @@
  *          status, top Via branch, To tag, source and destination). A message
  *          whose signature was seen within CORRELATE_TXN_TIMEOUT_S is a
  *          retransmission (RFC 3261 §17: a retransmission repeats the branch;
- *          for RFC 2543 peers without the z9hG4bK cookie the Call-ID/CSeq/
- *          endpoints in the key do the work). Wireshark's resend detection
+ *          for RFC 2543 peers without the z9hG4bK cookie, whose branch may be
+ *          absent, the Call-ID, CSeq, method and endpoints in the key do the
+ *          work: a retransmission repeats them all). Wireshark's resend detection
  *          keys on the same facts, so our counts agree with `sip,stat`.
  *   calls  by Call-ID; a call is the INVITE dialog(s) of one Call-ID, forks
  *          included. Queues: setup (no final answer), up (answered), ended
@@ -62,6 +63,9 @@ struct correlate {
     uint32_t seen_mask;
     struct pool_list seen_q;
 
+    struct media *media;
+    struct sdp_session sdp;       /* scratch for the SDP being parsed (27 KB, off the stack) */
+
     struct pool *regs;
     uint32_t *reg_buckets;
     uint32_t reg_mask;
@@ -82,6 +86,7 @@ void correlate_config_default(struct correlate_config *cfg)
         .setup_timeout_s = CORRELATE_DEFAULT_SETUP_TIMEOUT_S,
         .idle_timeout_s = CORRELATE_DEFAULT_IDLE_TIMEOUT_S,
     };
+    media_config_default(&cfg->media);
 }
 
 static uint32_t bucket_count(uint32_t n)
@@ -101,7 +106,8 @@ static uint32_t *buckets_create(uint32_t n)
 }
 
 struct correlate *correlate_create(const struct correlate_config *cfg, struct stats *st,
-                                   correlate_call_fn on_call, correlate_reg_fn on_reg, void *ctx)
+                                   correlate_call_fn on_call, correlate_reg_fn on_reg,
+                                   media_stream_fn on_stream, void *ctx)
 {
     struct correlate *co = calloc(1, sizeof *co);
     if (!co)
@@ -117,11 +123,12 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
     co->msgs = pool_create(sizeof(struct call_msg), cfg->max_msgs);
     co->seen = pool_create(sizeof(struct seen), cfg->max_txns);
     co->regs = pool_create(sizeof(struct registration), cfg->max_regs);
+    co->media = media_create(&cfg->media, st, on_stream, ctx);
     co->call_buckets = buckets_create(cb);
     co->flush_order = calloc(cfg->max_calls, sizeof *co->flush_order);
     co->seen_buckets = buckets_create(sb);
     co->reg_buckets = buckets_create(rb);
-    if (!co->calls || !co->msgs || !co->seen || !co->regs || !co->call_buckets ||
+    if (!co->calls || !co->msgs || !co->seen || !co->regs || !co->media || !co->call_buckets ||
         !co->flush_order || !co->seen_buckets || !co->reg_buckets) {
         correlate_destroy(co);
         return NULL;
@@ -144,11 +151,17 @@ void correlate_destroy(struct correlate *co)
     pool_destroy(co->msgs);
     pool_destroy(co->seen);
     pool_destroy(co->regs);
+    media_destroy(co->media);
     free(co->call_buckets);
     free(co->flush_order);
     free(co->seen_buckets);
     free(co->reg_buckets);
     free(co);
+}
+
+struct media *correlate_media(const struct correlate *co)
+{
+    return co->media;
 }
 
 uint32_t correlate_active_calls(const struct correlate *co)
@@ -255,6 +268,7 @@ static void call_emit(struct correlate *co, struct call *c)
 {
     if (co->on_call)
         co->on_call(co->ctx, c, co);
+    media_call_end(co->media, c);
     for (uint32_t m = c->msg_head; m != POOL_NONE;) {
         uint32_t next = ((struct call_msg *)pool_at(co->msgs, m))->next;
         pool_put(co->msgs, m);
@@ -275,7 +289,10 @@ static void call_close(struct correlate *co, struct call *c, const char *reason,
 {
     if (!c->ended) {
         if (c->state <= CALL_STATE_RINGING && c->cancel_seen) {
+            /* CANCELled, and its 487 never captured: the call ended with the CANCEL */
             c->state = CALL_STATE_CANCELLED;
+            c->end_ns = c->cancel_ns;
+            reason = "cancel";
         } else if (c->state <= CALL_STATE_RINGING && strcmp(reason, "timeout") == 0) {
             c->state = CALL_STATE_TIMEOUT;
             c->end_ns = now;
@@ -310,7 +327,8 @@ static struct call *call_create(struct correlate *co, struct sv call_id, uint64_
     /* A Call-ID with a NUL inside cannot round-trip through the C string; key on what was kept. */
     c->id_hash = h;
     c->msg_head = c->msg_tail = POOL_NONE;
-    c->seq = co->call_seq++;
+    c->stream_head = c->stream_tail = POOL_NONE;
+    c->seq = ++co->call_seq; /* from 1: media.c reads 0 as "no call" */
     uint32_t *b = &co->call_buckets[h & co->call_mask];
     c->hash_next = *b;
     *b = idx;
@@ -336,20 +354,26 @@ struct sdp_summary {
     struct call_sdp sdp;
 };
 
-static void summarise_sdp(struct correlate *co, struct sv body, struct sdp_summary *out)
+/*
+ * Parse an SDP body of call c sent by `party`: announce its media endpoints
+ * (media.c) and summarise the first audio stream for the call record.
+ */
+static void summarise_sdp(struct correlate *co, struct call *c, enum call_party party,
+                          struct sv body, struct sdp_summary *out)
 {
     memset(out, 0, sizeof *out);
-    struct sdp_session s;
-    if (sdp_parse((const uint8_t *)body.p, body.len, &s) != STATUS_OK) {
+    struct sdp_session *sp = &co->sdp;
+    if (sdp_parse((const uint8_t *)body.p, body.len, sp) != STATUS_OK) {
         stats_inc(co->st, STAT_SDP_PARSE_ERRORS);
         return;
     }
+    media_announce(co->media, c, party, sp);
     const struct sdp_media *m = NULL;
-    for (uint8_t i = 0; i < s.media_count && !m; i++)
-        if (sv_case_eq_cstr(s.media[i].media, "audio"))
-            m = &s.media[i];
-    if (!m && s.media_count)
-        m = &s.media[0];
+    for (uint8_t i = 0; i < sp->media_count && !m; i++)
+        if (sv_case_eq_cstr(sp->media[i].media, "audio"))
+            m = &sp->media[i];
+    if (!m && sp->media_count)
+        m = &sp->media[0];
     out->ok = true;
     out->sdp.present = true;
     if (!m)
@@ -412,30 +436,41 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
 
 /* ---- header helpers --------------------------------------------------- */
 
-static void copy_aor(struct sv value, char *aor, size_t aor_cap, char *user, size_t user_cap)
+/* Copy a header value into a call field; a value cut to fit is counted (STYLE rule 7). */
+static void copy_field(struct correlate *co, char *dst, size_t cap, struct sv v)
+{
+    if (!sv_copy(dst, cap, v))
+        stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED);
+}
+
+/* AOR and user part of a From/To-style value into call fields; false if cut to fit. */
+static bool copy_aor(struct sv value, char *aor, size_t aor_cap, char *user, size_t user_cap)
 {
     struct sip_nameaddr na;
     if (!sip_nameaddr_parse(value, &na))
-        return;
-    sip_uri_aor(na.uri, aor, aor_cap);
+        return true;
+    bool whole = sip_uri_aor(na.uri, aor, aor_cap);
     struct sip_uri u;
     if (user && sip_uri_parse(na.uri, &u))
-        sv_copy(user, user_cap, u.user);
+        whole &= sv_copy(user, user_cap, u.user);
+    return whole;
 }
 
+/*
+ * Who sent a message of the call: a request whose From tag is the caller's came
+ * from the caller (RFC 3261 §12.2.1.1: in-dialog requests carry the sender's
+ * tag in From), and a response came from the other side of its request.
+ */
 static enum call_party sender_of(const struct call *c, const struct sip_msg *m)
 {
-    /* In-dialog requests carry the sender's tag in From (RFC 3261 §12.2.1.1). */
-    struct sv tag = m->is_request ? m->from_tag : m->to_tag;
+    bool from_caller_tag = sv_eq(m->from_tag, sv_make(c->from_tag, strlen(c->from_tag)));
     if (m->is_request)
-        return sv_eq(tag, sv_make(c->from_tag, strlen(c->from_tag))) ? CALL_PARTY_CALLER
-                                                                      : CALL_PARTY_CALLEE;
-    return CALL_PARTY_CALLEE;
+        return from_caller_tag ? CALL_PARTY_CALLER : CALL_PARTY_CALLEE;
+    return from_caller_tag ? CALL_PARTY_CALLEE : CALL_PARTY_CALLER;
 }
 
 static void add_dialog(struct correlate *co, struct call *c, struct sv to_tag)
 {
-    (void)co;
     if (!to_tag.len)
         return;
     for (uint16_t i = 0; i < c->dialog_count && i < CALL_MAX_DIALOGS; i++)
@@ -447,7 +482,7 @@ static void add_dialog(struct correlate *co, struct call *c, struct sv to_tag)
         c->forks++;
     c->dialog_count++;
     if (!c->to_tag[0])
-        sv_copy(c->to_tag, sizeof c->to_tag, to_tag);
+        copy_field(co, c->to_tag, sizeof c->to_tag, to_tag);
 }
 
 static enum call_state final_state(uint16_t code)
@@ -513,16 +548,26 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
             set_sdp(&c->offer, &sdp->sdp, CALL_PARTY_CALLER);
         break;
     case SIP_METHOD_CANCEL:
+        if (!c->cancel_seen)
+            c->cancel_ns = now;
         c->cancel_seen = true;
         if (!c->answer_ns)
             c->hangup_by = CALL_PARTY_CALLER;
         break;
-    case SIP_METHOD_BYE:
+    case SIP_METHOD_BYE: {
         if (c->ended && c->state == CALL_STATE_COMPLETED)
             break;
-        c->hangup_by = sender_of(c, m);
+        /* The dialog a BYE ends is named by the remote tag: To for the caller's, From for the
+         * callee's. A caller BYEs the extra 2xx of a fork (RFC 3261 §13.2.2.4): that ends
+         * that dialog only, not the call. */
+        enum call_party by = sender_of(c, m);
+        struct sv dialog = by == CALL_PARTY_CALLER ? m->to_tag : m->from_tag;
+        if (c->answer_ns && c->to_tag[0] && dialog.len &&
+            !sv_eq(dialog, sv_make(c->to_tag, strlen(c->to_tag))))
+            break;
+        c->hangup_by = by;
         if (m->hdr[SIP_HDR_REASON].len)
-            sv_copy(c->reason_header, sizeof c->reason_header, m->hdr[SIP_HDR_REASON]);
+            copy_field(co, c->reason_header, sizeof c->reason_header, m->hdr[SIP_HDR_REASON]);
         if (c->answer_ns) {
             c->state = CALL_STATE_COMPLETED;
             c->end_ns = now;
@@ -534,6 +579,7 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
             call_end(co, c, now, "bye_early");
         }
         break;
+    }
     case SIP_METHOD_UPDATE:
         if (sdp->ok && c->answer_ns)
             c->reinvites++;
@@ -563,14 +609,17 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
     }
     if (m->cseq_method != SIP_METHOD_INVITE)
         return;
-    bool initial = m->cseq == c->invite_cseq || !c->invite_cseq;
+    /* A response to the initial INVITE answers a request the caller sent (its From tag) with
+     * that CSeq; the callee numbers its own re-INVITEs and CSeqs may collide. */
+    bool initial = (m->cseq == c->invite_cseq || !c->invite_cseq) &&
+                   sv_eq(m->from_tag, sv_make(c->from_tag, strlen(c->from_tag)));
     if (!initial) {
         /* responses to a re-INVITE: the media may move, the call state does not */
         return;
     }
     if (!c->ua_callee[0]) {
         struct sv ua = m->hdr[SIP_HDR_SERVER].len ? m->hdr[SIP_HDR_SERVER] : m->hdr[SIP_HDR_USER_AGENT];
-        sv_copy(c->ua_callee, sizeof c->ua_callee, ua);
+        copy_field(co, c->ua_callee, sizeof c->ua_callee, ua);
     }
     if (code < 200) {
         if (code == 100 && !c->trying_ns)
@@ -602,7 +651,7 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
             c->ended = false;
             c->end_ns = 0;
             c->end_reason[0] = '\0';
-            sv_copy(c->to_tag, sizeof c->to_tag, m->to_tag);
+            copy_field(co, c->to_tag, sizeof c->to_tag, m->to_tag);
             call_requeue(co, c, QUEUE_UP);
         }
         if (sdp->ok) {
@@ -621,11 +670,12 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
     c->final_code = code;
     c->state = final_state(code);
     if (m->hdr[SIP_HDR_REASON].len)
-        sv_copy(c->reason_header, sizeof c->reason_header, m->hdr[SIP_HDR_REASON]);
+        copy_field(co, c->reason_header, sizeof c->reason_header, m->hdr[SIP_HDR_REASON]);
     call_end(co, c, now, code == 487 ? "cancel" : code == 408 ? "timeout" : "rejected");
 }
 
-static void call_first_invite(struct call *c, const struct sip_msg *m, const struct sip_meta *meta)
+static void call_first_invite(struct correlate *co, struct call *c, const struct sip_msg *m,
+                              const struct sip_meta *meta)
 {
     c->src = meta->src;
     c->dst = meta->dst;
@@ -633,13 +683,16 @@ static void call_first_invite(struct call *c, const struct sip_msg *m, const str
     c->start_ns = meta->ts_ns;
     c->state = CALL_STATE_TRYING;
     c->invite_cseq = m->cseq;
-    copy_aor(m->hdr[SIP_HDR_FROM], c->from, sizeof c->from, c->from_user, sizeof c->from_user);
-    copy_aor(m->hdr[SIP_HDR_TO], c->to, sizeof c->to, c->to_user, sizeof c->to_user);
+    bool whole = copy_aor(m->hdr[SIP_HDR_FROM], c->from, sizeof c->from, c->from_user,
+                          sizeof c->from_user);
+    whole &= copy_aor(m->hdr[SIP_HDR_TO], c->to, sizeof c->to, c->to_user, sizeof c->to_user);
     if (m->hdr[SIP_HDR_P_ASSERTED_IDENTITY].len)
-        copy_aor(m->hdr[SIP_HDR_P_ASSERTED_IDENTITY], c->pai, sizeof c->pai, NULL, 0);
-    sv_copy(c->from_tag, sizeof c->from_tag, m->from_tag);
-    sv_copy(c->request_uri, sizeof c->request_uri, m->request_uri);
-    sv_copy(c->ua_caller, sizeof c->ua_caller, m->hdr[SIP_HDR_USER_AGENT]);
+        whole &= copy_aor(m->hdr[SIP_HDR_P_ASSERTED_IDENTITY], c->pai, sizeof c->pai, NULL, 0);
+    if (!whole)
+        stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED);
+    copy_field(co, c->from_tag, sizeof c->from_tag, m->from_tag);
+    copy_field(co, c->request_uri, sizeof c->request_uri, m->request_uri);
+    copy_field(co, c->ua_caller, sizeof c->ua_caller, m->hdr[SIP_HDR_USER_AGENT]);
 }
 
 /* ---- registrations ---------------------------------------------------- */
@@ -799,7 +852,7 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
         c = call_create(co, id, h, meta->ts_ns);
         if (!c)
             return retrans;
-        call_first_invite(c, m, meta);
+        call_first_invite(co, c, m, meta);
     }
 
     c->sip_messages++;
@@ -809,7 +862,7 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
 
     struct sdp_summary sdp = { 0 };
     if (m->sdp.len && !retrans)
-        summarise_sdp(co, m->sdp, &sdp);
+        summarise_sdp(co, c, sender_of(c, m), m->sdp, &sdp);
 
     struct call_msg *e = call_add_msg(co, c, m, meta);
     if (e && retrans)
@@ -822,8 +875,10 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
             memcpy(e->sdp_codec, sdp.sdp.codecs[0], CALL_CODEC_MAX);
     }
 
-    /* Keep the call at the tail of its queue: expiry looks only at heads. */
-    call_requeue(co, c, (enum call_queue)c->queue);
+    /* Keep the call at the tail of its queue: expiry looks only at heads. Calls waiting for a
+     * final answer stay in start order: their timeout runs from the INVITE, not the last 18x. */
+    if (c->queue != QUEUE_SETUP)
+        call_requeue(co, c, (enum call_queue)c->queue);
     if (retrans)
         return true;
     if (m->is_request)
@@ -858,11 +913,13 @@ void correlate_tick(struct correlate *co, uint64_t now_ns)
         uint64_t age = (uint64_t)limit_s * NS_PER_S;
         while (co->call_q[rules[k].q].head != POOL_NONE) {
             struct call *c = pool_at(co->calls, co->call_q[rules[k].q].head);
-            if (now_ns < c->last_ns + age)
+            uint64_t since = rules[k].q == QUEUE_SETUP ? c->start_ns : c->last_ns;
+            if (now_ns < since + age)
                 break;
             call_close(co, c, rules[k].reason, now_ns);
         }
     }
+    media_tick(co->media, now_ns);
     /* Registrations: drop a binding once it expired (or failed) and went quiet. */
     uint64_t linger = (uint64_t)co->cfg.linger_s * NS_PER_S;
     while (co->reg_q.head != POOL_NONE) {
@@ -895,6 +952,7 @@ void correlate_flush(struct correlate *co, uint64_t now_ns)
     qsort(co->flush_order, n, sizeof *co->flush_order, by_seq);
     for (uint32_t i = 0; i < n; i++)
         call_close(co, co->flush_order[i], "end_of_capture", now_ns);
+    media_flush(co->media);
     while (co->reg_q.head != POOL_NONE)
         reg_free(co, co->reg_q.head);
 }

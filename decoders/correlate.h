@@ -7,6 +7,7 @@
 
 #include "addr.h"
 #include "call.h"
+#include "media.h"
 #include "sip.h"
 #include "stats.h"
 
@@ -29,6 +30,7 @@ struct correlate_config {
     uint32_t linger_s;
     uint32_t setup_timeout_s;
     uint32_t idle_timeout_s;
+    struct media_config media;
 };
 
 /* Where a message came from; the parser knows only bytes. */
@@ -76,18 +78,23 @@ struct correlate;
 typedef void (*correlate_call_fn)(void *ctx, const struct call *c, const struct correlate *co);
 typedef void (*correlate_reg_fn)(void *ctx, const struct registration *r);
 
+/*
+ * on_stream (may be NULL) gets every RTP stream when it is finished: a call's
+ * streams right after the call's own callback, others when idle or at flush.
+ */
 struct correlate *correlate_create(const struct correlate_config *cfg, struct stats *st,
-                                   correlate_call_fn on_call, correlate_reg_fn on_reg, void *ctx);
+                                   correlate_call_fn on_call, correlate_reg_fn on_reg,
+                                   media_stream_fn on_stream, void *ctx);
 void correlate_destroy(struct correlate *co);
 
 /* Fill cfg with the defaults above. */
 void correlate_config_default(struct correlate_config *cfg);
 
 /*
- * Feed one parsed SIP message. Detects retransmissions (transaction key:
- * top Via branch + CSeq method, with the RFC 2543 fallback of Call-ID, CSeq,
- * From tag and Request-URI when the branch lacks the z9hG4bK cookie) and
- * counts them rather than treating them as new messages. Returns true when the
+ * Feed one parsed SIP message. Detects retransmissions (the message's
+ * signature: Call-ID, CSeq, method or status, top Via branch, To tag and
+ * endpoints, so RFC 2543 peers without a z9hG4bK branch are covered by the
+ * rest) and counts them rather than treating them as new messages. Returns true when the
  * message was a retransmission.
  */
 bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct sip_meta *meta);
@@ -101,6 +108,9 @@ void correlate_flush(struct correlate *co, uint64_t now_ns);
 /* Ladder walk: first message of a call, then msg->next; NULL at the end. */
 const struct call_msg *correlate_first_msg(const struct correlate *co, const struct call *c);
 const struct call_msg *correlate_next_msg(const struct correlate *co, const struct call_msg *m);
+
+/* The media tables (RTP streams of calls), for the worker and the outputs. */
+struct media *correlate_media(const struct correlate *co);
 
 /* Calls currently held (for the dashboard header and tests). */
 uint32_t correlate_active_calls(const struct correlate *co);

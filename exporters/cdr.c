@@ -164,6 +164,8 @@ void cdr_write(struct json *j, const struct call *c, const struct cdr_extra *x)
     media_value(j, of_caller == &c->offer ? &c->answer : &c->offer);
     json_obj_end(j);
 
+    if (x->media_fields)
+        x->media_fields(x->ctx, j, c);
     array_field(j, "streams", c, x->streams, x->ctx, x->streams_json, x->streams_json_len);
     array_field(j, "faults", c, x->faults, x->ctx, x->faults_json, x->faults_json_len);
 

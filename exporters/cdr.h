@@ -38,6 +38,7 @@ struct cdr_extra {
     uint64_t sequence;            /* per-sensor counter for de-duplication */
 
     cdr_array_fn streams;         /* fills "streams": [...] */
+    cdr_array_fn media_fields;    /* writes more "key": value pairs after "media" (call MOS, DTMF) */
     cdr_array_fn faults;          /* fills "faults": [...] of {"code", "detail"} */
     void *ctx;                    /* passed to both callbacks */
     const char *streams_json;     /* or: a complete rendered array "[{...},...]" */

@@ -210,6 +210,56 @@ static bool ladder_from_to_fits(const struct ladder *l)
     return n <= l->width;
 }
 
+/* The column of a media endpoint: the SIP column with its IP address, else its party's. */
+static int ladder_media_col(const struct ladder *l, const struct call *c, const struct endpoint *e,
+                            enum call_party party)
+{
+    for (int k = 0; k < l->col_count; k++)
+        if (addr_eq(&l->cols[k].ep.ip, &e->ip))
+            return k;
+    if (l->col_count == 0)
+        return -1;
+    if (party == CALL_PARTY_CALLER)
+        return 0;
+    int k = ladder_col_find(l, &c->dst);
+    return k >= 0 ? k : l->col_count - 1;
+}
+
+/* Insert a stream row at its first packet's time, keeping the rows in time order. */
+static void ladder_add_stream(struct ladder *l, const struct call *c, const struct ladder_stream *s)
+{
+    enum call_party from_party = (enum call_party)s->party;
+    enum call_party to_party = from_party == CALL_PARTY_CALLER   ? CALL_PARTY_CALLEE
+                               : from_party == CALL_PARTY_CALLEE ? CALL_PARTY_CALLER
+                                                                 : CALL_PARTY_NONE;
+    int a = ladder_media_col(l, c, &s->src, from_party);
+    int b = ladder_media_col(l, c, &s->dst, to_party);
+    if (a < 0 || b < 0 || l->row_count >= LADDER_MAX_ROWS) {
+        l->not_drawn++;
+        return;
+    }
+    uint32_t at = l->row_count;
+    while (at > 0 && l->rows[at - 1].ts_ns > s->first_ns)
+        at--;
+    memmove(&l->rows[at + 1], &l->rows[at], (l->row_count - at) * sizeof l->rows[0]);
+    l->row_count++;
+    struct ladder_arrow *r = &l->rows[at];
+    memset(r, 0, sizeof *r);
+    r->ts_ns = s->first_ns;
+    r->from = (uint8_t)a;
+    r->to = (uint8_t)b;
+    r->flags = LADDER_ROW_STREAM;
+    double span = s->last_ns > s->first_ns ? (double)(s->last_ns - s->first_ns) / 1e9 : 0;
+    char codec[CALL_CODEC_MAX];
+    LADDER_CLEAN(codec, s->codec);
+    if (s->mos >= 0)
+        snprintf(r->label, sizeof r->label, "RTP %s %up %.2fs MOS %.2f", codec[0] ? codec : "?",
+                 s->packets, span, s->mos);
+    else
+        snprintf(r->label, sizeof r->label, "RTP %s %up %.2fs", codec[0] ? codec : "?",
+                 s->packets, span);
+}
+
 void ladder_layout(struct ladder *l, const struct call *c, const struct call_msg *const *msgs,
                    size_t n, const struct ladder_opts *opts)
 {
@@ -262,6 +312,8 @@ void ladder_layout(struct ladder *l, const struct call *c, const struct call_msg
         l->t0_ns = c->start_ns;
     if (opts)
         l->not_drawn += opts->omitted;
+    for (size_t i = 0; opts && opts->streams && i < opts->stream_count; i++)
+        ladder_add_stream(l, c, &opts->streams[i]);
 
     ladder_geometry(l);
 
@@ -518,7 +570,7 @@ static void ladder_arrow_line(const struct ladder *l, const struct ladder_arrow 
     canvas_put(cv, l->time_width > tn ? l->time_width - tn : 0, t, tn);
     canvas_bars(cv, l);
     size_t xf = l->cols[a->from].x, xt = l->cols[a->to].x;
-    char fill = (a->flags & CALL_MSG_RETRANS) ? '=' : '-';
+    char fill = (a->flags & LADDER_ROW_STREAM) ? '~' : (a->flags & CALL_MSG_RETRANS) ? '=' : '-';
     if (xf == xt) {
         /* a message to itself: a stub and the label right of the bar */
         size_t n = ladder_fit_label(a, ladder_self_room(l), lab, sizeof lab);

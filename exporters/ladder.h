@@ -74,9 +74,26 @@ enum ladder_time {
     LADDER_TIME_ABSOLUTE,         /* "12:10:01.507": UTC time of day (the date is in the title) */
 };
 
+/* An RTP stream drawn under the SIP arrows, at its first packet: "~~RTP PCMA 236p 7.05s MOS 4.41~>". */
+struct ladder_stream {
+    struct endpoint src;
+    struct endpoint dst;
+    uint8_t party;                /* enum call_party that sends it: its column when no IP matches */
+    uint64_t first_ns;
+    uint64_t last_ns;
+    uint32_t packets;
+    int32_t lost;
+    double mos;                   /* < 0: no score */
+    char codec[CALL_CODEC_MAX];
+};
+
+#define LADDER_ROW_STREAM 0x80    /* ladder_arrow.flags: the row is a stream, not a message */
+
 struct ladder_opts {
     uint16_t width;               /* 0: LADDER_DEFAULT_WIDTH */
     enum ladder_time time;
+    const struct ladder_stream *streams; /* may be NULL */
+    size_t stream_count;
     uint32_t omitted;             /* messages the caller held back (e.g. beyond LADDER_MAX_ROWS):
                                      counted with not_drawn in the footer */
 };

@@ -7,7 +7,10 @@
 #include "cdr.h"
 #include "json.h"
 #include "ladder.h"
+#include "stream.h"
 #include "table.h"
+
+#define OUTPUT_MAX_SPANS 16 /* streams drawn per ladder; more are counted as not drawn */
 
 struct output {
     struct output_options o;
@@ -16,9 +19,11 @@ struct output {
     bool header_done;
     bool call_found;
     bool write_failed;
+    const struct correlate *co;   /* set while a call's CDR is written, for its streams */
     char line[CDR_LINE_MAX];
     struct ladder ladder;      /* one layout at a time, reused */
     const struct call_msg *msgs[LADDER_MAX_ROWS];
+    struct ladder_stream spans[OUTPUT_MAX_SPANS];
 };
 
 static void write_line(struct output *out, const char *s, size_t len)
@@ -27,9 +32,79 @@ static void write_line(struct output *out, const char *s, size_t len)
         out->write_failed = true;
 }
 
+/* The CDR's "streams": the call's RTP streams, as `streams --json` prints them. */
+static void cdr_streams(void *ctx, struct json *j, const struct call *c)
+{
+    struct output *out = ctx;
+    const struct media *m = correlate_media(out->co);
+    for (const struct media_stream *s = media_first_stream(m, c); s; s = media_next_stream(m, s))
+        stream_write(j, s); /* the CDR writer opened and closes the array */
+}
+
+/*
+ * Call-level media figures: "mos" and "mos_min" of the worse direction (the
+ * lowest of the call's streams that have a score), and "dtmf", the digits of
+ * every stream in time order.
+ */
+static void cdr_media_fields(void *ctx, struct json *j, const struct call *c)
+{
+    struct output *out = ctx;
+    const struct media *m = correlate_media(out->co);
+    double mos = -1, mos_min = -1;
+    for (const struct media_stream *s = media_first_stream(m, c); s; s = media_next_stream(m, s)) {
+        struct stream_quality q;
+        stream_quality(s, &q);
+        if (q.mos.valid && (mos < 0 || q.mos.mos < mos))
+            mos = q.mos.mos;
+        if (q.mos_min.valid && (mos_min < 0 || q.mos_min.mos < mos_min))
+            mos_min = q.mos_min.mos;
+    }
+    json_key(j, "mos");
+    if (mos >= 0)
+        json_double(j, mos, 2);
+    else
+        json_null(j);
+    json_key(j, "mos_min");
+    if (mos_min >= 0)
+        json_double(j, mos_min, 2);
+    else
+        json_null(j);
+    /* Merge the streams' digits by time: a call rarely has more than one event stream, so
+     * repeated minimum search over the (bounded) per-stream arrays is plenty. */
+    json_key(j, "dtmf");
+    json_arr_begin(j);
+    uint8_t used[CALL_MAX_MEDIA_ENDPOINTS * 4] = { 0 };
+    for (;;) {
+        const struct media_stream *best = NULL;
+        uint8_t best_i = 0;
+        size_t k = 0, best_k = 0;
+        for (const struct media_stream *s = media_first_stream(m, c); s && k < sizeof used;
+             s = media_next_stream(m, s), k++) {
+            uint8_t i = used[k];
+            if (i < s->dtmf_count && (!best || s->dtmf_ns[i] < best->dtmf_ns[best_i])) {
+                best = s;
+                best_i = i;
+                best_k = k;
+            }
+        }
+        if (!best)
+            break;
+        used[best_k]++;
+        json_obj_begin(j);
+        json_key(j, "ts");
+        json_ts(j, best->dtmf_ns[best_i]);
+        json_key(j, "digit");
+        json_str(j, &best->dtmf_digit[best_i], 1);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
 static void cdr_line(struct output *out, const struct call *c)
 {
-    struct cdr_extra x = { .has_sequence = true, .sequence = ++out->sequence };
+    struct cdr_extra x = { .has_sequence = true, .sequence = ++out->sequence,
+                           .streams = out->co ? cdr_streams : NULL,
+                           .media_fields = out->co ? cdr_media_fields : NULL, .ctx = out };
     size_t n = cdr_format(out->line, sizeof out->line, c, &x);
     if (n == 0) {
         /* Cannot happen with the fixed field sizes of struct call; say so rather than lose it. */
@@ -52,8 +127,25 @@ static void ladder_call(struct output *out, const struct call *c, const struct c
         else
             omitted++;
     }
+    size_t ns = 0;
+    const struct media *md = correlate_media(co);
+    for (const struct media_stream *s = media_first_stream(md, c); s; s = media_next_stream(md, s)) {
+        if (ns == OUTPUT_MAX_SPANS) {
+            omitted++;
+            continue;
+        }
+        struct stream_quality q;
+        stream_quality(s, &q);
+        struct ladder_stream *sp = &out->spans[ns++];
+        *sp = (struct ladder_stream){ .src = s->src, .dst = s->dst, .party = s->party,
+                                      .first_ns = q.f.first_ns, .last_ns = q.f.last_ns,
+                                      .packets = q.f.packets, .lost = q.f.lost,
+                                      .mos = q.mos.valid ? q.mos.mos : -1 };
+        memcpy(sp->codec, s->codec, sizeof sp->codec);
+    }
     struct ladder_opts lo = { .width = (uint16_t)out->o.width, .time = LADDER_TIME_RELATIVE,
-                              .omitted = omitted + c->msg_dropped };
+                              .omitted = omitted + c->msg_dropped, .streams = out->spans,
+                              .stream_count = ns };
     ladder_layout(&out->ladder, c, out->msgs, n, &lo);
     if (out->call_found && fputc('\n', out->o.out) == EOF)
         out->write_failed = true;
@@ -65,6 +157,7 @@ static void on_call(void *ctx, const struct call *c, const struct correlate *co)
 {
     struct output *out = ctx;
     out->calls++;
+    out->co = co;
     switch (out->o.kind) {
     case OUTPUT_CALLS:
         if (out->o.json) {
@@ -86,9 +179,31 @@ static void on_call(void *ctx, const struct call *c, const struct correlate *co)
             out->call_found = true;
         break;
     case OUTPUT_REGISTRATIONS:
+    case OUTPUT_STREAMS:
         break;
     }
+    out->co = NULL;
     fflush(out->o.out);
+}
+
+static void on_stream(void *ctx, const struct media_stream *s)
+{
+    struct output *out = ctx;
+    if (out->o.kind != OUTPUT_STREAMS)
+        return;
+    if (out->o.json) {
+        struct json j;
+        json_init(&j, out->line, sizeof out->line);
+        stream_write(&j, s);
+        if (json_ok(&j))
+            write_line(out, out->line, j.len);
+    } else {
+        if (!out->header_done && stream_table_header(out->o.out) != 0)
+            out->write_failed = true;
+        out->header_done = true;
+        if (stream_table_row(out->o.out, s) != 0)
+            out->write_failed = true;
+    }
 }
 
 static void reg_json(struct output *out, const struct registration *r)
@@ -164,6 +279,8 @@ static int on_finish(void *ctx, const struct stats *st)
             out->write_failed = true;
         if (out->o.kind == OUTPUT_REGISTRATIONS && table_regs_header(out->o.out) != 0)
             out->write_failed = true;
+        if (out->o.kind == OUTPUT_STREAMS && stream_table_header(out->o.out) != 0)
+            out->write_failed = true;
     }
     if (fflush(out->o.out) != 0 || ferror(out->o.out))
         out->write_failed = true;
@@ -191,6 +308,7 @@ bool output_create(const struct output_options *o, struct sink *s)
         .ctx = out,
         .call_end = on_call,
         .registration = on_reg,
+        .stream_end = on_stream,
         .finish = on_finish,
         .destroy = on_destroy,
     };

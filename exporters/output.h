@@ -12,6 +12,7 @@ enum output_kind {
     OUTPUT_CDR,             /* CDR JSON lines */
     OUTPUT_LADDER,          /* ladder text per call */
     OUTPUT_REGISTRATIONS,   /* registrations table, or JSON lines with json */
+    OUTPUT_STREAMS,         /* RTP streams table, or stream objects with json */
 };
 
 struct output_options {

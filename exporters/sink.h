@@ -15,6 +15,8 @@ struct sink {
     void *ctx;
     void (*call_end)(void *ctx, const struct call *c, const struct correlate *co);
     void (*registration)(void *ctx, const struct registration *r);
+    /* every RTP stream when it is finished (a call's right after the call); may be NULL */
+    void (*stream_end)(void *ctx, const struct media_stream *s);
     /* Returns 0, or non-zero if output failed (e.g. disk full). */
     int (*finish)(void *ctx, const struct stats *st);
     void (*destroy)(void *ctx);

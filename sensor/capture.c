@@ -15,7 +15,7 @@
 
 #include "gzfile.h"
 
-#define CAPTURE_POLL_MS 100   /* live read timeout: how often capture_next comes back */
+#define CAPTURE_POLL_MS CAPTURE_STOP_MS /* live read timeout: how often capture_next comes back */
 #define CAPTURE_NAME_MAX 4096 /* file path or interface name kept for messages */
 #define CAPTURE_ERR_MAX 512   /* a sticky end-of-input message */
 /* stdio buffer for a plain file: libpcap freads record by record */
@@ -28,6 +28,7 @@ struct capture {
     int linktype;
     uint64_t ts_mul;         /* ns per unit of the header's tv_usec: 1 (nano precision) or 1000 */
     atomic_bool stop;        /* set by capture_stop, possibly from a signal handler */
+    const atomic_bool *ext_stop; /* capture_config.stop: the caller's flag, or NULL */
     enum capture_result end; /* CAPTURE_FRAME while reading; then the sticky EOF or ERROR */
     uint32_t drop_last;      /* pcap_stats ps_drop at the last look (a 32-bit counter that wraps) */
     uint64_t drops;          /* kernel drops, widened to 64 bits */
@@ -47,6 +48,14 @@ __attribute__((format(printf, 3, 4))) static void capture_err(char *err, size_t 
     va_end(ap);
 }
 
+/* capture_stop() was called, or the caller's stop flag is set. Also the gzfile's stop callback. */
+static bool capture_stopping(void *ctx)
+{
+    const struct capture *c = ctx;
+    return atomic_load_explicit(&c->stop, memory_order_relaxed) ||
+           (c->ext_stop && atomic_load_explicit(c->ext_stop, memory_order_relaxed));
+}
+
 /*
  * Turn a failed pcap_fopen_offline into one sentence. zlib's finding comes
  * first (libpcap only saw a read error); an input that gave no byte at all
@@ -58,6 +67,9 @@ static void capture_open_failure(const struct capture *c, const char *errbuf, ch
     const char *gzerr = c->gz ? gzfile_error(c->gz) : NULL;
     if (gzerr)
         capture_err(err, errlen, "cannot read '%s': %s", c->name, gzerr);
+    else if (c->gz && gzfile_stopped(c->gz))
+        capture_err(err, errlen, "cannot read '%s': stopped before the capture header arrived",
+                    c->name);
     else if (c->gz && gzfile_bytes(c->gz) == 0)
         capture_err(err, errlen, "cannot read '%s': the input is empty (0 bytes)", c->name);
     else if (strcmp(errbuf, "unknown file format") == 0)
@@ -133,6 +145,7 @@ static enum status capture_open_file(struct capture *c, const char *path, char *
         c->gz = gzfile_create(fd, err, errlen); /* takes fd over, even on failure */
         if (!c->gz)
             return STATUS_IO;
+        gzfile_set_stop(c->gz, capture_stopping, c); /* a pipe's idle wait ends on a stop */
         fp = gzfile_stream(c->gz);
     } else {
         fp = fdopen(fd, "rb");
@@ -255,6 +268,7 @@ enum status capture_open(const struct capture_config *cfg, struct capture **out,
         return STATUS_IO;
     }
     atomic_init(&c->stop, false);
+    c->ext_stop = cfg->stop;
     c->end = CAPTURE_FRAME;
     enum status st = cfg->file ? capture_open_file(c, cfg->file, err, errlen)
                                : capture_open_live(c, cfg, err, errlen);
@@ -299,6 +313,21 @@ static enum capture_result capture_finish(struct capture *c, const char *pcap_er
 }
 
 /*
+ * Packet time in ns since the epoch. A pcap savefile stores the seconds as an
+ * unsigned 32-bit field (pcap-savefile(5): good until 2106), but libpcap 1.10
+ * reads them into a signed 32-bit integer and sign-extends it into tv_sec, so
+ * a record at or after 2^31 s (2038-01-19) arrives negative. Reading the
+ * seconds back as unsigned 32 bits undoes that. A negative tv_sec cannot come
+ * from anywhere else: pcapng and live stamps are positive 64-bit values, which
+ * are kept as they are (pcapng can go past 2106).
+ */
+static uint64_t capture_ts_ns(const struct capture *c, const struct timeval *tv)
+{
+    uint64_t sec = tv->tv_sec < 0 ? (uint64_t)(uint32_t)tv->tv_sec : (uint64_t)tv->tv_sec;
+    return sec * 1000000000u + (uint64_t)tv->tv_usec * c->ts_mul;
+}
+
+/*
  * pcap_next_ex results: 1 a packet; 0 the live read timeout expired;
  * PCAP_ERROR_BREAK the end of a file, or pcap_breakloop on a live handle;
  * PCAP_ERROR a read error, which for a file includes libpcap's "truncated dump
@@ -307,7 +336,7 @@ static enum capture_result capture_finish(struct capture *c, const char *pcap_er
  */
 enum capture_result capture_next(struct capture *c, struct frame *f, char *err, size_t errlen)
 {
-    if (atomic_load_explicit(&c->stop, memory_order_relaxed))
+    if (capture_stopping(c))
         return CAPTURE_STOPPED;
     if (c->end != CAPTURE_FRAME) {
         if (c->end == CAPTURE_ERROR)
@@ -318,14 +347,15 @@ enum capture_result capture_next(struct capture *c, struct frame *f, char *err, 
     const u_char *data;
     int rc = pcap_next_ex(c->p, &h, &data);
     if (rc == 1) {
-        f->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec * c->ts_mul;
+        f->ts_ns = capture_ts_ns(c, &h->ts);
         f->caplen = h->caplen;
         f->wirelen = h->len;
         f->linktype = c->linktype;
         f->data = data;
         return CAPTURE_FRAME;
     }
-    if (atomic_load_explicit(&c->stop, memory_order_relaxed))
+    /* a stop that interrupted a wait on a pipe surfaces as a read error: it is a stop */
+    if (capture_stopping(c))
         return CAPTURE_STOPPED;
     enum capture_result r;
     if (rc == 0)
@@ -342,7 +372,8 @@ enum capture_result capture_next(struct capture *c, struct frame *f, char *err, 
 /*
  * Async-signal-safe: a lock-free atomic store, then pcap_breakloop, which sets
  * libpcap's flag and (live, Linux) writes its wake-up eventfd so a poll in
- * progress returns at once instead of at the next 100 ms timeout.
+ * progress returns at once instead of at the next 100 ms timeout. A read
+ * waiting on a pipe sees the flag at its next poll (gzfile, CAPTURE_STOP_MS).
  */
 void capture_stop(struct capture *c)
 {

@@ -2,6 +2,7 @@
 #ifndef SIPSCOPE_SENSOR_CAPTURE_H
 #define SIPSCOPE_SENSOR_CAPTURE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,7 +20,18 @@ struct capture_config {
     int snaplen;          /* live only; 0 = default */
     int buffer_mb;        /* live only; 0 = default */
     bool immediate;       /* live only: deliver packets at once */
+    /*
+     * Optional stop flag owned by the caller, e.g. set by a signal handler
+     * (a lock-free atomic store is async-signal-safe): once it is true,
+     * capture_next returns CAPTURE_STOPPED as after capture_stop(), within
+     * CAPTURE_STOP_MS even while a pipe or FIFO has nothing to read, and an
+     * open still waiting for the capture header fails. NULL: none.
+     */
+    const atomic_bool *stop;
 };
+
+/* The longest a stop request waits: the live poll interval and the pipe/FIFO poll interval. */
+#define CAPTURE_STOP_MS 100
 
 struct capture;
 
@@ -45,7 +57,11 @@ enum capture_result {
 /* Read the next frame. */
 enum capture_result capture_next(struct capture *c, struct frame *f, char *err, size_t errlen);
 
-/* Ask a blocked capture_next to return CAPTURE_STOPPED (thread- and signal-safe). */
+/*
+ * Ask a blocked capture_next to return CAPTURE_STOPPED (thread- and signal-safe),
+ * within CAPTURE_STOP_MS. c must stay open until every caller is done with it:
+ * a signal handler should rather set capture_config.stop, which never touches c.
+ */
 void capture_stop(struct capture *c);
 
 /* Link type of the capture (a pcapng file with several keeps libpcap's rule). */

@@ -25,6 +25,11 @@ static const struct {
       "Draws the SIP messages of a call as arrows between its endpoints (one column per\n"
       "ip:port), with time offsets, retransmissions marked, and the codec and media\n"
       "address under every message that carries SDP. 80 columns for up to three endpoints.\n" },
+    { "streams", CLI_CMD_STREAMS, "table of RTP streams with their statistics and MOS",
+      "Prints one line (or JSON object with --json) per RTP stream (source, destination,\n"
+      "SSRC): packets, loss, max delta, max and mean jitter exactly as Wireshark's\n"
+      "rtp,streams computes them, RFC 3550 loss, E-model R-factor and MOS, what RTCP\n"
+      "reported, and the call it belongs to (null when no SDP announced it).\n" },
     { "registrations", CLI_CMD_REGISTRATIONS, "REGISTER bindings: AOR, contact, expiry, challenges",
       "Prints one line (or JSON object with --json) per REGISTER binding (AOR and\n"
       "Call-ID): contact, requests, authentication challenges, refreshes, whether it\n"
@@ -97,6 +102,8 @@ enum {
     OPT_MAX_TCP, OPT_RING_MB, OPT_LINGER, OPT_SETUP_TIMEOUT, OPT_IDLE_TIMEOUT,
 };
 
+#define CLI_OPT_NAME_MAX 64 /* an option named in a usage error (longer names are cut) */
+
 static const struct option long_opts[] = {
     { "json", no_argument, NULL, OPT_JSON },
     { "sip-port", required_argument, NULL, OPT_SIP_PORT },
@@ -119,6 +126,43 @@ static const struct option long_opts[] = {
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
+
+/*
+ * The option getopt_long complained about, as the user wrote it, into buf.
+ * optopt says which: a short option's letter, the val of a long option
+ * (OPT_*, or 'h' for --help, which only errs as "--help=x"), or 0 for an
+ * unknown long option, which is then the argv element just passed (the '+'
+ * in the optstring means argv is never permuted), cut at its '='. optind is
+ * not used otherwise: inside a cluster such as "-jr" it has not moved yet.
+ */
+static const char *cli_opt_name(int opt, bool help_long, char **argv, int argc, char *buf,
+                                size_t len)
+{
+    if (opt == 0) {
+        const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+        snprintf(buf, len, "%.*s", (int)strcspn(arg, "="), arg);
+        return buf;
+    }
+    for (size_t i = 0; long_opts[i].name; i++)
+        if (long_opts[i].val == opt && (opt >= 256 || help_long)) {
+            snprintf(buf, len, "--%s", long_opts[i].name);
+            return buf;
+        }
+    snprintf(buf, len, "-%c", opt);
+    return buf;
+}
+
+/* True when "--name" (already cut at '=') is the start of more than one long option. */
+static bool cli_opt_ambiguous(const char *name)
+{
+    if (strncmp(name, "--", 2) != 0 || name[2] == '\0')
+        return false;
+    size_t n = strlen(name + 2);
+    unsigned hits = 0;
+    for (size_t i = 0; long_opts[i].name; i++)
+        hits += strncmp(long_opts[i].name, name + 2, n) == 0;
+    return hits > 1;
+}
 
 /* A whole decimal number within [lo, hi], or a usage error naming the option. */
 static bool num_arg(const char *opt, const char *arg, uint32_t lo, uint32_t hi, uint32_t *out)
@@ -156,8 +200,9 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
     optind = 2;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+r:i:o:Z:h", long_opts, NULL)) != -1) {
-        const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    char name[CLI_OPT_NAME_MAX];
+    /* '+': stop at the first non-option (the BPF filter); ':': report a missing value as ':' */
+    while ((c = getopt_long(argc, argv, "+:r:i:o:h", long_opts, NULL)) != -1) {
         switch (c) {
         case 'r': o->pipeline.capture.file = optarg; break;
         case 'i': o->pipeline.capture.iface = optarg; break;
@@ -239,11 +284,20 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
                 return 2;
             break;
         case ':':
-            fprintf(stderr, "sipscope: option '%s' needs a value (see sipscope %s --help)\n", name,
-                    o->command_name);
+            fprintf(stderr, "sipscope: option '%s' needs a value (see sipscope %s --help)\n",
+                    cli_opt_name(optopt, false, argv, argc, name, sizeof name), o->command_name);
             return 2;
         default:
-            fprintf(stderr, "sipscope: unknown option '%s' (see sipscope %s --help)\n", name,
+            /* '?' naming a known option: a long one given a value it does not take ("--json=1") */
+            if (optopt >= 256 || optopt == 'h') {
+                fprintf(stderr, "sipscope: option '%s' takes no value (see sipscope %s --help)\n",
+                        cli_opt_name(optopt, true, argv, argc, name, sizeof name),
+                        o->command_name);
+                return 2;
+            }
+            cli_opt_name(optopt, false, argv, argc, name, sizeof name);
+            fprintf(stderr, "sipscope: %s option '%s' (see sipscope %s --help)\n",
+                    optopt == 0 && cli_opt_ambiguous(name) ? "ambiguous" : "unknown", name,
                     o->command_name);
             return 2;
         }

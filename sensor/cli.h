@@ -13,6 +13,7 @@ enum cli_command {
     CLI_CMD_CDR,
     CLI_CMD_LADDER,
     CLI_CMD_REGISTRATIONS,
+    CLI_CMD_STREAMS,
 };
 
 struct cli_opts {

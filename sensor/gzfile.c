@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -29,6 +31,10 @@ struct gzfile {
     bool in_eof;    /* read() returned 0 */
     bool zs_live;   /* inflateInit2 succeeded: inflateEnd owed */
     bool failed;    /* err says what */
+    bool may_block; /* not a regular file: read() can wait for a writer */
+    bool stopped;   /* a wait for input ended on stop_fn: every read fails now */
+    gzfile_stop_fn stop_fn;
+    void *stop_ctx;
     uint64_t bytes; /* bytes handed to the reader */
     z_stream zs;    /* next_in/avail_in: unread input inside in[] */
     char err[GZFILE_ERR_MAX];
@@ -48,6 +54,30 @@ static void gzfile_fail(struct gzfile *g, const char *what, const char *detail)
 }
 
 /*
+ * Before a read() that could block: wait until the descriptor has input (or
+ * end of file, or an error for read() to report), asking stop_fn every
+ * GZFILE_POLL_MS. False once the owner asked to stop (sticky). A regular file
+ * never waits. The wait has no bound but the stop request and the input
+ * itself: waiting for an idle writer is what reading a live pipe means.
+ */
+static bool gzfile_wait(struct gzfile *g)
+{
+    while (!g->stopped) {
+        if (g->stop_fn && g->stop_fn(g->stop_ctx)) {
+            g->stopped = true;
+            break;
+        }
+        if (!g->may_block)
+            return true;
+        struct pollfd pfd = {.fd = g->fd, .events = POLLIN};
+        int n = poll(&pfd, 1, GZFILE_POLL_MS);
+        if (n > 0 || (n < 0 && errno != EINTR))
+            return true; /* readable, at end, or an error that read() will name */
+    }
+    return false;
+}
+
+/*
  * Make at least `min` unread input bytes available unless the input ends
  * first. Unread bytes move to the front, then read() fills the free space:
  * on a pipe it returns what is there, so this blocks only while fewer than
@@ -55,12 +85,14 @@ static void gzfile_fail(struct gzfile *g, const char *what, const char *detail)
  */
 static void gzfile_fill(struct gzfile *g, size_t min)
 {
-    if (g->zs.avail_in >= min || g->in_eof || g->failed)
+    if (g->zs.avail_in >= min || g->in_eof || g->failed || g->stopped)
         return;
     if (g->zs.avail_in && g->zs.next_in != g->in)
         memmove(g->in, g->zs.next_in, g->zs.avail_in);
     g->zs.next_in = g->in;
     while (g->zs.avail_in < min && !g->in_eof) {
+        if (!gzfile_wait(g))
+            return;
         ssize_t n = read(g->fd, g->in + g->zs.avail_in, sizeof g->in - g->zs.avail_in);
         if (n < 0 && errno == EINTR)
             continue;
@@ -92,6 +124,8 @@ static ssize_t gzfile_read_direct(struct gzfile *g, char *buf, size_t len)
     if (g->in_eof)
         return 0;
     for (;;) {
+        if (!gzfile_wait(g))
+            return -1;
         ssize_t n = read(g->fd, buf, len);
         if (n < 0 && errno == EINTR)
             continue;
@@ -115,13 +149,13 @@ static size_t gzfile_inflate(struct gzfile *g, char *buf, size_t len)
     g->zs.next_out = (Bytef *)buf;
     g->zs.avail_out = len > UINT_MAX ? UINT_MAX : (uInt)len;
     uInt want = g->zs.avail_out;
-    while (g->zs.avail_out > 0 && !g->failed) {
+    while (g->zs.avail_out > 0 && !g->failed && !g->stopped) {
         bool have_out = g->zs.avail_out != want;
         if (g->mode == GZFILE_BETWEEN) {
             if (have_out && g->zs.avail_in < 2 && !g->in_eof)
                 break;
             gzfile_fill(g, 2);
-            if (g->failed)
+            if (g->failed || g->stopped)
                 break;
             if (!gzfile_magic_ahead(g)) {
                 g->mode = GZFILE_DONE; /* end; trailing bytes are ignored, as gzip(1) does */
@@ -134,7 +168,7 @@ static size_t gzfile_inflate(struct gzfile *g, char *buf, size_t len)
             if (have_out)
                 break;
             gzfile_fill(g, 1);
-            if (g->failed)
+            if (g->failed || g->stopped)
                 break;
             if (g->zs.avail_in == 0) {
                 gzfile_fail(g, "gzip data ends early (truncated .gz file)", NULL);
@@ -162,6 +196,10 @@ static ssize_t gzfile_read(void *cookie, char *buf, size_t len)
     struct gzfile *g = cookie;
     if (g->mode == GZFILE_LOOK && !g->failed) {
         gzfile_fill(g, 2);
+        if (g->stopped) {
+            errno = EINTR; /* nothing is decided before the first two bytes */
+            return -1;
+        }
         if (!g->failed && gzfile_magic_ahead(g)) {
             if (inflateInit2(&g->zs, GZFILE_GZIP_WBITS) != Z_OK) {
                 gzfile_fail(g, "cannot start inflate", g->zs.msg);
@@ -184,6 +222,10 @@ static ssize_t gzfile_read(void *cookie, char *buf, size_t len)
     }
     if (g->failed) {
         errno = EIO;
+        return -1;
+    }
+    if (g->stopped) {
+        errno = EINTR; /* a stop, not damage: gzfile_error() stays NULL */
         return -1;
     }
     return 0;
@@ -214,6 +256,8 @@ struct gzfile *gzfile_create(int fd, char *err, size_t errlen)
         return NULL;
     }
     g->fd = fd;
+    struct stat st;
+    g->may_block = fstat(fd, &st) != 0 || !S_ISREG(st.st_mode);
     g->zs.next_in = g->in;
     cookie_io_functions_t io = {.read = gzfile_read, .close = gzfile_close_hook};
     g->fp = fopencookie(g, "rb", io);
@@ -225,6 +269,17 @@ struct gzfile *gzfile_create(int fd, char *err, size_t errlen)
     }
     setvbuf(g->fp, g->iobuf, _IOFBF, sizeof g->iobuf);
     return g;
+}
+
+void gzfile_set_stop(struct gzfile *g, gzfile_stop_fn stopped, void *ctx)
+{
+    g->stop_fn = stopped;
+    g->stop_ctx = ctx;
+}
+
+bool gzfile_stopped(const struct gzfile *g)
+{
+    return g->stopped;
 }
 
 FILE *gzfile_stream(struct gzfile *g)

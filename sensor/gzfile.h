@@ -53,6 +53,24 @@ uint64_t gzfile_bytes(const struct gzfile *g);
 /* What went wrong in the gzip stream ("gzip data ends early (truncated .gz file)", ...) or NULL. */
 const char *gzfile_error(const struct gzfile *g);
 
+/* How often a read waiting on an idle pipe, FIFO or terminal asks whether to stop. */
+#define GZFILE_POLL_MS 100
+
+/*
+ * Let a read that waits for input end early. While the descriptor (not a
+ * regular file) has nothing to read, as a FIFO whose writer is idle, the
+ * read polls it every GZFILE_POLL_MS and calls stopped(ctx) from the reading
+ * thread; once that returns true the FILE * reports a read error (errno
+ * EINTR) and every later read fails too. Bytes read before are handed on
+ * first. It is not damage: gzfile_error() stays NULL and gzfile_stopped()
+ * becomes true. Without a callback a read waits as long as the input does.
+ */
+typedef bool (*gzfile_stop_fn)(void *ctx);
+void gzfile_set_stop(struct gzfile *g, gzfile_stop_fn stopped, void *ctx);
+
+/* True once a read ended because stopped() said so. */
+bool gzfile_stopped(const struct gzfile *g);
+
 /* Close the FILE * if nobody did, and free. NULL is a no-op. */
 void gzfile_destroy(struct gzfile *g);
 

@@ -1,18 +1,91 @@
 /* main.c: sipscope entry point: parse the command line, build the pipeline, run it, map the outcome to 0/1/2. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../decoders/stats.h"
 #include "../exporters/output.h"
 #include "cli.h"
 #include "pipeline.h"
 
+/*
+ * The first SIGINT or SIGTERM asks the pipeline to stop reading; it then
+ * flushes every open call and the program exits normally (status 0). The
+ * handler also puts back the default action of both, so a second one while
+ * flushing ends the process at once (killed by the signal: status 128+n).
+ * pipeline_stop and signal are async-signal-safe.
+ */
 static void on_signal(int sig)
 {
     (void)sig;
     pipeline_stop();
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+}
+
+/*
+ * -o FILE. It is opened before the run, so that a path that cannot be written
+ * fails at once (exit 2), but without truncating it: an input that cannot be
+ * opened (also exit 2) must leave an existing file as it was, and a file this
+ * run created is removed again. main_out_truncate empties it once the input
+ * is open, before the first record (pipeline_config.on_open).
+ */
+struct main_out {
+    const char *path;
+    FILE *fp;
+    bool created;   /* it did not exist before: removed again if the run never starts */
+    bool truncated; /* on_open ran: the run owns the file now */
+};
+
+static bool main_out_open(struct main_out *m, const char *path)
+{
+    m->path = path;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    m->created = fd >= 0;
+    if (fd < 0 && errno == EEXIST)
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) /* a dangling symlink: create its target, never remove it */
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return false;
+    m->fp = fdopen(fd, "w"); /* "w" on a descriptor sets the stream mode; it does not truncate */
+    if (!m->fp) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return false;
+    }
+    return true;
+}
+
+/* pipeline_config.on_open: the input is open, so the old contents go now. */
+static bool main_out_truncate(void *ctx, char *err, size_t errlen)
+{
+    struct main_out *m = ctx;
+    struct stat st;
+    int fd = fileno(m->fp);
+    /* only a regular file has contents to drop: a FIFO, a tty or /dev/null has none */
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) {
+        snprintf(err, errlen, "cannot write '%s': %s", m->path, strerror(errno));
+        return false;
+    }
+    m->truncated = true;
+    return true;
+}
+
+/* The run never started: close, and remove the file if this run created it. */
+static void main_out_abandon(struct main_out *m)
+{
+    if (!m->fp)
+        return;
+    fclose(m->fp);
+    if (m->created && !m->truncated)
+        unlink(m->path);
 }
 
 static const struct {
@@ -23,6 +96,7 @@ static const struct {
     { CLI_CMD_CDR, OUTPUT_CDR },
     { CLI_CMD_LADDER, OUTPUT_LADDER },
     { CLI_CMD_REGISTRATIONS, OUTPUT_REGISTRATIONS },
+    { CLI_CMD_STREAMS, OUTPUT_STREAMS },
 };
 
 int main(int argc, char **argv)
@@ -33,12 +107,15 @@ int main(int argc, char **argv)
         return rc == 1 ? 0 : 2;
 
     FILE *out = stdout;
+    static struct main_out mo;
     if (o.out_file && strcmp(o.out_file, "-") != 0) {
-        out = fopen(o.out_file, "w");
-        if (!out) {
+        if (!main_out_open(&mo, o.out_file)) {
             fprintf(stderr, "sipscope: cannot write '%s': %s\n", o.out_file, strerror(errno));
             return 2;
         }
+        out = mo.fp;
+        o.pipeline.on_open = main_out_truncate;
+        o.pipeline.on_open_ctx = &mo;
     }
     struct output_options oo = { .json = o.json || o.command == CLI_CMD_CDR, .out = out,
                                  .call_id = o.call_id, .width = o.width };
@@ -48,23 +125,35 @@ int main(int argc, char **argv)
     struct sink sink;
     if (!output_create(&oo, &sink)) {
         fprintf(stderr, "sipscope: out of memory\n");
+        main_out_abandon(&mo);
         return 1;
     }
 
+    /* SA_RESTART: a blocked write of the output is resumed, not failed, by the first signal */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
     static struct stats st;
     char err[600] = "";
     enum pipeline_result r =
-        pipeline_run(&o.pipeline, &st, sink.call_end, sink.registration, sink.ctx, err, sizeof err);
+        pipeline_run(&o.pipeline, &st, sink.call_end, sink.registration, sink.stream_end, sink.ctx,
+                     err, sizeof err);
     if (r == PIPELINE_OPEN_FAILED) {
         fprintf(stderr, "sipscope: %s\n", err);
         sink.destroy(sink.ctx);
+        main_out_abandon(&mo);
         return 2;
+    }
+    if (r == PIPELINE_NO_MEMORY && !mo.truncated) {
+        /* before the run started: nothing was written, an existing file is kept as it was */
+        fprintf(stderr, "sipscope: %s\n", err);
+        sink.destroy(sink.ctx);
+        main_out_abandon(&mo);
+        return 1;
     }
     int status = 0;
     int fin = sink.finish(sink.ctx, &st);

@@ -9,6 +9,8 @@
 
 #include "ring.h"
 
+#define PIPELINE_PEEK_MS CAPTURE_STOP_MS /* the analysing thread's longest wait for a frame */
+
 struct capture_thread {
     struct capture *cap;
     struct ring *ring;
@@ -18,14 +20,19 @@ struct capture_thread {
     char err[512];
 };
 
-/* The running capture, for pipeline_stop() from a signal handler. */
-static _Atomic(struct capture *) running_capture;
+/*
+ * Set by pipeline_stop(), typically from a signal handler. Read by the
+ * capture (capture_config.stop: between frames and while a pipe is idle) and
+ * by the analysing thread, which then calls capture_stop to wake a live read.
+ * Only this flag is shared with a handler, so no handler can ever use a
+ * capture that is being closed.
+ */
+static atomic_bool pipeline_stopping;
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "pipeline_stop must be async-signal-safe");
 
 void pipeline_stop(void)
 {
-    struct capture *c = atomic_load(&running_capture);
-    if (c)
-        capture_stop(c);
+    atomic_store(&pipeline_stopping, true);
 }
 
 static void *capture_main(void *arg)
@@ -55,17 +62,36 @@ static void *capture_main(void *arg)
     return NULL;
 }
 
+/*
+ * Start the capture thread with SIGINT and SIGTERM blocked in it (it inherits
+ * the mask in force at pthread_create), so those signals are handled by the
+ * analysing thread and never interrupt the capture's own reads.
+ */
+static int pipeline_start_capture(pthread_t *th, struct capture_thread *t)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = pthread_create(th, NULL, capture_main, t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stats *st,
-                                  correlate_call_fn on_call, correlate_reg_fn on_reg, void *ctx,
-                                  char *err, size_t errlen)
+                                  correlate_call_fn on_call, correlate_reg_fn on_reg,
+                                  media_stream_fn on_stream, void *ctx, char *err, size_t errlen)
 {
     struct capture_thread t = { 0 };
-    if (capture_open(&cfg->capture, &t.cap, err, errlen) != STATUS_OK)
+    struct capture_config cc = cfg->capture;
+    cc.stop = &pipeline_stopping;
+    if (capture_open(&cc, &t.cap, err, errlen) != STATUS_OK)
         return PIPELINE_OPEN_FAILED;
     size_t ring_bytes = cfg->ring_bytes ? cfg->ring_bytes : RING_DEFAULT_BYTES;
     t.max_frame = ring_bytes / 4 - 64;
     t.ring = ring_create(ring_bytes);
-    struct worker *w = worker_create(&cfg->worker, st, on_call, on_reg, ctx);
+    struct worker *w = worker_create(&cfg->worker, st, on_call, on_reg, on_stream, ctx);
     if (!t.ring || !w) {
         snprintf(err, errlen, "not enough memory for the tables (lower the --max-* sizes)");
         ring_destroy(t.ring);
@@ -73,20 +99,35 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
         capture_close(t.cap);
         return PIPELINE_NO_MEMORY;
     }
-    atomic_store(&running_capture, t.cap);
+    if (cfg->on_open && !cfg->on_open(cfg->on_open_ctx, err, errlen)) {
+        ring_destroy(t.ring);
+        worker_destroy(w);
+        capture_close(t.cap);
+        return PIPELINE_OPEN_FAILED;
+    }
     pthread_t th;
-    if (pthread_create(&th, NULL, capture_main, &t) != 0) {
+    if (pipeline_start_capture(&th, &t) != 0) {
         snprintf(err, errlen, "cannot start the capture thread");
-        atomic_store(&running_capture, NULL);
         ring_destroy(t.ring);
         worker_destroy(w);
         capture_close(t.cap);
         return PIPELINE_NO_MEMORY;
     }
+    bool stop_sent = false;
     for (;;) {
+        /*
+         * A stop asked by a signal is passed on from here, in thread context:
+         * libpcap's live read polls until a packet comes or pcap_breakloop
+         * writes its wake-up descriptor, and only this thread, which closes
+         * the capture after the join, may touch it (never the handler).
+         */
+        if (!stop_sent && atomic_load_explicit(&pipeline_stopping, memory_order_relaxed)) {
+            capture_stop(t.cap);
+            stop_sent = true;
+        }
         struct frame f;
         bool closed = false;
-        if (ring_peek(t.ring, &f, 100, &closed)) {
+        if (ring_peek(t.ring, &f, PIPELINE_PEEK_MS, &closed)) {
             worker_frame(w, &f);
             ring_release(t.ring);
         } else if (closed) {
@@ -94,7 +135,6 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
         }
     }
     pthread_join(th, NULL);
-    atomic_store(&running_capture, NULL);
     stats_add(&t.st, STAT_DROP_KERNEL, capture_kernel_drops(t.cap));
     stats_merge(st, &t.st);
     worker_finish(w);

@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../decoders/media.h"
+#include "../decoders/rtcp.h"
+#include "../decoders/rtp.h"
 #include "../decoders/sip.h"
+#include "dpi.h"
 
 struct worker {
     struct worker_config cfg;
@@ -12,8 +16,12 @@ struct worker {
     struct decode *decode;
     struct tcpreasm *tcp;
     struct correlate *co;
+    struct media *media;         /* the correlator's media tables */
+    struct dpi *dpi;             /* classifies UDP flows no SDP announced */
+    struct rtcp_compound rtcp;   /* scratch for the RTCP being parsed */
     uint8_t sip_port[65536 / 8]; /* bitmap of --sip-port values */
     uint64_t now_ns;             /* packet clock: newest time seen */
+    uint64_t jump_ns;            /* a far-ahead time seen once, not yet believed (0: none) */
     uint64_t next_tick_ns;
 };
 
@@ -28,12 +36,14 @@ void worker_config_default(struct worker_config *cfg)
     cfg->tcp.buffer_bytes = TCPREASM_DEFAULT_BUFFER;
     cfg->tcp.idle_timeout_s = TCPREASM_DEFAULT_IDLE_S;
     correlate_config_default(&cfg->correlate);
+    dpi_config_default(&cfg->dpi);
     cfg->sip_ports[0] = 5060;
     cfg->sip_port_count = 1;
 }
 
 struct worker *worker_create(const struct worker_config *cfg, struct stats *st,
-                             correlate_call_fn on_call, correlate_reg_fn on_reg, void *ctx)
+                             correlate_call_fn on_call, correlate_reg_fn on_reg,
+                             media_stream_fn on_stream, void *ctx)
 {
     struct worker *w = calloc(1, sizeof *w);
     if (!w)
@@ -42,11 +52,13 @@ struct worker *worker_create(const struct worker_config *cfg, struct stats *st,
     w->st = st;
     w->decode = decode_create(&cfg->decode, st);
     w->tcp = tcpreasm_create(&cfg->tcp, st);
-    w->co = correlate_create(&cfg->correlate, st, on_call, on_reg, ctx);
-    if (!w->decode || !w->tcp || !w->co) {
+    w->co = correlate_create(&cfg->correlate, st, on_call, on_reg, on_stream, ctx);
+    w->dpi = dpi_create(&cfg->dpi, st);
+    if (!w->decode || !w->tcp || !w->co || !w->dpi) {
         worker_destroy(w);
         return NULL;
     }
+    w->media = correlate_media(w->co);
     for (uint32_t i = 0; i < cfg->sip_port_count && i < WORKER_MAX_SIP_PORTS; i++)
         w->sip_port[cfg->sip_ports[i] >> 3] |= (uint8_t)(1u << (cfg->sip_ports[i] & 7));
     return w;
@@ -59,6 +71,7 @@ void worker_destroy(struct worker *w)
     decode_destroy(w->decode);
     tcpreasm_destroy(w->tcp);
     correlate_destroy(w->co);
+    dpi_destroy(w->dpi);
     free(w);
 }
 
@@ -102,7 +115,11 @@ static void handle_sip(struct worker *w, const struct sip_msg *m, const struct p
 static void udp_sip(struct worker *w, const struct pkt_info *p, bool other_port)
 {
     size_t off = 0;
-    for (int n = 0; off < p->payload_len && n < 64; n++) {
+    for (int n = 0; off < p->payload_len; n++) {
+        if (n == WORKER_MAX_SIP_PER_DATAGRAM) {
+            stats_inc(w->st, STAT_SIP_TOO_MANY); /* the rest of the datagram is not read */
+            return;
+        }
         const uint8_t *b = p->payload + off;
         size_t left = p->payload_len - off;
         if (sip_is_keepalive(b, left)) {
@@ -149,22 +166,97 @@ static size_t tcp_deliver(void *ctx, const struct pkt_info *p, const uint8_t *da
     return off;
 }
 
+/*
+ * UDP that is not SIP: RTP or RTCP of a call (its endpoints were announced in
+ * SDP), or of no call (nDPI and the RTP heuristic say so). RTP and RTCP both
+ * start with version 2 (RFC 3550 §5.1), so anything else costs one test. A
+ * packet of a stream already followed costs one hash lookup; announcement
+ * checks and classification run only for flows not yet followed.
+ */
+static void udp_media(struct worker *w, const struct pkt_info *p)
+{
+    const uint8_t *b = p->payload;
+    size_t n = p->payload_len;
+    if (n < 8 || (b[0] & 0xC0) != 0x80)
+        return;
+    bool rtcp_ep = false;
+    if (rtp_is_rtcp(b, n)) {
+        if (!media_is_announced(w->media, &p->src, &p->dst, &rtcp_ep) &&
+            dpi_classify(w->dpi, p) != DPI_RTCP)
+            return;
+        stats_inc(w->st, STAT_RTCP_PACKETS);
+        if (rtcp_parse(b, n, &w->rtcp) != STATUS_OK)
+            stats_inc(w->st, STAT_RTCP_MALFORMED); /* what parsed before the damage still counts */
+        media_rtcp(w->media, &p->src, &p->dst, &w->rtcp, p->ts_ns);
+        return;
+    }
+    struct rtp_hdr h;
+    enum status rs = rtp_parse(b, n, &h);
+    /* tshark counts a packet whose padding count is wrong (its header is intact): so do we. */
+    if (rs != STATUS_OK && !(rs == STATUS_MALFORMED && (h.anomalies & RTP_ANOM_BAD_PADDING))) {
+        if (media_is_announced(w->media, &p->src, &p->dst, &rtcp_ep))
+            stats_inc(w->st, STAT_RTP_MALFORMED);
+        return;
+    }
+    if (media_rtp(w->media, &p->src, &p->dst, &h, p->ts_ns, MEDIA_RTP_EXISTING))
+        return;
+    if (media_is_announced(w->media, &p->src, &p->dst, &rtcp_ep)) {
+        media_rtp(w->media, &p->src, &p->dst, &h, p->ts_ns, MEDIA_RTP_ANNOUNCED);
+        return;
+    }
+    /* Unannounced: follow it once classification says RTP. While it is still deciding, a
+     * packet that passes the strict RTP check is counted already, so the stream keeps its
+     * first packets (as Wireshark's heuristic does); a flow later judged not to be RTP gets no
+     * further packets counted. */
+    enum dpi_verdict v = dpi_classify(w->dpi, p);
+    if (v == DPI_RTP || (v == DPI_PENDING && rtp_looks_like(b, n)))
+        media_rtp(w->media, &p->src, &p->dst, &h, p->ts_ns, MEDIA_RTP_CLASSIFIED);
+}
+
 static void tick(struct worker *w)
 {
     if (w->now_ns < w->next_tick_ns)
         return;
     w->next_tick_ns = w->now_ns + NS_PER_S;
     correlate_tick(w->co, w->now_ns);
+    dpi_expire(w->dpi, w->now_ns);
     struct tcp_ctx ctx = { w };
     tcpreasm_expire_flush(w->tcp, w->now_ns, tcp_deliver, &ctx);
+}
+
+/*
+ * The packet clock only moves forward. One frame stamped far in the future (a
+ * corrupt record, a clock step on the capturing host) must not expire every
+ * open call: a jump of more than WORKER_MAX_JUMP_S is believed only when a
+ * second frame confirms it (two consecutive frames within the bound of each
+ * other), e.g. two captures of different days concatenated. Counted.
+ */
+#define WORKER_MAX_JUMP_S 3600
+
+static void advance_clock(struct worker *w, uint64_t ts)
+{
+    uint64_t bound = (uint64_t)WORKER_MAX_JUMP_S * NS_PER_S;
+    if (ts <= w->now_ns)
+        return;
+    if (w->now_ns && ts - w->now_ns > bound) {
+        bool confirmed = w->jump_ns && (ts > w->jump_ns ? ts - w->jump_ns : w->jump_ns - ts) <= bound;
+        if (!confirmed) {
+            w->jump_ns = ts;
+            stats_inc(w->st, STAT_CLOCK_JUMPS);
+            return;
+        }
+    }
+    w->jump_ns = 0;
+    w->now_ns = ts;
 }
 
 void worker_frame(struct worker *w, const struct frame *f)
 {
     stats_inc(w->st, STAT_PACKETS);
     stats_add(w->st, STAT_BYTES, f->caplen);
-    if (f->ts_ns > w->now_ns)
-        w->now_ns = f->ts_ns;
+    /* Expire first: a message that arrives after its call's timeout must find it gone. */
+    advance_clock(w, f->ts_ns);
+    tick(w);
     struct pkt_info p;
     enum status s = decode_frame(w->decode, f->linktype, f->data, f->caplen, f->ts_ns, &p);
     if (s == STATUS_OK) {
@@ -172,6 +264,8 @@ void worker_frame(struct worker *w, const struct frame *f)
             bool sip_port = on_sip_port(w, &p);
             if (sip_port || maybe_sip(p.payload, p.payload_len))
                 udp_sip(w, &p, !sip_port);
+            else
+                udp_media(w, &p);
         } else if (p.l4 == PKT_L4_TCP) {
             bool sip_port = on_sip_port(w, &p);
             if (sip_port || (p.payload_len && maybe_sip(p.payload, p.payload_len)) ||
@@ -181,7 +275,6 @@ void worker_frame(struct worker *w, const struct frame *f)
             }
         }
     }
-    tick(w);
 }
 
 void worker_finish(struct worker *w)

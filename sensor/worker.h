@@ -8,15 +8,18 @@
 #include "../decoders/correlate.h"
 #include "../decoders/stats.h"
 #include "decode.h"
+#include "dpi.h"
 #include "frame.h"
 #include "tcpreasm.h"
 
 #define WORKER_MAX_SIP_PORTS 32
+#define WORKER_MAX_SIP_PER_DATAGRAM 64  /* messages framed out of one UDP datagram at most */
 
 struct worker_config {
     struct decode_config decode;
     struct tcpreasm_config tcp;
     struct correlate_config correlate;
+    struct dpi_config dpi;
     uint16_t sip_ports[WORKER_MAX_SIP_PORTS];
     uint32_t sip_port_count;
 };
@@ -32,7 +35,8 @@ void worker_config_default(struct worker_config *cfg);
  * touched only by the worker thread).
  */
 struct worker *worker_create(const struct worker_config *cfg, struct stats *st,
-                             correlate_call_fn on_call, correlate_reg_fn on_reg, void *ctx);
+                             correlate_call_fn on_call, correlate_reg_fn on_reg,
+                             media_stream_fn on_stream, void *ctx);
 void worker_destroy(struct worker *w);
 
 /* Analyse one frame. Views into it end when this returns. */

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,6 +523,90 @@ Test(capture, bad_filter_is_malformed)
     cr_assert_str_eq(err, "bad capture filter 'port 99999': illegal port number 99999 > 65535");
 }
 
+/* ---- packet times past 2^31 s (pcap-savefile(5): ts_sec is an unsigned 32-bit field) ---- */
+
+/* Little-endian 32-bit field at p. */
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+#define TEST_TS_RECORDS 3
+#define TEST_TS_FRAME_LEN 14 /* an Ethernet header of zeros: enough for libpcap */
+
+/*
+ * A little-endian pcap savefile with magic `magic` (a1b2c3d4 microseconds,
+ * a1b23c4d nanoseconds), link type Ethernet, and one 14-byte frame per
+ * (sec, frac) pair. Returns the byte count written into buf.
+ */
+static size_t build_pcap(uint8_t *buf, uint32_t magic, const uint32_t sec[], const uint32_t frac[],
+                         unsigned n)
+{
+    memset(buf, 0, 24 + n * (16 + TEST_TS_FRAME_LEN));
+    put_le32(buf, magic);
+    buf[4] = 2; /* version 2.4 */
+    buf[6] = 4;
+    put_le32(buf + 16, 65535); /* snaplen */
+    put_le32(buf + 20, 1);     /* LINKTYPE_ETHERNET */
+    size_t off = 24;
+    for (unsigned i = 0; i < n; i++) {
+        put_le32(buf + off, sec[i]);
+        put_le32(buf + off + 4, frac[i]);
+        put_le32(buf + off + 8, TEST_TS_FRAME_LEN);  /* incl_len */
+        put_le32(buf + off + 12, TEST_TS_FRAME_LEN); /* orig_len */
+        off += 16 + TEST_TS_FRAME_LEN;
+    }
+    return off;
+}
+
+/*
+ * 0xBFA8A698 = 3215500952 s is 2071-11-23T10:42:32Z, the BYE of the public
+ * capture heplify-sip_ipv6_udp.pcap (tshark: 3215500952.251758). libpcap
+ * sign-extends it to -1079466344; read as unsigned it must stay in 2071, not
+ * land in 2520 (2^64 - 1079466344 s, wrapped). 0x7FFFFFFF is the last second
+ * before the sign bit, 0xFFFFFFFF the last one a pcap file can hold (2106).
+ */
+static const uint32_t ts_secs[TEST_TS_RECORDS] = {0x7FFFFFFFu, 0xBFA8A698u, 0xFFFFFFFFu};
+
+Test(capture, pcap_seconds_past_2038_are_unsigned)
+{
+    static const uint32_t us[TEST_TS_RECORDS] = {999999, 251758, 1};
+    uint8_t buf[24 + TEST_TS_RECORDS * (16 + TEST_TS_FRAME_LEN)];
+    size_t len = build_pcap(buf, 0xa1b2c3d4u, ts_secs, us, TEST_TS_RECORDS);
+    struct capture *c = open_file(write_tmp("y2038-us.pcap", buf, len), NULL);
+    struct frame f;
+    char err[TEST_ERR_MAX] = "";
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME, "%s", err);
+    cr_assert_eq(f.ts_ns, 2147483647999999000ull); /* 2038-01-19T03:14:07.999999Z */
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME, "%s", err);
+    cr_assert_eq(f.ts_ns, 3215500952251758000ull, "2071-11-23T10:42:32.251758Z, got %llu",
+                 (unsigned long long)f.ts_ns);
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME, "%s", err);
+    cr_assert_eq(f.ts_ns, 4294967295000001000ull); /* 2106-02-07T06:28:15.000001Z */
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_EOF, "%s", err);
+    capture_close(c);
+}
+
+Test(capture, pcap_nanosecond_seconds_past_2038_are_unsigned)
+{
+    static const uint32_t ns[TEST_TS_RECORDS] = {999999999, 251758123, 0};
+    uint8_t buf[24 + TEST_TS_RECORDS * (16 + TEST_TS_FRAME_LEN)];
+    size_t len = build_pcap(buf, 0xa1b23c4du, ts_secs, ns, TEST_TS_RECORDS);
+    struct capture *c = open_file(write_tmp("y2038-ns.pcap", buf, len), NULL);
+    struct frame f;
+    char err[TEST_ERR_MAX] = "";
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME, "%s", err);
+    cr_assert_eq(f.ts_ns, 2147483647999999999ull);
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME, "%s", err);
+    cr_assert_eq(f.ts_ns, 3215500952251758123ull, "got %llu", (unsigned long long)f.ts_ns);
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME, "%s", err);
+    cr_assert_eq(f.ts_ns, 4294967295000000000ull);
+    capture_close(c);
+}
+
 /* ---- stdin: a pipe, peeked without seeking ---- */
 
 static pid_t feed_stdin(const uint8_t *bytes, size_t len)
@@ -632,6 +717,102 @@ Test(capture, stop_on_file)
     cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_STOPPED);
     cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_STOPPED);
     capture_close(c);
+}
+
+/* ---- stop while a pipe is idle: its writer keeps it open but sends nothing more ---- */
+
+#define TEST_STOP_DELAY_NS (50 * 1000 * 1000) /* the stop comes 50 ms into the wait */
+#define TEST_STOP_BOUND_NS 1000000000ull      /* it must end the wait well within 1 s */
+
+/* stdin becomes a pipe holding bytes; the write end is returned, still open. */
+static int idle_stdin(const uint8_t *bytes, size_t len)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    if (len)
+        cr_assert_eq(write(fds[1], bytes, len), (ssize_t)len); /* fits the pipe buffer */
+    cr_assert_eq(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+    close(fds[0]);
+    return fds[1];
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void *set_flag_later(void *arg)
+{
+    struct timespec ts = {0, TEST_STOP_DELAY_NS};
+    nanosleep(&ts, NULL);
+    atomic_store((atomic_bool *)arg, true);
+    return NULL;
+}
+
+static void *stop_capture_later(void *arg)
+{
+    struct timespec ts = {0, TEST_STOP_DELAY_NS};
+    nanosleep(&ts, NULL);
+    capture_stop(arg);
+    return NULL;
+}
+
+/* Three frames from a pipe whose writer stays, then a stop by flag or by capture_stop. */
+static void idle_pipe_case(bool by_flag)
+{
+    static const uint32_t us[TEST_TS_RECORDS] = {1, 2, 3};
+    uint8_t buf[24 + TEST_TS_RECORDS * (16 + TEST_TS_FRAME_LEN)];
+    size_t len = build_pcap(buf, 0xa1b2c3d4u, ts_secs, us, TEST_TS_RECORDS);
+    int writer = idle_stdin(buf, len);
+    static atomic_bool stop;
+    struct capture_config cfg = {.file = "-", .stop = &stop};
+    struct capture *c = NULL;
+    char err[TEST_ERR_MAX] = "";
+    cr_assert_eq(capture_open(&cfg, &c, err, sizeof err), STATUS_OK, "%s", err);
+    struct frame f;
+    for (int i = 0; i < TEST_TS_RECORDS; i++)
+        cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME, "%s", err);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, by_flag ? set_flag_later : stop_capture_later,
+                                by_flag ? (void *)&stop : (void *)c),
+                 0);
+    uint64_t t0 = mono_ns();
+    enum capture_result res = capture_next(c, &f, err, sizeof err); /* waits on the pipe */
+    uint64_t waited = mono_ns() - t0;
+    pthread_join(t, NULL);
+    cr_assert_eq(res, CAPTURE_STOPPED, "result %d: %s", res, err);
+    cr_assert_lt(waited, TEST_STOP_BOUND_NS, "the stop took %llu ns", (unsigned long long)waited);
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_STOPPED);
+    capture_close(c);
+    close(writer);
+}
+
+Test(capture, stop_flag_ends_a_read_waiting_on_an_idle_pipe, .timeout = 10)
+{
+    idle_pipe_case(true);
+}
+
+Test(capture, capture_stop_ends_a_read_waiting_on_an_idle_pipe, .timeout = 10)
+{
+    idle_pipe_case(false);
+}
+
+Test(capture, stop_before_the_capture_header, .timeout = 10)
+{
+    int writer = idle_stdin(NULL, 0); /* the writer is there but has sent nothing yet */
+    static atomic_bool stop;
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, set_flag_later, &stop), 0);
+    struct capture_config cfg = {.file = "-", .stop = &stop};
+    struct capture *c = (struct capture *)1;
+    char err[TEST_ERR_MAX] = "";
+    cr_assert_eq(capture_open(&cfg, &c, err, sizeof err), STATUS_IO);
+    pthread_join(t, NULL);
+    cr_assert_null(c);
+    cr_assert_str_eq(err, "cannot read 'stdin': stopped before the capture header arrived");
+    close(writer);
 }
 
 /* ---- live (needs root or CAP_NET_RAW; skipped without) ---- */

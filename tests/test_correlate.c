@@ -53,7 +53,7 @@ static void setup(void)
     cfg.max_regs = 16;
     memset(&st, 0, sizeof st);
     nseen = nregs = 0;
-    co = correlate_create(&cfg, &st, on_call, on_reg, NULL);
+    co = correlate_create(&cfg, &st, on_call, on_reg, NULL, NULL);
     cr_assert_not_null(co);
 }
 
@@ -439,4 +439,66 @@ Test(correlate, register_challenge_bind_refresh_unregister)
     cr_assert(r->unregistered);
     cr_assert_eq(r->last_code, 200);
     cr_assert_str_eq(r->contact, "sip:alice@192.0.2.1:5060");
+}
+
+Test(correlate, bye_of_the_unwanted_fork_does_not_end_the_call)
+{
+    /* RFC 3261 §13.2.2.4: two forks answer; the caller ACKs and BYEs the second one. */
+    invite(0, 1, "z9hG4bK-1", false);
+    response(100, 200, "OK", 1, "INVITE", "z9hG4bK-1", "fork-b");
+    response(110, 200, "OK", 1, "INVITE", "z9hG4bK-1", "fork-a");
+    request(1300, CALLER, CALLEE, "BYE", 2, "z9hG4bK-x", "ft1", "fork-a");
+    request(9000, CALLER, CALLEE, "BYE", 3, "z9hG4bK-y", "ft1", "fork-b");
+    const struct call *c = only_call();
+    cr_assert_eq(c->state, CALL_STATE_COMPLETED);
+    cr_assert_str_eq(c->to_tag, "fork-b");
+    cr_assert_eq(c->end_ns, t0 + 9000000000ULL, "the answered dialog's BYE ends the call");
+    cr_assert_float_eq(call_duration_s(c), 8.9, 1e-9);
+    cr_assert_eq(c->forks, 1);
+}
+
+Test(correlate, callee_reinvite_with_the_same_cseq_is_not_the_initial_invite)
+{
+    /* The callee numbers its own CSeq: its re-INVITE 1 collides with the caller's INVITE 1. */
+    invite(0, 1, "z9hG4bK-1", true);
+    response(500, 200, "OK", 1, "INVITE", "z9hG4bK-1", "tt1");
+    feed(2000, CALLEE, CALLER,
+         "INVITE sip:alice@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK-c\r\n"
+         "From: <sip:bob@b.example>;tag=tt1\r\nTo: <sip:alice@a.example>;tag=ft1\r\n"
+         "Call-ID: call-1@a\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+    feed(2010, CALLER, CALLEE,
+         "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK-c\r\n"
+         "From: <sip:bob@b.example>;tag=tt1\r\nTo: <sip:alice@a.example>;tag=ft1\r\n"
+         "Call-ID: call-1@a\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
+         "Content-Length: %zu\r\n\r\n%s",
+         strlen(SDP_BODY), SDP_BODY);
+    const struct call *c = only_call();
+    cr_assert_eq(c->forks, 0, "the caller's own tag is not a fork");
+    cr_assert_eq(c->dialog_count, 1);
+    cr_assert_not(c->answer.present, "the caller's SDP is not the callee's answer");
+    cr_assert_eq(c->answer_ns, t0 + 500000000ULL);
+}
+
+Test(correlate, cancel_without_a_captured_487_ends_at_the_cancel)
+{
+    invite(0, 1, "z9hG4bK-1", false);
+    response(1, 180, "Ringing", 1, "INVITE", "z9hG4bK-1", "tt1");
+    feed(3000, CALLER, CALLEE,
+         "CANCEL sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-1\r\n"
+         "From: \"Alice\" <sip:alice@a.example>;tag=ft1\r\nTo: <sip:bob@b.example>\r\n"
+         "Call-ID: call-1@a\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n");
+    const struct call *c = only_call();
+    cr_assert_eq(c->state, CALL_STATE_CANCELLED);
+    cr_assert_eq(c->end_ns, t0 + 3000000000ULL);
+    cr_assert_str_eq(c->end_reason, "cancel");
+}
+
+Test(correlate, setup_timeout_runs_from_the_invite_not_the_last_18x)
+{
+    invite(0, 1, "z9hG4bK-1", false);
+    for (int i = 1; i <= 40; i++) /* a 183 every 10 s keeps the call busy but never answers */
+        response(10000.0 * i, 183, "Session Progress", 1, "INVITE", "z9hG4bK-1", "tt1");
+    correlate_tick(co, t0 + 301ULL * 1000000000ULL);
+    cr_assert_eq(nseen, 1, "300 s after the INVITE the call has timed out");
+    cr_assert_eq(seen_calls[0].state, CALL_STATE_TIMEOUT);
 }

@@ -20,8 +20,8 @@ measure() { # label, command...: prints user+sys seconds, wall seconds and peak 
     echo "$label $u $s $e $m"
 }
 
-run_case() { # name, generator args...
-    name=$1; shift
+run_case() { # name, with_tshark, generator args...
+    name=$1; with_tshark=$2; shift 2
     /usr/bin/python3 "$gen" -o "$tmp/$name.pcap" --no-per-call "$@" > /dev/null
     pkts=$(/usr/bin/python3 -c "import json,sys; t=json.load(open(sys.argv[1])); print(t.get('totals',t).get('packets', 0))" "$tmp/$name.pcap.truth.json" 2>/dev/null || echo 0)
     bytes=$(stat -c %s "$tmp/$name.pcap")
@@ -37,8 +37,17 @@ run_case() { # name, generator args...
         printf "%-12s %9d pkts %7.1f MB | libpcap read: %6.2f s cpu, %9.0f pkt/s | sipscope cdr: %6.2f s cpu, %6.2f s wall, %9.0f pkt/s, %7.1f MB/s, peak RSS %6.1f MiB | cost x%.2f of bare read\n",
             name, pkts, bytes / 1e6, rcpu, pkts / rcpu, scpu, swall, pkts / swall, bytes / 1e6 / swall, srss / 1024, scpu / rcpu
     }'
+    if [ "$with_tshark" = tshark ] && command -v tshark > /dev/null; then
+        r3=$(measure tshark tshark -n -q -z rtp,streams -r "$tmp/$name.pcap")
+        echo "$r2" "$r3" | awk -v name="$name" -v pkts="$pkts" '{
+            scpu = $2 + $3; tcpu = $7 + $8; twall = $9; trss = $10;
+            if (scpu < 0.01) scpu = 0.01; if (twall < 0.01) twall = 0.01;
+            printf "%-12s tshark -q -z rtp,streams: %6.2f s cpu, %6.2f s wall, %9.0f pkt/s, peak RSS %7.1f MiB | tshark costs x%.1f what sipscope does\n",
+                name, tcpu, twall, pkts / twall, trss / 1024, tcpu / scpu
+        }'
+    fi
 }
 
 echo "sipscope bench ($(date -u +%Y-%m-%d), $(nproc) cores; times from /usr/bin/time)"
-run_case sip-heavy --calls "${BENCH_SIP_CALLS:-20000}" --duration 1 --ptime 200 --concurrency 500
-run_case rtp-heavy --calls "${BENCH_CALLS:-2000}" --duration "${BENCH_DURATION:-60}" --concurrency "${BENCH_CONC:-200}"
+run_case sip-heavy no --calls "${BENCH_SIP_CALLS:-20000}" --duration 1 --ptime 200 --concurrency 500
+run_case rtp-heavy tshark --calls "${BENCH_CALLS:-2000}" --duration "${BENCH_DURATION:-60}" --concurrency "${BENCH_CONC:-200}"

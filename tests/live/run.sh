@@ -1,6 +1,9 @@
 #!/bin/sh
-# Live capture on loopback: `sipscope cdr -i lo` with a BPF filter sees a call sent from sockets,
-# and SIGINT flushes it as a CDR. Needs capture rights (root); skipped, not failed, without them.
+# The running program, end to end. First, for everybody: the command line's usage errors
+# (exact stderr line, exit 2), -o FILE left intact when the input cannot be opened, and SIGINT
+# ending a read from a FIFO whose writer is idle. Then live capture on loopback: `sipscope cdr
+# -i lo` with a BPF filter sees a call sent from sockets, and SIGINT flushes it as a CDR; that
+# part needs capture rights (root) and is skipped, not failed, without them.
 # Prints "live: N passed, M failed" and appends "live N M" to $RESULTS.
 set -u
 bin=$1
@@ -16,11 +19,79 @@ finish() {
     [ "$fail" -eq 0 ]
     exit $?
 }
-if [ "$(id -u)" -ne 0 ]; then
-    echo "live: skipped (capture on lo needs root)"; finish
-fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+sample=$root/samples/basic-call.pcap
+sample_call=3c26b1f2e9a0-22066-1@127.0.1.1
+
+# ---- usage errors: exit status 2 and one line on stderr naming the option as written ----
+usage() { # expected stderr line, then sipscope's arguments
+    want=$1; shift
+    "$bin" "$@" > "$tmp/usage.out" 2> "$tmp/usage.err"; rc=$?
+    got=$(cat "$tmp/usage.err")
+    if [ $rc -eq 2 ] && [ "$got" = "$want" ] && [ ! -s "$tmp/usage.out" ]; then ok
+    else bad "sipscope $*: exit $rc, stderr '$got', expected exit 2 and '$want'"; fi
+}
+usage "sipscope: option '-r' needs a value (see sipscope calls --help)" calls -r
+usage "sipscope: option '--call' needs a value (see sipscope ladder --help)" ladder -r "$sample" --call
+usage "sipscope: unknown option '-j' (see sipscope calls --help)" calls -jr "$sample"
+usage "sipscope: unknown option '--bogus' (see sipscope cdr --help)" cdr --bogus=1 -r "$sample"
+usage "sipscope: unknown option '-Z' (see sipscope calls --help)" calls -Z nobody -r "$sample"
+
+# ---- -o FILE: replaced only once the input is open ----
+echo precious > "$tmp/keep"
+"$bin" cdr -r "$tmp/missing.pcap" -o "$tmp/keep" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && ok || bad "-o with a missing input: exit $rc, expected 2"
+[ "$(cat "$tmp/keep")" = precious ] && ok || bad "-o FILE was emptied although the input was missing"
+"$bin" cdr -r "$root/README.md" -o "$tmp/keep" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(cat "$tmp/keep")" = precious ] && ok \
+    || bad "-o with an input that is not a capture: exit $rc, file now '$(cat "$tmp/keep")'"
+"$bin" cdr -r "$tmp/missing.pcap" -o "$tmp/new.json" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && [ ! -e "$tmp/new.json" ] && ok \
+    || bad "-o FILE created by a run whose input was missing is still there (exit $rc)"
+"$bin" cdr -r "$sample" -o "$tmp/no-such-dir/x.json" 2> "$tmp/err"; rc=$?
+grep -qx "sipscope: cannot write '$tmp/no-such-dir/x.json': No such file or directory" "$tmp/err" \
+    && [ $rc -eq 2 ] && ok || bad "-o in a missing directory: exit $rc, $(cat "$tmp/err")"
+"$bin" cdr -r "$sample" -o "$tmp/keep" 2> "$tmp/err"; rc=$?
+n=$(grep -c "\"call_id\":\"$sample_call\"" "$tmp/keep")
+[ $rc -eq 0 ] && [ "$n" -eq 1 ] && [ "$(wc -l < "$tmp/keep")" -eq 1 ] && ok \
+    || bad "-o over an old file: exit $rc, $(wc -l < "$tmp/keep") lines, $n with the call"
+
+# ---- SIGINT while reading a FIFO whose writer keeps it open but sends nothing more ----
+mkfifo "$tmp/fifo"
+{ cat "$sample"; exec sleep 30; } > "$tmp/fifo" 2> /dev/null &
+writer=$!
+"$bin" calls -r "$tmp/fifo" > "$tmp/fifo.out" 2> "$tmp/fifo.err" &
+pid=$!
+sleep 1
+kill -INT $pid
+# the deadline: SIGKILL makes the status 137 (no output: the guard's sleep may outlive it)
+(sleep 2; kill -KILL $pid) > /dev/null 2>&1 &
+guard=$!
+wait $pid; rc=$?
+kill $guard $writer 2> /dev/null
+wait $writer 2> /dev/null
+[ $rc -eq 0 ] && ok || bad "calls -r FIFO: exit status $rc after SIGINT (137: still reading 2 s later)"
+grep -q "completed  200 .*$sample_call" "$tmp/fifo.out" && ok \
+    || bad "calls -r FIFO: the call read before SIGINT was not reported: $(cat "$tmp/fifo.out" "$tmp/fifo.err")"
+# A second signal ends the program at once, even where the first cannot: here the open of a
+# FIFO nobody writes to, which SA_RESTART resumes after the first.
+mkfifo "$tmp/fifo2"
+"$bin" calls -r "$tmp/fifo2" > /dev/null 2>&1 &
+pid=$!
+sleep 0.5
+kill -INT $pid
+sleep 0.3
+kill -INT $pid 2> /dev/null
+(sleep 2; kill -KILL $pid) > /dev/null 2>&1 &
+guard=$!
+wait $pid; rc=$?
+kill $guard 2> /dev/null
+[ $rc -eq 130 ] && ok || bad "second SIGINT: exit status $rc, expected 130 (killed by SIGINT)"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "live: capture on lo skipped (needs root)"; finish
+fi
 "$bin" cdr -i lo -o "$tmp/cdr.json" --stats udp port 5060 2> "$tmp/err" &
 pid=$!
 sleep 1.5   # the capture is open and filtering once the process is up

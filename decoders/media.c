@@ -1,0 +1,623 @@
+/* media.c: announced media endpoints and the RTP streams of calls (RFC 3264 §5-§8, RFC 3550 §6.4, §11, RFC 3605). */
+#include "media.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+/*
+ * Two bounded tables, each a pool with a chained hash index:
+ *
+ *   endpoints  every ip:port an SDP announced (RTP, and RTCP at a=rtcp or
+ *              port+1), with the call and the party that receives there. A
+ *              second chain by port alone serves the latching rule below.
+ *              Endpoints live as long as their call (media_call_end frees
+ *              them), so an endpoint never points at a call that is gone.
+ *   streams    one record per (src ip:port, dst ip:port, SSRC), found by hash
+ *              (never by walking the calls). Streams of a call are chained
+ *              from the call and finished with it; streams of no call are
+ *              finished when idle. Both queues expire from their heads.
+ *
+ * Binding a stream to a call, in order: its destination was announced (the
+ * receiver's SDP), its source was announced (symmetric RTP: a party sends
+ * from where it receives), or latching: the source port was announced by a
+ * party whose address a NAT rewrote, and the destination is the other
+ * party's announced address (the near end). Only the first packet of a
+ * stream pays for the lookups.
+ */
+
+#define MEDIA_MAX_PT 4              /* payload types remembered per endpoint */
+#define MEDIA_NO_EVENT RTPSTREAM_NO_EVENT_PT
+
+struct media_pt {
+    uint8_t pt;
+    uint32_t clock_rate;
+    char name[CALL_CODEC_MAX];
+};
+
+struct media_ep {
+    struct endpoint ep;
+    struct call *call;            /* stable: call records never move */
+    uint64_t call_seq;
+    uint8_t party;                /* the party that receives here */
+    bool rtcp;
+    uint32_t event_pt;            /* telephone-event payload type, or MEDIA_NO_EVENT */
+    struct media_pt pts[MEDIA_MAX_PT];
+    uint8_t pt_count;
+    uint64_t key_hash;
+    uint32_t hash_next;
+    uint32_t port_next;
+};
+
+struct media {
+    struct media_config cfg;
+    struct stats *st;
+    media_stream_fn on_end;
+    void *ctx;
+
+    struct pool *eps;
+    uint32_t *ep_buckets;
+    uint32_t *port_buckets;
+    uint32_t ep_mask;
+
+    struct pool *streams;
+    uint32_t *stream_buckets;
+    uint32_t stream_mask;
+    struct pool_list bound_q;     /* streams of calls, by last packet */
+    struct pool_list free_q;      /* streams of no call, by last packet */
+};
+
+#define NS_PER_S 1000000000ULL
+#define STREAM_LRU offsetof(struct media_stream, lru)
+
+void media_config_default(struct media_config *cfg)
+{
+    *cfg = (struct media_config){
+        .max_endpoints = MEDIA_DEFAULT_ENDPOINTS,
+        .max_streams = MEDIA_DEFAULT_STREAMS,
+        .idle_timeout_s = MEDIA_DEFAULT_IDLE_S,
+    };
+}
+
+static uint32_t buckets_for(uint32_t n)
+{
+    uint32_t b = 16;
+    while (b < n && b < (1u << 30))
+        b <<= 1;
+    return b;
+}
+
+static uint32_t *buckets_create(uint32_t n)
+{
+    uint32_t *b = malloc(sizeof *b * n);
+    if (b)
+        memset(b, 0xff, sizeof *b * n);
+    return b;
+}
+
+struct media *media_create(const struct media_config *cfg, struct stats *st, media_stream_fn on_end,
+                           void *ctx)
+{
+    struct media *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->cfg = *cfg;
+    m->st = st;
+    m->on_end = on_end;
+    m->ctx = ctx;
+    uint32_t eb = buckets_for(cfg->max_endpoints), sb = buckets_for(cfg->max_streams);
+    m->eps = pool_create(sizeof(struct media_ep), cfg->max_endpoints);
+    m->ep_buckets = buckets_create(eb);
+    m->port_buckets = buckets_create(eb);
+    m->streams = pool_create(sizeof(struct media_stream), cfg->max_streams);
+    m->stream_buckets = buckets_create(sb);
+    if (!m->eps || !m->ep_buckets || !m->port_buckets || !m->streams || !m->stream_buckets) {
+        media_destroy(m);
+        return NULL;
+    }
+    m->ep_mask = eb - 1;
+    m->stream_mask = sb - 1;
+    m->bound_q = POOL_LIST_INIT;
+    m->free_q = POOL_LIST_INIT;
+    return m;
+}
+
+void media_destroy(struct media *m)
+{
+    if (!m)
+        return;
+    pool_destroy(m->eps);
+    pool_destroy(m->streams);
+    free(m->ep_buckets);
+    free(m->port_buckets);
+    free(m->stream_buckets);
+    free(m);
+}
+
+uint32_t media_active_streams(const struct media *m)
+{
+    return pool_in_use(m->streams);
+}
+
+static enum call_party other_party(enum call_party p)
+{
+    return p == CALL_PARTY_CALLER ? CALL_PARTY_CALLEE
+                                  : p == CALL_PARTY_CALLEE ? CALL_PARTY_CALLER : CALL_PARTY_NONE;
+}
+
+/* ---- endpoints ---------------------------------------------------------- */
+
+static uint32_t port_bucket(const struct media *m, uint16_t port)
+{
+    return (uint32_t)((port * 0x9E3779B1u) >> 7) & m->ep_mask;
+}
+
+static struct media_ep *ep_find(const struct media *m, const struct endpoint *e)
+{
+    uint64_t h = endpoint_hash(e, 0);
+    for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE;) {
+        struct media_ep *x = pool_at(m->eps, i);
+        if (x->key_hash == h && endpoint_eq(&x->ep, e))
+            return x;
+        i = x->hash_next;
+    }
+    return NULL;
+}
+
+static void unlink_chain(struct media *m, uint32_t *head, uint32_t idx, size_t next_off)
+{
+    uint32_t *pp = head;
+    while (*pp != POOL_NONE && *pp != idx)
+        pp = (uint32_t *)(void *)((char *)pool_at(m->eps, *pp) + next_off);
+    if (*pp == idx)
+        *pp = *(uint32_t *)(void *)((char *)pool_at(m->eps, idx) + next_off);
+}
+
+static void ep_free(struct media *m, uint32_t idx)
+{
+    struct media_ep *x = pool_at(m->eps, idx);
+    unlink_chain(m, &m->ep_buckets[x->key_hash & m->ep_mask], idx, offsetof(struct media_ep, hash_next));
+    unlink_chain(m, &m->port_buckets[port_bucket(m, x->ep.port)], idx,
+                 offsetof(struct media_ep, port_next));
+    pool_put(m->eps, idx);
+}
+
+/* Remember that `party` of call c receives at e; replaces an older claim on the same endpoint. */
+static struct media_ep *ep_add(struct media *m, struct call *c, enum call_party party,
+                               const struct endpoint *e, bool rtcp)
+{
+    if (e->port == 0 || e->ip.family == 0 || addr_is_unspecified(&e->ip))
+        return NULL; /* rejected stream or hold (RFC 3264 §6, §8.4): nothing will arrive there */
+    struct media_ep *x = ep_find(m, e);
+    if (x && x->call == c) {
+        x->party = (uint8_t)party;
+        x->rtcp = rtcp;
+        return x;
+    }
+    if (c->media_ep_count >= CALL_MAX_MEDIA_ENDPOINTS) {
+        c->media_ep_dropped++;
+        stats_inc(m->st, STAT_MEDIA_ENDPOINTS_DROPPED);
+        return NULL;
+    }
+    uint32_t idx = pool_get(m->eps);
+    if (idx == POOL_NONE) {
+        stats_inc(m->st, STAT_MEDIA_ENDPOINTS_DROPPED);
+        return NULL;
+    }
+    /* An endpoint another call announced earlier (port reuse): the newer call wins lookups,
+     * being first in its chain; the older entry goes when its call ends. */
+    x = pool_at(m->eps, idx);
+    x->ep = *e;
+    x->call = c;
+    x->call_seq = c->seq;
+    x->party = (uint8_t)party;
+    x->rtcp = rtcp;
+    x->event_pt = MEDIA_NO_EVENT;
+    x->key_hash = endpoint_hash(e, 0);
+    uint32_t *b = &m->ep_buckets[x->key_hash & m->ep_mask];
+    x->hash_next = *b;
+    *b = idx;
+    uint32_t *pb = &m->port_buckets[port_bucket(m, e->port)];
+    x->port_next = *pb;
+    *pb = idx;
+    c->media_ep[c->media_ep_count++] = idx;
+    return x;
+}
+
+void media_announce(struct media *m, struct call *c, enum call_party party,
+                    const struct sdp_session *sdp)
+{
+    for (uint8_t i = 0; i < sdp->media_count; i++) {
+        const struct sdp_media *md = &sdp->media[i];
+        if (!sv_starts_with_case(md->proto, "RTP/") && !sv_starts_with_case(md->proto, "UDP/TLS/RTP"))
+            continue;
+        struct endpoint rtp = { md->conn, md->port };
+        struct media_ep *x = ep_add(m, c, party, &rtp, false);
+        if (x) {
+            x->pt_count = 0;
+            x->event_pt = MEDIA_NO_EVENT;
+            for (uint8_t f = 0; f < md->fmt_count; f++) {
+                uint32_t rate = 0;
+                struct sv name = sdp_media_codec(md, md->fmt[f], &rate);
+                if (sv_case_eq_cstr(name, "telephone-event")) {
+                    x->event_pt = md->fmt[f];
+                    continue;
+                }
+                if (x->pt_count < MEDIA_MAX_PT) {
+                    struct media_pt *p = &x->pts[x->pt_count++];
+                    p->pt = md->fmt[f];
+                    p->clock_rate = rate;
+                    sv_copy(p->name, sizeof p->name, name);
+                }
+            }
+        }
+        if (!md->rtcp_mux) {
+            struct endpoint rtcp = { md->rtcp_addr.family ? md->rtcp_addr : md->conn,
+                                     md->rtcp_port };
+            ep_add(m, c, party, &rtcp, true);
+        }
+    }
+}
+
+/* Latching: a NAT changed the address but kept the port (or the reverse). */
+static struct media_ep *ep_latched(const struct media *m, const struct endpoint *src,
+                                   const struct endpoint *dst, bool *src_side)
+{
+    const struct endpoint *probe[2] = { src, dst };
+    const struct endpoint *near[2] = { dst, src };
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t i = m->port_buckets[port_bucket(m, probe[k]->port)]; i != POOL_NONE;) {
+            const struct media_ep *x = pool_at(m->eps, i);
+            i = x->port_next;
+            if (x->ep.port != probe[k]->port || x->ep.ip.family != probe[k]->ip.family)
+                continue;
+            /* the near end must be an address the other party of the same call announced */
+            const struct call *c = x->call;
+            for (uint8_t j = 0; j < c->media_ep_count; j++) {
+                const struct media_ep *y = pool_at(m->eps, c->media_ep[j]);
+                if (y->party != x->party && addr_eq(&y->ep.ip, &near[k]->ip)) {
+                    *src_side = k == 0;
+                    return (struct media_ep *)(uintptr_t)x;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+/* The endpoint record that ties (src, dst) to a call, and which side matched. */
+static struct media_ep *ep_match(const struct media *m, const struct endpoint *src,
+                                 const struct endpoint *dst, bool *src_side, bool *latched)
+{
+    *latched = false;
+    struct media_ep *x = ep_find(m, dst);
+    if (x) {
+        *src_side = false;
+        return x;
+    }
+    x = ep_find(m, src);
+    if (x) {
+        *src_side = true;
+        return x;
+    }
+    x = ep_latched(m, src, dst, src_side);
+    *latched = x != NULL;
+    return x;
+}
+
+bool media_is_announced(const struct media *m, const struct endpoint *src,
+                        const struct endpoint *dst, bool *rtcp)
+{
+    bool src_side, latched;
+    const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
+    if (x)
+        *rtcp = x->rtcp;
+    return x != NULL;
+}
+
+/* ---- streams ------------------------------------------------------------ */
+
+static uint64_t stream_key(const struct endpoint *src, const struct endpoint *dst, uint32_t ssrc)
+{
+    uint8_t s[4] = { (uint8_t)(ssrc >> 24), (uint8_t)(ssrc >> 16), (uint8_t)(ssrc >> 8),
+                     (uint8_t)ssrc };
+    return endpoint_hash(dst, endpoint_hash(src, sv_hash(sv_make(s, 4), 0)));
+}
+
+static struct media_stream *stream_find(const struct media *m, const struct endpoint *src,
+                                        const struct endpoint *dst, uint32_t ssrc, uint64_t h)
+{
+    for (uint32_t i = m->stream_buckets[h & m->stream_mask]; i != POOL_NONE;) {
+        struct media_stream *s = pool_at(m->streams, i);
+        if (s->key_hash == h && s->ssrc == ssrc && endpoint_eq(&s->src, src) &&
+            endpoint_eq(&s->dst, dst))
+            return s;
+        i = s->hash_next;
+    }
+    return NULL;
+}
+
+static struct pool_list *stream_queue(struct media *m, const struct media_stream *s)
+{
+    return s->call_seq ? &m->bound_q : &m->free_q;
+}
+
+/* Finish a stream: hand it to the callback, unlink it everywhere, free it. */
+static void stream_finish(struct media *m, uint32_t idx, struct call *c)
+{
+    struct media_stream *s = pool_at(m->streams, idx);
+    if (m->on_end)
+        m->on_end(m->ctx, s);
+    uint32_t *pp = &m->stream_buckets[s->key_hash & m->stream_mask];
+    while (*pp != POOL_NONE && *pp != idx)
+        pp = &((struct media_stream *)pool_at(m->streams, *pp))->hash_next;
+    if (*pp == idx)
+        *pp = s->hash_next;
+    if (c) {
+        /* unlink from its call's chain (the chain is short: a call's streams) */
+        uint32_t *cp = &c->stream_head, prev = POOL_NONE;
+        while (*cp != POOL_NONE && *cp != idx) {
+            prev = *cp;
+            cp = &((struct media_stream *)pool_at(m->streams, *cp))->call_next;
+        }
+        if (*cp == idx) {
+            *cp = s->call_next;
+            if (c->stream_tail == idx)
+                c->stream_tail = prev;
+            c->stream_count--;
+        }
+    }
+    pool_list_remove(m->streams, stream_queue(m, s), idx, STREAM_LRU);
+    pool_put(m->streams, idx);
+}
+
+static void stream_bind(struct media *m, struct media_stream *s, const struct media_ep *x,
+                        bool src_side, bool latched)
+{
+    struct call *c = x->call;
+    uint32_t idx = pool_index(m->streams, s);
+    pool_list_remove(m->streams, &m->free_q, idx, STREAM_LRU);
+    s->call_seq = x->call_seq;
+    memcpy(s->call_id, c->call_id, sizeof s->call_id);
+    s->origin = latched ? MEDIA_ORIGIN_LATCHED : MEDIA_ORIGIN_SDP;
+    /* the receiver announced dst; a party sending from its own receive port announced src */
+    s->party = (uint8_t)(src_side ? x->party : other_party(x->party));
+    s->call_next = POOL_NONE;
+    if (c->stream_count == 0 || c->stream_head == POOL_NONE) {
+        c->stream_head = idx;
+    } else {
+        ((struct media_stream *)pool_at(m->streams, c->stream_tail))->call_next = idx;
+    }
+    c->stream_tail = idx;
+    c->stream_count++;
+    pool_list_push_tail(m->streams, &m->bound_q, idx, STREAM_LRU);
+}
+
+/* Codec name and clock rate of pt: the endpoint's rtpmap, else the static table. */
+static void stream_codec(struct media_stream *s, const struct media_ep *x, uint8_t pt)
+{
+    for (uint8_t i = 0; x && i < x->pt_count; i++)
+        if (x->pts[i].pt == pt) {
+            memcpy(s->codec, x->pts[i].name, sizeof s->codec);
+            s->clock_rate = x->pts[i].clock_rate;
+            return;
+        }
+    if (x && x->event_pt == pt) {
+        snprintf(s->codec, sizeof s->codec, "telephone-event");
+        s->clock_rate = 8000;
+        return;
+    }
+    const struct codec_info *ci = codec_by_pt(pt);
+    if (ci) {
+        snprintf(s->codec, sizeof s->codec, "%s", ci->rtpmap);
+        s->clock_rate = ci->clock_rate;
+    }
+}
+
+static struct media_stream *stream_create(struct media *m, const struct endpoint *src,
+                                          const struct endpoint *dst, uint32_t ssrc, uint8_t pt,
+                                          uint64_t h)
+{
+    uint32_t idx = pool_get(m->streams);
+    if (idx == POOL_NONE) {
+        /* Full: finish the stream idle longest, preferring streams of no call. */
+        struct pool_list *q = m->free_q.head != POOL_NONE ? &m->free_q : &m->bound_q;
+        if (q->head == POOL_NONE)
+            return NULL;
+        struct media_stream *v = pool_at(m->streams, q->head);
+        struct call *vc = NULL;
+        if (v->call_seq) {
+            bool src_side, latched;
+            const struct media_ep *x = ep_match(m, &v->src, &v->dst, &src_side, &latched);
+            vc = x && x->call_seq == v->call_seq ? x->call : NULL;
+        }
+        stream_finish(m, q->head, vc);
+        stats_inc(m->st, STAT_STREAMS_EVICTED);
+        idx = pool_get(m->streams);
+        if (idx == POOL_NONE)
+            return NULL;
+    }
+    struct media_stream *s = pool_at(m->streams, idx);
+    s->src = *src;
+    s->dst = *dst;
+    s->ssrc = ssrc;
+    s->pt = pt;
+    s->key_hash = h;
+    s->call_next = POOL_NONE;
+    uint32_t *b = &m->stream_buckets[h & m->stream_mask];
+    s->hash_next = *b;
+    *b = idx;
+    s->rtcp.jitter_ms = -1;
+    s->rtcp.rtt_ms = -1;
+    s->rtcp.xr_mos_lq = -1;
+    pool_list_push_tail(m->streams, &m->free_q, idx, STREAM_LRU);
+    stats_inc(m->st, STAT_STREAMS);
+    return s;
+}
+
+bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoint *dst,
+               const struct rtp_hdr *h, uint64_t ts_ns, enum media_rtp_mode mode)
+{
+    uint64_t key = stream_key(src, dst, h->ssrc);
+    struct media_stream *s = stream_find(m, src, dst, h->ssrc, key);
+    bool src_side = false, latched = false;
+    if (!s) {
+        if (mode == MEDIA_RTP_EXISTING)
+            return false;
+        s = stream_create(m, src, dst, h->ssrc, h->pt, key);
+        if (!s)
+            return false;
+        const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
+        stream_codec(s, x, h->pt);
+        s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT;
+        if (x)
+            stream_bind(m, s, x, src_side, latched);
+        else
+            s->origin = MEDIA_ORIGIN_HEURISTIC;
+        rtpstream_init(&s->stats, h->ssrc, h->pt, s->clock_rate);
+        s->clock_pt = h->pt;
+    } else if (!s->call_seq) {
+        /* No call claimed it yet: its SDP may come later (early media racing the 18x). Try at
+         * the first packets, then every 64th, so a flood of unclaimed RTP costs little. */
+        uint32_t n = ++s->packets_unbound;
+        if (n <= 8 || (n & 63) == 0) {
+            const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
+            if (x) {
+                s->event_pt = x->event_pt;
+                stream_bind(m, s, x, src_side, latched);
+            }
+        }
+    }
+    if (h->pt >= 96 && h->pt != s->clock_pt && h->pt != s->event_pt && s->call_seq) {
+        /* A dynamic payload type the stream did not start with (it began with CN or an event,
+         * or a re-INVITE changed the codec): its clock comes from the SDP's rtpmap. */
+        const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
+        for (uint8_t i = 0; x && i < x->pt_count; i++)
+            if (x->pts[i].pt == h->pt && x->pts[i].clock_rate) {
+                rtpstream_set_clock(&s->stats, h->pt, x->pts[i].clock_rate);
+                break;
+            }
+        s->clock_pt = h->pt;
+    }
+    unsigned ev = rtpstream_update(&s->stats, h, ts_ns, s->event_pt);
+    if ((ev & RTPSTREAM_EV_DTMF_BEGIN) && s->stats.dtmf_last.digit) {
+        if (s->dtmf_count < MEDIA_DTMF_MAX) {
+            s->dtmf_digit[s->dtmf_count] = s->stats.dtmf_last.digit;
+            s->dtmf_ns[s->dtmf_count++] = s->stats.dtmf_last.start_ns;
+        } else {
+            stats_inc(m->st, STAT_DTMF_DROPPED);
+        }
+    }
+    stats_inc(m->st, STAT_RTP_PACKETS);
+    uint32_t idx = pool_index(m->streams, s);
+    struct pool_list *q = stream_queue(m, s);
+    if (q->tail != idx) {
+        pool_list_remove(m->streams, q, idx, STREAM_LRU);
+        pool_list_push_tail(m->streams, q, idx, STREAM_LRU);
+    }
+    return true;
+}
+
+/* The stream of call c (or any stream when c is NULL) with this SSRC and optional source address. */
+static struct media_stream *stream_by_ssrc(struct media *m, const struct call *c, uint32_t ssrc,
+                                           const struct addr *src_ip)
+{
+    if (!c)
+        return NULL;
+    for (uint32_t i = c->stream_head; i != POOL_NONE;) {
+        struct media_stream *s = pool_at(m->streams, i);
+        if (s->ssrc == ssrc && (!src_ip || addr_eq(&s->src.ip, src_ip)))
+            return s;
+        i = s->call_next;
+    }
+    return NULL;
+}
+
+void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoint *dst,
+                const struct rtcp_compound *r, uint64_t ts_ns)
+{
+    bool src_side, latched;
+    const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
+    if (!x)
+        return; /* RTCP of no call: counted by the caller, not attributed */
+    const struct call *c = x->call;
+    for (uint32_t i = 0; i < r->packet_count; i++) {
+        const struct rtcp_packet *p = &r->packets[i];
+        if (p->type == RTCP_SR) {
+            struct media_stream *s = stream_by_ssrc(m, c, p->ssrc, &src->ip);
+            if (s) {
+                s->rtcp.sender_reports++;
+                s->rtcp.sr_packets = p->sr_packet_count;
+            }
+        } else if (p->type == RTCP_BYE) {
+            for (uint32_t k = 0; k < p->bye_count; k++) {
+                struct media_stream *s = stream_by_ssrc(m, c, p->bye_ssrc[k], &src->ip);
+                if (s)
+                    s->rtcp.bye = true;
+            }
+        } else if (p->type == RTCP_XR && p->has_voip_metrics) {
+            struct media_stream *s = stream_by_ssrc(m, c, p->voip.ssrc, NULL);
+            if (s) {
+                s->rtcp.xr = true;
+                s->rtcp.xr_mos_lq = p->voip.mos_lq == 127 ? -1 : p->voip.mos_lq / 10.0;
+            }
+        }
+        for (uint32_t k = 0; k < p->block_count; k++) {
+            const struct rtcp_report *b = &r->blocks[p->first_block + k];
+            /* A report about SSRC X comes from X's receiver: the stream X -> RTCP sender. */
+            struct media_stream *s = stream_by_ssrc(m, c, b->ssrc, NULL);
+            if (!s)
+                continue;
+            s->rtcp.reports++;
+            s->rtcp.fraction_lost = b->fraction_lost;
+            s->rtcp.cumulative_lost = b->cumulative_lost;
+            s->rtcp.jitter_ts = b->jitter;
+            s->rtcp.jitter_ms = s->clock_rate ? rtcp_jitter_ms(b->jitter, s->clock_rate) : -1;
+            double rtt;
+            if (rtcp_rtt_ms(b->lsr, b->dlsr, ts_ns, &rtt))
+                s->rtcp.rtt_ms = rtt;
+        }
+    }
+}
+
+void media_call_end(struct media *m, const struct call *cc)
+{
+    struct call *c = (struct call *)(uintptr_t)cc;
+    while (c->stream_head != POOL_NONE && c->stream_count)
+        stream_finish(m, c->stream_head, c);
+    c->stream_head = c->stream_tail = POOL_NONE;
+    for (uint8_t i = 0; i < c->media_ep_count; i++)
+        ep_free(m, c->media_ep[i]);
+    c->media_ep_count = 0;
+}
+
+const struct media_stream *media_first_stream(const struct media *m, const struct call *c)
+{
+    return c->stream_count && c->stream_head != POOL_NONE ? pool_at(m->streams, c->stream_head)
+                                                          : NULL;
+}
+
+const struct media_stream *media_next_stream(const struct media *m, const struct media_stream *s)
+{
+    return s->call_next == POOL_NONE ? NULL : pool_at(m->streams, s->call_next);
+}
+
+void media_tick(struct media *m, uint64_t now_ns)
+{
+    uint64_t idle = (uint64_t)m->cfg.idle_timeout_s * NS_PER_S;
+    while (m->free_q.head != POOL_NONE) {
+        struct media_stream *s = pool_at(m->streams, m->free_q.head);
+        if (now_ns < s->stats.last_ns + idle)
+            break;
+        stream_finish(m, m->free_q.head, NULL);
+    }
+}
+
+void media_flush(struct media *m)
+{
+    while (m->free_q.head != POOL_NONE)
+        stream_finish(m, m->free_q.head, NULL);
+}

@@ -1,0 +1,142 @@
+/* media.h: SDP offer/answer -> expected media endpoints; RTP/RTCP flows -> streams -> calls (RFC 3264, RFC 3550 §11). */
+#ifndef SIPSCOPE_DECODERS_MEDIA_H
+#define SIPSCOPE_DECODERS_MEDIA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "call.h"
+#include "pool.h"
+#include "rtcp.h"
+#include "rtp.h"
+#include "rtpstream.h"
+#include "sdp.h"
+#include "stats.h"
+
+#define MEDIA_DEFAULT_ENDPOINTS 131072   /* announced media endpoints (RTP and RTCP) */
+#define MEDIA_DEFAULT_STREAMS 131072     /* RTP streams followed at once */
+#define MEDIA_DEFAULT_IDLE_S 60          /* a stream with no packet this long is finished */
+#define MEDIA_MAX_ENDPOINTS_PER_CALL 16  /* announced endpoints remembered per call */
+#define MEDIA_DTMF_MAX 16                /* DTMF digits kept per stream (more are counted) */
+
+/* Where a stream came from. */
+enum media_origin {
+    MEDIA_ORIGIN_SDP = 0,     /* its destination (or source) was announced in SDP */
+    MEDIA_ORIGIN_LATCHED,     /* a call's port matched from another address (NAT, latching) */
+    MEDIA_ORIGIN_HEURISTIC,   /* found by classification, no SDP announced it */
+};
+
+/* What the endpoints reported about a stream in RTCP (receiver reports about its SSRC). */
+struct media_rtcp {
+    uint32_t reports;              /* report blocks about this stream */
+    uint8_t fraction_lost;         /* last report: 8-bit fraction */
+    int32_t cumulative_lost;       /* last report: 24-bit signed */
+    uint32_t jitter_ts;            /* last report: timestamp units */
+    double jitter_ms;              /* the same in ms (clock rate known), else -1 */
+    double rtt_ms;                 /* last round-trip time from LSR/DLSR, -1 if never */
+    uint32_t sender_reports;       /* SRs sent by this stream's source */
+    uint32_t sr_packets;           /* last SR: sender's packet count */
+    bool bye;                      /* the source sent BYE */
+    bool xr;                       /* XR VoIP metrics seen */
+    double xr_mos_lq;              /* XR MOS-LQ, -1 when absent */
+};
+
+/* One RTP stream: (source ip:port, destination ip:port, SSRC). A plain record. */
+struct media_stream {
+    struct endpoint src;
+    struct endpoint dst;
+    uint32_t ssrc;
+    uint8_t pt;                    /* payload type of the first packet */
+    uint8_t clock_pt;              /* dynamic payload type whose clock the statistics use */
+    uint8_t origin;                /* enum media_origin */
+    uint8_t party;                 /* enum call_party that sends it, NONE if unknown */
+    char codec[CALL_CODEC_MAX];    /* encoding name from SDP or the static table */
+    uint32_t clock_rate;
+    uint32_t event_pt;             /* telephone-event PT of its media, RTPSTREAM_NO_EVENT_PT if none */
+    uint32_t packets_unbound;      /* packets seen while no call claimed it (rebinding tries) */
+    uint8_t dtmf_count;            /* RFC 4733 digits below, in order */
+    char dtmf_digit[MEDIA_DTMF_MAX];
+    uint64_t dtmf_ns[MEDIA_DTMF_MAX]; /* arrival of each event's first packet */
+    uint64_t call_seq;             /* the call's creation number; 0 = no call */
+    char call_id[CALL_ID_MAX];     /* copied when bound, "" = no call */
+    struct rtpstream stats;
+    struct media_rtcp rtcp;
+    /* table bookkeeping */
+    uint64_t key_hash;
+    uint32_t hash_next;
+    uint32_t call_next;            /* next stream of the same call */
+    struct pool_link lru;
+};
+
+struct media_config {
+    uint32_t max_endpoints;
+    uint32_t max_streams;
+    uint32_t idle_timeout_s;
+};
+
+struct media;
+
+/* Called when a stream is finished: its call ended, it went idle, or at flush. */
+typedef void (*media_stream_fn)(void *ctx, const struct media_stream *s);
+
+struct media *media_create(const struct media_config *cfg, struct stats *st, media_stream_fn on_end,
+                           void *ctx);
+void media_destroy(struct media *m);
+void media_config_default(struct media_config *cfg);
+
+/*
+ * An SDP body was seen in a call's message, sent by `party`. Its audio (and
+ * other RTP) m= lines announce where that party receives RTP (c= address,
+ * m= port) and RTCP (a=rtcp or port+1). Packets to or from those endpoints
+ * belong to the call from now on; a later SDP of the same party (re-INVITE,
+ * UPDATE) adds its new endpoints.
+ */
+void media_announce(struct media *m, struct call *c, enum call_party party,
+                    const struct sdp_session *sdp);
+
+/*
+ * Is this UDP datagram media of a known call? Checks the destination, then
+ * the source (symmetric RTP), then the latching rule (the source port was
+ * announced by a call whose other party's address is the destination).
+ * Returns true and sets *rtcp when it is.
+ */
+bool media_is_announced(const struct media *m, const struct endpoint *src,
+                        const struct endpoint *dst, bool *rtcp);
+
+enum media_rtp_mode {
+    MEDIA_RTP_EXISTING = 0,  /* account it only if its stream is already followed */
+    MEDIA_RTP_ANNOUNCED,     /* an SDP announced one of its endpoints: follow it */
+    MEDIA_RTP_CLASSIFIED,    /* classification says RTP: follow it (bound if a call matches) */
+};
+
+/*
+ * Account one RTP packet (already parsed): finds the stream (src, dst, SSRC)
+ * by hash, or in the two following modes creates it and binds it to the call
+ * that announced its endpoints. Returns false when the packet was not
+ * accounted (MEDIA_RTP_EXISTING and no such stream, or no room). A stream no
+ * call claimed is tried again now and then, in case its SDP came late.
+ * O(1), no allocation; a full table evicts its oldest stream (finished, counted).
+ */
+bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoint *dst,
+               const struct rtp_hdr *h, uint64_t ts_ns, enum media_rtp_mode mode);
+
+/* Account one RTCP compound (already parsed): reports about our streams, SRs, BYEs. */
+void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoint *dst,
+                const struct rtcp_compound *r, uint64_t ts_ns);
+
+/* The call is ending: finish its streams (callback), forget its endpoints. */
+void media_call_end(struct media *m, const struct call *c);
+
+/* First stream of a call (in creation order), then media_next_stream; NULL at the end. */
+const struct media_stream *media_first_stream(const struct media *m, const struct call *c);
+const struct media_stream *media_next_stream(const struct media *m, const struct media_stream *s);
+
+/* Advance packet time: finish streams of no call that went idle. */
+void media_tick(struct media *m, uint64_t now_ns);
+/* End of input: finish every stream left (those of calls were finished with their call). */
+void media_flush(struct media *m);
+
+uint32_t media_active_streams(const struct media *m);
+
+#endif

@@ -1,0 +1,202 @@
+/* stream.c: RTP stream records: Wireshark's figures, RFC 3550 loss, E-model MOS, RTCP reports. */
+#include "stream.h"
+
+#include <string.h>
+
+void stream_quality(const struct media_stream *s, struct stream_quality *q)
+{
+    memset(q, 0, sizeof *q);
+    rtpstream_figures(&s->stats, &q->f);
+    struct mos_input in = {
+        .codec = sv_make(s->codec, strlen(s->codec)),
+        .loss_pct = q->f.lost_unique_pct,
+        .burst_r = q->f.burst_ratio,
+        .rtt_ms = s->rtcp.rtt_ms,
+    };
+    q->mos = mos_compute(&in);
+    if (q->f.window_valid) {
+        in.loss_pct = q->f.window_loss_pct;
+        in.burst_r = q->f.window_burst_ratio;
+        q->mos_min = mos_compute(&in);
+    }
+    /* The worst window can never sound better than the whole stream. */
+    if (q->mos.valid && (!q->mos_min.valid || q->mos_min.mos > q->mos.mos))
+        q->mos_min = q->mos;
+}
+
+static void endpoint_str(struct json *j, const struct endpoint *e)
+{
+    char b[ADDR_STR_MAX];
+    json_str_cstr(j, endpoint_format(e, b, sizeof b));
+}
+
+static void ms_or_null(struct json *j, const char *key, double v, bool valid)
+{
+    json_key(j, key);
+    if (valid && v >= 0)
+        json_double(j, v, 3);
+    else
+        json_null(j);
+}
+
+static void rtcp_write(struct json *j, const struct media_rtcp *r)
+{
+    if (!r->reports && !r->sender_reports && !r->bye && !r->xr) {
+        json_null(j);
+        return;
+    }
+    json_obj_begin(j);
+    json_key(j, "reports");
+    json_u64(j, r->reports);
+    json_key(j, "fraction_lost_pct");
+    if (r->reports)
+        json_double(j, r->fraction_lost * 100.0 / 256.0, 3);
+    else
+        json_null(j);
+    json_key(j, "cumulative_lost");
+    if (r->reports)
+        json_i64(j, r->cumulative_lost);
+    else
+        json_null(j);
+    ms_or_null(j, "jitter_ms", r->jitter_ms, r->reports > 0);
+    ms_or_null(j, "rtt_ms", r->rtt_ms, true);
+    json_key(j, "sender_reports");
+    json_u64(j, r->sender_reports);
+    json_key(j, "bye");
+    json_bool(j, r->bye);
+    json_key(j, "xr_mos_lq");
+    if (r->xr && r->xr_mos_lq >= 0)
+        json_double(j, r->xr_mos_lq, 1);
+    else
+        json_null(j);
+    json_obj_end(j);
+}
+
+void stream_write(struct json *j, const struct media_stream *s)
+{
+    struct stream_quality q;
+    stream_quality(s, &q);
+    const struct rtpstream_figures *f = &q.f;
+    char ssrc[16];
+    snprintf(ssrc, sizeof ssrc, "0x%08X", s->ssrc);
+
+    json_obj_begin(j);
+    json_key(j, "ssrc");
+    json_str_cstr(j, ssrc);
+    json_key(j, "src");
+    endpoint_str(j, &s->src);
+    json_key(j, "dst");
+    endpoint_str(j, &s->dst);
+    json_key(j, "payload_type");
+    json_u64(j, s->pt);
+    json_key(j, "codec");
+    json_str_opt(j, s->codec);
+    json_key(j, "clock_rate");
+    if (s->clock_rate)
+        json_u64(j, s->clock_rate);
+    else
+        json_null(j);
+    json_key(j, "packets");
+    json_u64(j, f->packets);
+    json_key(j, "expected");
+    json_u64(j, f->expected);
+    json_key(j, "lost");
+    json_i64(j, f->lost);
+    json_key(j, "lost_pct");
+    json_double(j, f->lost_pct, 3);
+    json_key(j, "seq_errors");
+    json_u64(j, f->seq_errors);
+    ms_or_null(j, "max_delta_ms", f->max_delta_ms, true);
+    ms_or_null(j, "max_jitter_ms", f->max_jitter_ms, f->jitter_valid);
+    ms_or_null(j, "mean_jitter_ms", f->mean_jitter_ms, f->jitter_valid);
+    json_key(j, "first_ts");
+    json_ts(j, f->first_ns);
+    json_key(j, "last_ts");
+    json_ts(j, f->last_ns);
+    json_key(j, "lost_unique");
+    json_u64(j, f->lost_unique);
+    json_key(j, "duplicates");
+    json_u64(j, f->duplicates);
+    json_key(j, "out_of_order");
+    json_u64(j, f->out_of_order);
+    json_key(j, "loss_bursts");
+    json_obj_begin(j);
+    json_key(j, "1_9");
+    json_u64(j, f->loss_bursts[0]);
+    json_key(j, "10_plus");
+    json_u64(j, f->loss_bursts[1]);
+    json_obj_end(j);
+    json_key(j, "burst_ratio");
+    if (f->lost_unique)
+        json_double(j, f->burst_ratio, 3);
+    else
+        json_null(j);
+    json_key(j, "r_factor");
+    if (q.mos.valid)
+        json_double(j, q.mos.r_factor, 2);
+    else
+        json_null(j);
+    json_key(j, "mos");
+    if (q.mos.valid)
+        json_double(j, q.mos.mos, 2);
+    else
+        json_null(j);
+    json_key(j, "mos_min");
+    if (q.mos_min.valid)
+        json_double(j, q.mos_min.mos, 2);
+    else
+        json_null(j);
+    json_key(j, "mos_model");
+    json_str_opt(j, q.mos.valid ? q.mos.model : NULL);
+    json_key(j, "rtcp");
+    rtcp_write(j, &s->rtcp);
+    json_key(j, "dtmf");
+    json_arr_begin(j);
+    for (uint8_t i = 0; i < s->dtmf_count; i++) {
+        json_obj_begin(j);
+        json_key(j, "ts");
+        json_ts(j, s->dtmf_ns[i]);
+        json_key(j, "digit");
+        json_str(j, &s->dtmf_digit[i], 1);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+    json_key(j, "origin");
+    static const char *const origins[] = { "sdp", "latched", "heuristic" };
+    json_str_cstr(j, s->origin < 3 ? origins[s->origin] : NULL);
+    json_key(j, "call_id");
+    json_str_opt(j, s->call_id);
+    json_obj_end(j);
+}
+
+int stream_table_header(FILE *f)
+{
+    return fprintf(f, "%-22s %-22s %-10s %-10s %6s %11s %9s %9s %9s %4s %s\n", "SRC", "DST",
+                   "SSRC", "CODEC", "PKTS", "LOST", "MAXDELTA", "MAXJITTER", "MEANJITTR", "MOS",
+                   "CALL_ID") < 0
+               ? -1
+               : 0;
+}
+
+int stream_table_row(FILE *f, const struct media_stream *s)
+{
+    struct stream_quality q;
+    stream_quality(s, &q);
+    char src[ADDR_STR_MAX], dst[ADDR_STR_MAX], ssrc[16], lost[24], mos[8];
+    char maxd[16] = "-", maxj[16] = "-", meanj[16] = "-";
+    snprintf(ssrc, sizeof ssrc, "0x%08X", s->ssrc);
+    snprintf(lost, sizeof lost, "%d (%.1f%%)", q.f.lost, q.f.lost_pct);
+    if (q.f.max_delta_ms >= 0)
+        snprintf(maxd, sizeof maxd, "%.3f", q.f.max_delta_ms);
+    if (q.f.jitter_valid) {
+        snprintf(maxj, sizeof maxj, "%.3f", q.f.max_jitter_ms);
+        snprintf(meanj, sizeof meanj, "%.3f", q.f.mean_jitter_ms);
+    }
+    snprintf(mos, sizeof mos, q.mos.valid ? "%.2f" : "-", q.mos.mos);
+    return fprintf(f, "%-22s %-22s %-10s %-10.10s %6u %11s %9s %9s %9s %4s %s\n",
+                   endpoint_format(&s->src, src, sizeof src),
+                   endpoint_format(&s->dst, dst, sizeof dst), ssrc, s->codec[0] ? s->codec : "-",
+                   q.f.packets, lost, maxd, maxj, meanj, mos, s->call_id[0] ? s->call_id : "-") < 0
+               ? -1
+               : 0;
+}

@@ -1,0 +1,133 @@
+/* test_cli.c: Criterion suite for the command line (DESIGN.md, command line: usage errors exit 2). */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../sensor/cli.h"
+
+#define TEST_ARGV_MAX 16 /* words in one test command line */
+
+struct test_cli {
+    struct cli_opts o;
+    char words[TEST_ARGV_MAX][64];
+    char *argv[TEST_ARGV_MAX + 1];
+    int argc;
+};
+
+/* cli_parse on a NULL-terminated list of words (copied: getopt may permute argv). */
+static int parse(struct test_cli *t, const char *const *words)
+{
+    memset(t, 0, sizeof *t);
+    while (words[t->argc]) {
+        cr_assert_lt(t->argc, TEST_ARGV_MAX);
+        snprintf(t->words[t->argc], sizeof t->words[0], "%s", words[t->argc]);
+        t->argv[t->argc] = t->words[t->argc];
+        t->argc++;
+    }
+    int rc = cli_parse(t->argc, t->argv, &t->o);
+    fflush(stderr);
+    return rc;
+}
+
+/* A usage error: status 2 for main, and exactly this one line on stderr. */
+static void usage_error(const char *const *words, const char *line)
+{
+    cr_redirect_stderr();
+    static struct test_cli t;
+    cr_assert_eq(parse(&t, words), 2);
+    cr_assert_stderr_eq_str(line);
+}
+
+Test(cli, missing_value_of_a_short_option_names_it)
+{
+    static const char *const w[] = {"sipscope", "calls", "-r", NULL};
+    usage_error(w, "sipscope: option '-r' needs a value (see sipscope calls --help)\n");
+}
+
+Test(cli, missing_value_of_a_long_option_names_it)
+{
+    static const char *const w[] = {"sipscope", "ladder", "-r", "x.pcap", "--call", NULL};
+    usage_error(w, "sipscope: option '--call' needs a value (see sipscope ladder --help)\n");
+}
+
+Test(cli, unknown_short_option_in_a_cluster_names_the_letter)
+{
+    /* -j is no option; before the fix the message named the previous word, 'calls' */
+    static const char *const w[] = {"sipscope", "calls", "-jr", "f", NULL};
+    usage_error(w, "sipscope: unknown option '-j' (see sipscope calls --help)\n");
+}
+
+Test(cli, unknown_short_option_after_a_long_one_names_the_letter)
+{
+    static const char *const w[] = {"sipscope", "calls", "--json", "-xr", "f", NULL};
+    usage_error(w, "sipscope: unknown option '-x' (see sipscope calls --help)\n");
+}
+
+Test(cli, unknown_long_option_names_it_without_its_value)
+{
+    static const char *const w[] = {"sipscope", "cdr", "-r", "f", "--bogus=1", NULL};
+    usage_error(w, "sipscope: unknown option '--bogus' (see sipscope cdr --help)\n");
+}
+
+Test(cli, dash_z_is_not_an_option_yet)
+{
+    /* DESIGN lists -Z USER; until privilege dropping exists it is an unknown option */
+    static const char *const w[] = {"sipscope", "calls", "-Z", "nobody", "-r", "f", NULL};
+    usage_error(w, "sipscope: unknown option '-Z' (see sipscope calls --help)\n");
+}
+
+Test(cli, long_option_given_a_value_it_does_not_take)
+{
+    static const char *const w[] = {"sipscope", "calls", "--json=1", "-r", "f", NULL};
+    usage_error(w, "sipscope: option '--json' takes no value (see sipscope calls --help)\n");
+}
+
+Test(cli, help_given_a_value)
+{
+    static const char *const w[] = {"sipscope", "calls", "--help=2", NULL};
+    usage_error(w, "sipscope: option '--help' takes no value (see sipscope calls --help)\n");
+}
+
+Test(cli, ambiguous_long_prefix)
+{
+    static const char *const w[] = {"sipscope", "calls", "--max", "5", "-r", "f", NULL};
+    usage_error(w, "sipscope: ambiguous option '--max' (see sipscope calls --help)\n");
+}
+
+Test(cli, unique_long_prefix_is_accepted)
+{
+    static const char *const w[] = {"sipscope", "calls", "--max-c", "100", "-r", "f", NULL};
+    static struct test_cli t;
+    cr_assert_eq(parse(&t, w), 0);
+    cr_assert_eq(t.o.pipeline.worker.correlate.max_calls, 100);
+}
+
+Test(cli, unknown_command)
+{
+    static const char *const w[] = {"sipscope", "dashbored", "-r", "f", NULL};
+    usage_error(w, "sipscope: unknown command 'dashbored' (see sipscope --help)\n");
+}
+
+Test(cli, options_then_filter_words)
+{
+    static const char *const w[] = {"sipscope", "ladder", "-r",  "f.pcap", "--call", "a@b",
+                                    "-o",       "out",    "udp", "port",   "5060",   NULL};
+    static struct test_cli t;
+    cr_assert_eq(parse(&t, w), 0);
+    cr_assert_eq(t.o.command, CLI_CMD_LADDER);
+    cr_assert_str_eq(t.o.pipeline.capture.file, "f.pcap");
+    cr_assert_str_eq(t.o.call_id, "a@b");
+    cr_assert_str_eq(t.o.out_file, "out");
+    cr_assert_str_eq(t.o.pipeline.capture.filter, "udp port 5060");
+}
+
+Test(cli, value_of_r_may_start_with_a_dash)
+{
+    /* "-r -" is stdin: a value is taken as it is, even when it looks like an option */
+    static const char *const w[] = {"sipscope", "calls", "-r", "-", NULL};
+    static struct test_cli t;
+    cr_assert_eq(parse(&t, w), 0);
+    cr_assert_str_eq(t.o.pipeline.capture.file, "-");
+}
