@@ -23,9 +23,26 @@
  *
  * Guarantees: every byte is offered to the consumer at most once in order
  * (retransmissions and overlaps are trimmed against next_seq); nothing is
- * copied when a segment arrives in order with nothing pending; a stream never
+ * copied when a segment arrives in order with nothing pending (except the
+ * first data of a stream picked up without its SYN, below); a stream never
  * holds more than buffer_bytes, and a hole is skipped (counted) rather than
  * waited for when waiting would need more, or when the stream ends.
+ *
+ * A stream picked up without its SYN starts at the first data seen, but that
+ * need not be its first byte: the segment before it may come next, reordered
+ * on the wire or in the capture (an INVITE in two segments, the second seen
+ * first). So that first data is held, not offered, until the next segment
+ * handed in (of any stream, even a pure ACK: at most one stream holds, so
+ * holding costs at most one buffer and delays by one segment), or until the
+ * stream ends. While the consumer has taken nothing from the stream, a
+ * segment from before its start moves the start back (re-base): the bytes
+ * held so far become an out-of-order range behind it, and a held stream keeps
+ * waiting. Data from before the start that comes once something was consumed
+ * or skipped cannot be used: it is dropped and counted
+ * (STAT_TCP_BEFORE_START), never taken for a retransmission. Held data is
+ * offered with the stream's own endpoints and the time of the last segment
+ * held (a synthetic record), so the consumer sees the packet time of the
+ * bytes, not of the segment that released them.
  */
 
 #define REASM_SEED 0x9e3779b97f4a7c15ULL
@@ -35,6 +52,8 @@
 enum reasm_flag {
     REASM_SYN_SEEN = 1u << 0,  /* isn is valid */
     REASM_TRUNCATED = 1u << 1, /* a segment was cut by the snaplen: the next hole never fills */
+    REASM_UNSYNCED = 1u << 2,  /* started without SYN: isn + 1 is the first data seen */
+    REASM_HOLD = 1u << 3,      /* the first data waits for the next segment: tcpreasm.held */
 };
 
 struct reasm_range {
@@ -56,7 +75,7 @@ struct reasm_stream {
     uint32_t hnext;       /* hash chain */
     struct pool_link lru; /* on tcpreasm.lru, most recently used at the tail */
     uint32_t buf;         /* buffer index or POOL_NONE */
-    uint32_t isn;
+    uint32_t isn;         /* sequence number before the first byte (the SYN's) */
     uint32_t next_seq;
     uint8_t flags;
 };
@@ -72,6 +91,7 @@ struct tcpreasm {
     uint64_t idle_ns;
     struct stats *st;
     struct stats own_stats; /* when the caller gave none */
+    uint32_t held;          /* the one stream with REASM_HOLD, or POOL_NONE */
 };
 
 /* ---- keys and the hash table ---- */
@@ -238,7 +258,7 @@ static void reasm_deliver_head(struct tcpreasm *r, struct reasm_stream *s,
                                const struct pkt_info *pkt, tcpreasm_deliver_fn fn, void *ctx)
 {
     struct reasm_buf *b = reasm_buf(r, s);
-    if (b->head_len == 0)
+    if (b->head_len == 0 || (s->flags & REASM_HOLD))
         return;
     size_t c = reasm_offer(fn, ctx, pkt, reasm_bytes(r, s), b->head_len);
     if (c == 0 && b->head_len >= r->cap) {
@@ -270,6 +290,111 @@ static void reasm_skip_to_range(struct tcpreasm *r, struct reasm_stream *s,
     reasm_deliver_head(r, s, pkt, fn, ctx);
 }
 
+/* The record a flush without a segment in hand passes to the consumer. */
+static void reasm_synth_pkt(const struct reasm_stream *s, struct pkt_info *pkt)
+{
+    memset(pkt, 0, sizeof *pkt);
+    pkt->ts_ns = s->last_ns;
+    pkt->src = s->src;
+    pkt->dst = s->dst;
+    pkt->l4 = PKT_L4_TCP;
+    pkt->ip_proto = 6;
+    pkt->tcp_seq = s->next_seq;
+}
+
+/* ---- streams picked up without their SYN ---- */
+
+/* Sequence number of buf[0]: the first byte not yet consumed. */
+static uint32_t reasm_base(const struct tcpreasm *r, const struct reasm_stream *s)
+{
+    return s->next_seq - (s->buf != POOL_NONE ? reasm_buf(r, s)->head_len : 0);
+}
+
+/* The hold is over (released, flushed or freed); idempotent. */
+static void reasm_hold_end(struct tcpreasm *r, struct reasm_stream *s)
+{
+    if (s->flags & REASM_HOLD) {
+        s->flags &= (uint8_t)~REASM_HOLD;
+        r->held = POOL_NONE;
+    }
+}
+
+/*
+ * Once the consumer took something, or a hole was skipped, the start can no
+ * longer move: base left isn + 1. Checked after every segment, so the base
+ * cannot come back to the start by wrapping around unnoticed.
+ */
+static void reasm_check_synced(struct tcpreasm *r, struct reasm_stream *s)
+{
+    if ((s->flags & REASM_UNSYNCED) && reasm_base(r, s) != s->isn + 1)
+        s->flags &= (uint8_t)~REASM_UNSYNCED;
+}
+
+/*
+ * Can n bytes at seq re-base s? They must start before the stream's start
+ * (by less than 2^31), nothing may have been consumed or skipped yet, and
+ * the new start plus everything held must fit the buffer and the range list.
+ */
+static bool reasm_can_rebase(const struct tcpreasm *r, const struct reasm_stream *s, uint32_t seq,
+                             size_t n)
+{
+    uint32_t start = s->isn + 1;
+    uint32_t shift = start - seq;
+    if (!(s->flags & REASM_UNSYNCED) || shift == 0 || shift >= REASM_SEQ_HALF || n > r->cap ||
+        reasm_base(r, s) != start)
+        return false;
+    if (s->buf == POOL_NONE)
+        return shift <= r->cap && pool_in_use(r->bufs) < pool_capacity(r->bufs);
+    const struct reasm_buf *b = reasm_buf(r, s);
+    return (size_t)shift + reasm_extent(b) <= r->cap &&
+           b->nranges + (b->head_len > 0) <= TCPREASM_MAX_RANGES;
+}
+
+/*
+ * Move the start of s back to seq (reasm_can_rebase said yes): the held
+ * bytes slide up by the distance and the head among them becomes the first
+ * out-of-order range; next_seq = seq, so the caller then places the new
+ * bytes in order. Cost: one memmove of at most buffer_bytes.
+ */
+static void reasm_rebase(struct tcpreasm *r, struct reasm_stream *s, uint32_t seq)
+{
+    uint32_t shift = s->isn + 1 - seq;
+    if (reasm_buf_take(r, s)) {
+        struct reasm_buf *b = reasm_buf(r, s);
+        uint8_t *bytes = reasm_bytes(r, s);
+        uint32_t extra = b->head_len > 0 ? 1u : 0u;
+        memmove(bytes + shift, bytes, reasm_extent(b));
+        memmove(b->ranges + extra, b->ranges, sizeof b->ranges[0] * b->nranges);
+        for (uint32_t i = extra; i < b->nranges + extra; i++)
+            b->ranges[i].off += shift;
+        if (extra)
+            b->ranges[0] = (struct reasm_range){shift, b->head_len};
+        b->nranges += extra;
+        b->head_len = 0;
+    }
+    s->next_seq = seq;
+    s->isn = seq - 1;
+}
+
+/*
+ * The next segment came: offer what was held, with a synthetic record
+ * carrying the time of the last held segment. Call before s->last_ns takes
+ * the new segment's time.
+ */
+static void reasm_release(struct tcpreasm *r, struct reasm_stream *s, tcpreasm_deliver_fn fn,
+                          void *ctx)
+{
+    if (!(s->flags & REASM_HOLD))
+        return;
+    reasm_hold_end(r, s);
+    if (s->buf != POOL_NONE) {
+        struct pkt_info held;
+        reasm_synth_pkt(s, &held);
+        reasm_deliver_head(r, s, &held, fn, ctx);
+    }
+    reasm_check_synced(r, s);
+}
+
 /*
  * Stream end (FIN, RST, eviction, expiry, end of input): deliver what is
  * contiguous, skip every remaining hole (each counted) so that the data past
@@ -279,8 +404,12 @@ static void reasm_skip_to_range(struct tcpreasm *r, struct reasm_stream *s,
 static void reasm_flush(struct tcpreasm *r, struct reasm_stream *s, const struct pkt_info *pkt,
                         tcpreasm_deliver_fn fn, void *ctx)
 {
+    bool held = s->flags & REASM_HOLD;
+    reasm_hold_end(r, s);
     if (s->buf == POOL_NONE)
         return;
+    if (held && fn)
+        reasm_deliver_head(r, s, pkt, fn, ctx); /* never offered yet */
     if (!fn) {
         if (reasm_buf(r, s)->nranges > 0)
             stats_inc(r->st, STAT_TCP_GAPS);
@@ -299,23 +428,12 @@ static void reasm_flush(struct tcpreasm *r, struct reasm_stream *s, const struct
     }
 }
 
-/* The record a flush without a segment in hand passes to the consumer. */
-static void reasm_synth_pkt(const struct reasm_stream *s, struct pkt_info *pkt)
-{
-    memset(pkt, 0, sizeof *pkt);
-    pkt->ts_ns = s->last_ns;
-    pkt->src = s->src;
-    pkt->dst = s->dst;
-    pkt->l4 = PKT_L4_TCP;
-    pkt->ip_proto = 6;
-    pkt->tcp_seq = s->next_seq;
-}
-
 /* ---- stream life ---- */
 
 static void reasm_free(struct tcpreasm *r, uint32_t idx)
 {
     struct reasm_stream *s = reasm_at(r, idx);
+    reasm_hold_end(r, s);
     if (s->buf != POOL_NONE)
         reasm_buf_release(r, s);
     uint32_t *link = &r->buckets[reasm_bucket(r, &s->src, &s->dst)];
@@ -421,6 +539,21 @@ static void reasm_data(struct tcpreasm *r, struct reasm_stream *s, const struct 
     while (n > 0) {
         uint32_t d = seq - s->next_seq;
         if (d >= REASM_SEQ_HALF) {
+            uint32_t early = s->isn + 1 - seq; /* in (0, 2^31): starts before the stream */
+            if (!(s->flags & REASM_SYN_SEEN) && early > 0 && early < REASM_SEQ_HALF) {
+                if (reasm_can_rebase(r, s, seq, n)) {
+                    reasm_rebase(r, s, seq);
+                    continue; /* now in order */
+                }
+                /* the stream was delivered from a later point: these bytes come too late */
+                stats_inc(r->st, STAT_TCP_BEFORE_START);
+                if (n <= early)
+                    return;
+                p += early;
+                n -= early;
+                seq += early;
+                continue;
+            }
             /* behind next_seq: a retransmission, possibly with new bytes at its end */
             uint32_t behind = (uint32_t)(0u - d);
             if (n <= behind)
@@ -522,6 +655,7 @@ struct tcpreasm *tcpreasm_create(const struct tcpreasm_config *cfg, struct stats
     r->idle_ns = (uint64_t)c.idle_timeout_s * REASM_NS_PER_S;
     r->st = st ? st : &r->own_stats;
     r->lru = POOL_LIST_INIT;
+    r->held = POOL_NONE;
     r->streams = pool_create(sizeof(struct reasm_stream), c.max_streams);
     r->bufs = pool_create(sizeof(struct reasm_buf), c.max_buffers);
     r->slab = malloc((size_t)c.max_buffers * c.buffer_bytes);
@@ -564,6 +698,13 @@ void tcpreasm_segment(struct tcpreasm *r, const struct pkt_info *pkt, tcpreasm_d
     struct endpoint dst = pkt->dst;
     reasm_norm(&src);
     reasm_norm(&dst);
+    if (r->held != POOL_NONE) {
+        /* any segment, even a pure ACK, ends the hold, unless it re-bases the held stream */
+        struct reasm_stream *h = reasm_at(r, r->held);
+        bool same = endpoint_eq(&h->src, &src) && endpoint_eq(&h->dst, &dst);
+        if (!(same && n > 0 && !syn && reasm_can_rebase(r, h, pkt->tcp_seq, n)))
+            reasm_release(r, h, fn, ctx);
+    }
     uint32_t idx = reasm_find(r, &src, &dst);
     if (idx == POOL_NONE) {
         if (!syn && n == 0)
@@ -577,7 +718,14 @@ void tcpreasm_segment(struct tcpreasm *r, const struct pkt_info *pkt, tcpreasm_d
             s->isn = pkt->tcp_seq;
             s->next_seq = pkt->tcp_seq + 1;
         } else {
-            s->next_seq = pkt->tcp_seq; /* sensor started mid-connection */
+            /* sensor started mid-connection: hold the first data for one more packet */
+            s->next_seq = pkt->tcp_seq;
+            s->isn = pkt->tcp_seq - 1;
+            s->flags |= REASM_UNSYNCED;
+            if (n <= r->cap && r->held == POOL_NONE && reasm_buf_take(r, s)) {
+                s->flags |= REASM_HOLD;
+                r->held = idx;
+            }
         }
     } else {
         reasm_touch(r, idx);
@@ -585,6 +733,7 @@ void tcpreasm_segment(struct tcpreasm *r, const struct pkt_info *pkt, tcpreasm_d
         if (syn && !((s->flags & REASM_SYN_SEEN) && s->isn == pkt->tcp_seq)) {
             /* a new ISN on the same ports: a new connection; finish the old one */
             reasm_flush(r, s, pkt, fn, ctx);
+            s->flags &= (uint8_t)~REASM_UNSYNCED;
             s->flags |= REASM_SYN_SEEN;
             s->isn = pkt->tcp_seq;
             s->next_seq = pkt->tcp_seq + 1;
@@ -602,6 +751,7 @@ void tcpreasm_segment(struct tcpreasm *r, const struct pkt_info *pkt, tcpreasm_d
             s->flags |= REASM_TRUNCATED;
         else if (frontier)
             s->flags &= (uint8_t)~REASM_TRUNCATED;
+        reasm_check_synced(r, s);
     }
     if (end) {
         reasm_flush(r, s, pkt, fn, ctx);

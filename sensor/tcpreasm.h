@@ -75,9 +75,13 @@ void tcpreasm_destroy(struct tcpreasm *r);
  * order data waits (bounded) until the gap fills; retransmitted bytes are
  * dropped; SYN sets the initial sequence, FIN/RST end the direction.
  *
- * Details: a stream is created by a SYN or by a segment carrying data (a
- * stream first seen mid-connection starts at that segment's sequence number);
- * pure ACKs only refresh an existing stream. A SYN with a new ISN on a known
+ * Details: a stream is created by a SYN or by a segment carrying data. A
+ * stream first seen mid-connection (no SYN captured) starts at that segment's
+ * sequence number, but its first data is held until the next TCP segment (of
+ * any stream) or its end: while nothing was consumed, an earlier segment that
+ * arrives second re-bases the stream and the held data waits as out-of-order
+ * (later than that: STAT_TCP_BEFORE_START). Only one stream holds at a time.
+ * Pure ACKs only refresh an existing stream. A SYN with a new ISN on a known
  * stream restarts it (port reuse). Sequence arithmetic is modulo 2^32: data
  * more than 2^31 behind is old, more than buffer_bytes ahead makes the stream
  * skip the hole (STAT_TCP_GAPS). At FIN/RST the contiguous bytes are

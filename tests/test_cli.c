@@ -1,4 +1,4 @@
-/* test_cli.c: Criterion suite for the command line (DESIGN.md, command line: usage errors exit 2). */
+/* test_cli.c: Criterion suite for the command line (DESIGN.md: usage errors exit 2). */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 

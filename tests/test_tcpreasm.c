@@ -20,6 +20,8 @@ enum sink_mode {
     SINK_NEVER,  /* consumes nothing, ever (garbage or a message larger than the cap) */
     SINK_ALL,    /* consumes everything it is given */
     SINK_GREEDY, /* returns more than it was given */
+    SINK_WORKER, /* like sensor/worker.c: SIP_CL framing, but bytes that do not start a SIP
+                    message are consumed whole as junk (counted), never kept */
 };
 
 struct sink {
@@ -35,6 +37,7 @@ struct sink {
     uint64_t msg_ts[SINK_MAX_MSGS];
     uint16_t msg_sport[SINK_MAX_MSGS];
     size_t consumed;
+    int junk; /* SINK_WORKER: offers thrown away as not SIP */
 };
 
 static size_t find(const uint8_t *d, size_t len, const char *pat)
@@ -106,6 +109,20 @@ static size_t sink_fn(void *ctx, const struct pkt_info *pkt, const uint8_t *data
         s->consumed += len;
         sink_record(s, pkt, data, len);
         return len + 1000;
+    case SINK_WORKER: {
+        /* a start line: "METHOD uri SIP/2.0" or "SIP/2.0 code" before the first CRLF */
+        size_t eol = find(data, len, "\r\n");
+        size_t sip = find(data, eol == SIZE_MAX ? len : eol, "SIP/2.0");
+        if (sip == SIZE_MAX && eol == SIZE_MAX && len < 64)
+            return 0; /* too short to tell yet */
+        if (sip == SIZE_MAX || data[0] < 'A' || data[0] > 'Z') {
+            s->junk++;
+            s->consumed += len;
+            return len;
+        }
+        n = sip_frame(data, len);
+        break;
+    }
     }
     if (n > 0) {
         sink_record(s, pkt, data, n);
@@ -530,11 +547,183 @@ Test(tcpreasm, stream_without_syn_starts_at_first_data)
     struct pkt_info p = seg(987654321u, PSH, "NOTIFY x\n\n", 2 * MS);
     tcpreasm_segment(r, &p, sink_fn, &sk);
     cr_assert_eq(tcpreasm_active(r), 1);
-    cr_assert_eq(sk.nmsg, 1);
-    cr_assert_eq(sk.call_data[0], p.payload);
-    feed(r, seg(987654331u, PSH, "ACK y\n\n", 3 * MS));
+    cr_assert_eq(sk.nmsg, 0, "the first data is held: an earlier segment may come next");
+    cr_assert_eq(tcpreasm_buffers_in_use(r), 1);
+    struct pkt_info p2 = seg(987654331u, PSH, "ACK y\n\n", 3 * MS);
+    tcpreasm_segment(r, &p2, sink_fn, &sk);
     cr_assert_eq(sk.nmsg, 2);
+    assert_msg(&sk, 0, "NOTIFY x\n\n");
+    cr_assert_eq(sk.msg_ts[0], 2 * MS, "held data keeps the time of its own segment");
+    cr_assert_eq(sk.msg_sport[0], CLIENT_PORT);
     assert_msg(&sk, 1, "ACK y\n\n");
+    cr_assert_eq(sk.call_data[1], p2.payload, "after the first, zero copy as usual");
+    cr_assert_eq(tcpreasm_buffers_in_use(r), 0);
+    tcpreasm_destroy(r);
+}
+
+/* ---- streams picked up without their SYN: the first segment seen need not be the first ---- */
+
+/* The INVITE of the edge capture in two segments: sip-tcp-segments.pcap without its handshake. */
+#define SPLIT 214u /* inside the Call-ID header name */
+
+Test(tcpreasm, segment_before_the_start_seen_second_rebases_the_stream)
+{
+    /* The reviewer's repro: no SYN, the INVITE's second segment seen first, then its first. */
+    struct tcpreasm *r = mk(16, TCPREASM_DEFAULT_BUFFER, 2);
+    sk.mode = SINK_WORKER;
+    const uint8_t *inv = (const uint8_t *)edge_invite;
+    size_t len = strlen(edge_invite);
+    feed(r, seg_dir(false, CLIENT_PORT, 1000000, PKT_TCP_ACK, NULL, 0, EDGE_T0)); /* no stream */
+    feed(r, seg_dir(false, CLIENT_PORT, 1000000 + SPLIT, PSH, inv + SPLIT, len - SPLIT,
+                    EDGE_T0 + 800 * MS));
+    cr_assert_eq(sk.calls, 0, "held: the tail was not thrown away as junk");
+    feed(r, seg_dir(false, CLIENT_PORT, 1000000, PSH, inv, SPLIT, EDGE_T0 + 1000 * MS));
+    cr_assert_eq(sk.calls, 0, "still held after the re-base, for one more segment");
+    feed(r, seg_dir(true, CLIENT_PORT, 7000000, PKT_TCP_ACK, NULL, 0, EDGE_T0 + 1003 * MS));
+    cr_assert_eq(sk.nmsg, 1);
+    assert_msg(&sk, 0, edge_invite);
+    cr_assert_eq(sk.msg_ts[0], EDGE_T0 + 1000 * MS, "the time of the segment that completed it");
+    cr_assert_eq(sk.msg_sport[0], CLIENT_PORT);
+    cr_assert_eq(sk.junk, 0);
+    cr_assert_eq(st.v[STAT_TCP_BEFORE_START], 0);
+    cr_assert_eq(st.v[STAT_TCP_GAPS], 0);
+    cr_assert_eq(st.v[STAT_TCP_OVERFLOW], 0);
+    cr_assert_eq(tcpreasm_buffers_in_use(r), 0);
+    /* the stream goes on from the INVITE's end */
+    static const char ack[] = "ACK sip:bob40@example.net SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+    feed(r, seg_dir(false, CLIENT_PORT, 1000000 + (uint32_t)len, PSH, ack, strlen(ack),
+                    EDGE_T0 + 2000 * MS));
+    cr_assert_eq(sk.nmsg, 2);
+    assert_msg(&sk, 1, ack);
+    tcpreasm_destroy(r);
+}
+
+Test(tcpreasm, three_segments_seen_3_2_1_without_syn)
+{
+    struct tcpreasm *r = mk(16, 1024, 2);
+    sk.mode = SINK_LF2;
+    feed(r, seg(5008, PSH, "ghij\n\n", 3 * MS));
+    feed(r, seg(5004, PSH, "cdef", 2 * MS));
+    feed(r, seg(5000, PSH, "OPab", 1 * MS));
+    cr_assert_eq(sk.calls, 0);
+    tcpreasm_flush_all(r, sink_fn, &sk); /* the end of input releases it too */
+    cr_assert_eq(sk.nmsg, 1);
+    assert_msg(&sk, 0, "OPabcdefghij\n\n");
+    cr_assert_eq(sk.msg_ts[0], 1 * MS);
+    cr_assert_eq(st.v[STAT_TCP_BEFORE_START], 0);
+    cr_assert_eq(st.v[STAT_TCP_PARTIAL], 0);
+    tcpreasm_destroy(r);
+}
+
+Test(tcpreasm, rebase_with_a_gap_keeps_the_later_data_out_of_order)
+{
+    struct tcpreasm *r = mk(16, 1024, 2);
+    sk.mode = SINK_LF2;
+    feed(r, seg(5008, PSH, "ghij\n\n", 3 * MS));
+    feed(r, seg(5000, PSH, "OPab", 1 * MS)); /* 5004..5007 still missing */
+    feed(r, seg(5004, PSH, "cdef", 4 * MS)); /* not before the start: releases, then fills */
+    cr_assert_eq(sk.nmsg, 1);
+    assert_msg(&sk, 0, "OPabcdefghij\n\n");
+    cr_assert_eq(sk.msg_ts[0], 4 * MS);
+    cr_assert_eq(st.v[STAT_TCP_GAPS], 0);
+    cr_assert_eq(tcpreasm_buffers_in_use(r), 0);
+    tcpreasm_destroy(r);
+}
+
+Test(tcpreasm, rebase_after_release_while_the_consumer_took_nothing)
+{
+    /* the held tail was offered (another stream's segment released it) but not consumed */
+    struct tcpreasm *r = mk(16, TCPREASM_DEFAULT_BUFFER, 2);
+    sk.mode = SINK_CL; /* keeps what it cannot frame */
+    const uint8_t *inv = (const uint8_t *)edge_invite;
+    size_t len = strlen(edge_invite);
+    uint32_t cut = 560; /* inside the SDP: the tail holds no CRLFCRLF */
+    feed(r, seg_dir(false, CLIENT_PORT, 1000000 + cut, PSH, inv + cut, len - cut, 1 * MS));
+    feed(r, seg_dir(false, 1234, 1, PSH, "OPTIONS x\r\n\r\n", 13, 2 * MS)); /* another stream */
+    cr_assert_eq(sk.calls, 1, "the tail was offered once");
+    cr_assert_eq(sk.nmsg, 0);
+    feed(r, seg_dir(false, CLIENT_PORT, 1000000, PSH, inv, cut, 3 * MS));
+    cr_assert_eq(sk.nmsg, 2);
+    assert_msg(&sk, 0, "OPTIONS x\r\n\r\n"); /* held in turn, released by this segment */
+    assert_msg(&sk, 1, edge_invite);
+    cr_assert_eq(sk.msg_ts[1], 3 * MS);
+    cr_assert_eq(st.v[STAT_TCP_BEFORE_START], 0);
+    tcpreasm_destroy(r);
+}
+
+Test(tcpreasm, data_before_the_start_after_delivery_is_counted_not_delivered)
+{
+    struct tcpreasm *r = mk(16, 1024, 2);
+    sk.mode = SINK_LF2;
+    feed(r, seg(5000, PSH, "NOTIFY a\n\n", 1 * MS));
+    feed(r, seg(5010, PSH, "NOTIFY b\n\n", 2 * MS)); /* releases and consumes the first */
+    cr_assert_eq(sk.nmsg, 2);
+    feed(r, seg(4990, PSH, "OLD TAIL\n\n", 3 * MS)); /* entirely before 5000 */
+    cr_assert_eq(sk.nmsg, 2);
+    cr_assert_eq(st.v[STAT_TCP_BEFORE_START], 1);
+    /* straddling the start: the bytes before are counted, the rest is a retransmission */
+    feed(r, seg(4995, PSH, "xx\n\nNOTIFY a\n\n", 4 * MS));
+    cr_assert_eq(sk.nmsg, 2);
+    cr_assert_eq(st.v[STAT_TCP_BEFORE_START], 2);
+    feed(r, seg(5020, PSH, "NOTIFY c\n\n", 5 * MS));
+    cr_assert_eq(sk.nmsg, 3);
+    assert_msg(&sk, 2, "NOTIFY c\n\n");
+    cr_assert_eq(st.v[STAT_TCP_GAPS], 0);
+    tcpreasm_destroy(r);
+}
+
+Test(tcpreasm, rebase_that_would_overflow_the_buffer_is_counted)
+{
+    struct tcpreasm *r = mk(16, 64, 2); /* 64-byte buffers */
+    sk.mode = SINK_LF2;
+    feed(r, seg(5060, PSH, "TAIL\n\n", 1 * MS));
+    feed(r, seg(4990, PSH, "HEAD", 2 * MS)); /* 70 bytes before the start: 76 > 64 */
+    cr_assert_eq(st.v[STAT_TCP_BEFORE_START], 1);
+    cr_assert_eq(sk.nmsg, 1, "a segment that cannot re-base releases the held data");
+    assert_msg(&sk, 0, "TAIL\n\n");
+    cr_assert_eq(sk.msg_ts[0], 1 * MS);
+    tcpreasm_destroy(r);
+}
+
+Test(tcpreasm, a_stream_with_syn_never_rebases)
+{
+    struct tcpreasm *r = mk(16, 1024, 2);
+    sk.mode = SINK_LF2;
+    feed(r, seg(ISN, PKT_TCP_SYN, NULL, 0));
+    feed(r, seg(D + 4, PSH, "ghij\n\n", 1 * MS));        /* out of order behind the SYN */
+    feed(r, seg(D - 10, PSH, "0123456789OPab", 2 * MS)); /* 10 bytes before ISN + 1 */
+    cr_assert_eq(sk.nmsg, 1);
+    assert_msg(&sk, 0, "OPabghij\n\n");
+    cr_assert_eq(st.v[STAT_TCP_BEFORE_START], 0, "old bytes of a SYN stream are trimmed, as ever");
+    tcpreasm_destroy(r);
+}
+
+Test(tcpreasm, only_one_stream_holds_at_a_time)
+{
+    struct tcpreasm *r = mk(16, 1024, 2);
+    sk.mode = SINK_LF2;
+    feed(r, seg_dir(false, 1001, 100, PSH, "a\n\n", 3, 1 * MS));
+    cr_assert_eq(tcpreasm_buffers_in_use(r), 1);
+    feed(r, seg_dir(false, 1002, 200, PSH, "b\n\n", 3, 2 * MS)); /* releases a, holds b */
+    cr_assert_eq(sk.nmsg, 1);
+    assert_msg(&sk, 0, "a\n\n");
+    cr_assert_eq(tcpreasm_buffers_in_use(r), 1);
+    tcpreasm_expire_flush(r, 100 * 1000 * MS, sink_fn, &sk); /* idle expiry releases b */
+    cr_assert_eq(sk.nmsg, 2);
+    cr_assert_eq(tcpreasm_active(r), 0);
+    cr_assert_eq(tcpreasm_buffers_in_use(r), 0);
+    /* a held stream ended by its own FIN delivers at once */
+    feed(r, seg_dir(false, 1003, 300, PSH | PKT_TCP_FIN, "c\n\n", 3, 200 * 1000 * MS));
+    cr_assert_eq(sk.nmsg, 3);
+    cr_assert_eq(tcpreasm_active(r), 0);
+    /* no free buffer: no hold, delivered at once from the packet */
+    feed(r, seg_dir(false, 1004, 400, PSH, "partial", 7, 201 * 1000 * MS));
+    feed(r, seg_dir(false, 1005, 500, PSH, "partial", 7, 202 * 1000 * MS));
+    cr_assert_eq(tcpreasm_buffers_in_use(r), 2);
+    struct pkt_info p = seg_dir(false, 1006, 600, PSH, "d\n\n", 3, 203 * 1000 * MS);
+    tcpreasm_segment(r, &p, sink_fn, &sk);
+    cr_assert_eq(sk.nmsg, 4);
+    cr_assert_eq(sk.call_data[sk.calls - 1], p.payload);
     tcpreasm_destroy(r);
 }
 
@@ -761,6 +950,8 @@ Test(tcpreasm, lru_eviction_with_two_streams)
     feed(r, seg_dir(false, 1002, 9999, PSH, "e\n\n", 3, 6 * MS));
     cr_assert_eq(st.v[STAT_TCP_STREAMS], 4);
     cr_assert_eq(st.v[STAT_TCP_EVICTED], 2, "1003 was least recently used");
+    cr_assert_eq(sk.nmsg, 4, "e, the first data of a stream without SYN, waits for one segment");
+    feed(r, seg_dir(true, 1002, 5000, PKT_TCP_ACK, NULL, 0, 7 * MS)); /* the peer's ACK */
     cr_assert_eq(sk.nmsg, 5);
     assert_msg(&sk, 4, "e\n\n");
     tcpreasm_destroy(r);
@@ -775,6 +966,8 @@ Test(tcpreasm, eviction_flushes_pending_data_with_the_evicted_endpoints)
     feed(r, seg_dir(false, 1002, 1, PSH, "N\n\n", 3, 9 * MS));
     cr_assert_eq(st.v[STAT_TCP_EVICTED], 1);
     cr_assert_eq(st.v[STAT_TCP_GAPS], 1);
+    cr_assert_eq(sk.nmsg, 1, "N, first data of a stream without SYN, waits for one segment");
+    feed(r, seg_dir(true, 1002, 77, PKT_TCP_ACK, NULL, 0, 10 * MS)); /* the peer's ACK */
     cr_assert_eq(sk.nmsg, 2);
     assert_msg(&sk, 0, "W\n\n");
     cr_assert_eq(sk.msg_sport[0], 1001);
@@ -867,6 +1060,9 @@ Test(tcpreasm, many_streams_created_and_expired_without_leak)
             p.src.ip.b[2] = (uint8_t)round;
             tcpreasm_segment(r, &p, sink_fn, &sk);
         }
+        /* any next segment, here an ACK of a stream not followed, releases the last one's data */
+        struct pkt_info ack = seg_dir(true, 1, 1, PKT_TCP_ACK, NULL, 0, t + 5000);
+        tcpreasm_segment(r, &ack, sink_fn, &sk);
         cr_assert_eq(tcpreasm_active(r), 5000);
         cr_assert_eq(tcpreasm_buffers_in_use(r), 1000);
         tcpreasm_expire(r, t + 100 * s);
