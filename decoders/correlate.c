@@ -89,22 +89,6 @@ void correlate_config_default(struct correlate_config *cfg)
     media_config_default(&cfg->media);
 }
 
-static uint32_t bucket_count(uint32_t n)
-{
-    uint32_t b = 16;
-    while (b < n && b < (1u << 30))
-        b <<= 1;
-    return b;
-}
-
-static uint32_t *buckets_create(uint32_t n)
-{
-    uint32_t *b = malloc(sizeof *b * n);
-    if (b)
-        memset(b, 0xff, sizeof *b * n); /* POOL_NONE everywhere */
-    return b;
-}
-
 struct correlate *correlate_create(const struct correlate_config *cfg, struct stats *st,
                                    correlate_call_fn on_call, correlate_reg_fn on_reg,
                                    media_stream_fn on_stream, void *ctx)
@@ -117,25 +101,20 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
     co->on_call = on_call;
     co->on_reg = on_reg;
     co->ctx = ctx;
-    uint32_t cb = bucket_count(cfg->max_calls), sb = bucket_count(cfg->max_txns);
-    uint32_t rb = bucket_count(cfg->max_regs);
     co->calls = pool_create(sizeof(struct call), cfg->max_calls);
     co->msgs = pool_create(sizeof(struct call_msg), cfg->max_msgs);
     co->seen = pool_create(sizeof(struct seen), cfg->max_txns);
     co->regs = pool_create(sizeof(struct registration), cfg->max_regs);
     co->media = media_create(&cfg->media, st, on_stream, ctx);
-    co->call_buckets = buckets_create(cb);
+    co->call_buckets = pool_buckets_create(cfg->max_calls, &co->call_mask);
     co->flush_order = calloc(cfg->max_calls, sizeof *co->flush_order);
-    co->seen_buckets = buckets_create(sb);
-    co->reg_buckets = buckets_create(rb);
+    co->seen_buckets = pool_buckets_create(cfg->max_txns, &co->seen_mask);
+    co->reg_buckets = pool_buckets_create(cfg->max_regs, &co->reg_mask);
     if (!co->calls || !co->msgs || !co->seen || !co->regs || !co->media || !co->call_buckets ||
         !co->flush_order || !co->seen_buckets || !co->reg_buckets) {
         correlate_destroy(co);
         return NULL;
     }
-    co->call_mask = cb - 1;
-    co->seen_mask = sb - 1;
-    co->reg_mask = rb - 1;
     for (int q = 0; q < QUEUE__COUNT; q++)
         co->call_q[q] = POOL_LIST_INIT;
     co->seen_q = POOL_LIST_INIT;
@@ -201,11 +180,8 @@ static uint64_t message_key(const struct sip_msg *m, const struct sip_meta *meta
 static void seen_free(struct correlate *co, uint32_t idx)
 {
     struct seen *s = pool_at(co->seen, idx);
-    uint32_t *pp = &co->seen_buckets[s->key & co->seen_mask];
-    while (*pp != POOL_NONE && *pp != idx)
-        pp = &((struct seen *)pool_at(co->seen, *pp))->hash_next;
-    if (*pp == idx)
-        *pp = s->hash_next;
+    pool_chain_unlink(co->seen, &co->seen_buckets[s->key & co->seen_mask], idx,
+                      offsetof(struct seen, hash_next));
     pool_list_remove(co->seen, &co->seen_q, idx, offsetof(struct seen, lru));
     pool_put(co->seen, idx);
 }
@@ -275,11 +251,8 @@ static void call_emit(struct correlate *co, struct call *c)
         m = next;
     }
     uint32_t idx = pool_index(co->calls, c);
-    uint32_t *pp = &co->call_buckets[c->id_hash & co->call_mask];
-    while (*pp != POOL_NONE && *pp != idx)
-        pp = &((struct call *)pool_at(co->calls, *pp))->hash_next;
-    if (*pp == idx)
-        *pp = c->hash_next;
+    pool_chain_unlink(co->calls, &co->call_buckets[c->id_hash & co->call_mask], idx,
+                      offsetof(struct call, hash_next));
     pool_list_remove(co->calls, &co->call_q[c->queue], idx, offsetof(struct call, lru));
     pool_put(co->calls, idx);
 }
@@ -707,11 +680,8 @@ static void reg_free(struct correlate *co, uint32_t idx)
     struct registration *r = pool_at(co->regs, idx);
     if (co->on_reg)
         co->on_reg(co->ctx, r);
-    uint32_t *pp = &co->reg_buckets[r->key_hash & co->reg_mask];
-    while (*pp != POOL_NONE && *pp != idx)
-        pp = &((struct registration *)pool_at(co->regs, *pp))->hash_next;
-    if (*pp == idx)
-        *pp = r->hash_next;
+    pool_chain_unlink(co->regs, &co->reg_buckets[r->key_hash & co->reg_mask], idx,
+                      offsetof(struct registration, hash_next));
     pool_list_remove(co->regs, &co->reg_q, idx, offsetof(struct registration, lru));
     pool_put(co->regs, idx);
 }

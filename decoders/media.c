@@ -82,22 +82,6 @@ void media_config_default(struct media_config *cfg)
     };
 }
 
-static uint32_t buckets_for(uint32_t n)
-{
-    uint32_t b = 16;
-    while (b < n && b < (1u << 30))
-        b <<= 1;
-    return b;
-}
-
-static uint32_t *buckets_create(uint32_t n)
-{
-    uint32_t *b = malloc(sizeof *b * n);
-    if (b)
-        memset(b, 0xff, sizeof *b * n);
-    return b;
-}
-
 struct media *media_create(const struct media_config *cfg, struct stats *st, media_stream_fn on_end,
                            void *ctx)
 {
@@ -108,18 +92,15 @@ struct media *media_create(const struct media_config *cfg, struct stats *st, med
     m->st = st;
     m->on_end = on_end;
     m->ctx = ctx;
-    uint32_t eb = buckets_for(cfg->max_endpoints), sb = buckets_for(cfg->max_streams);
     m->eps = pool_create(sizeof(struct media_ep), cfg->max_endpoints);
-    m->ep_buckets = buckets_create(eb);
-    m->port_buckets = buckets_create(eb);
+    m->ep_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
+    m->port_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->streams = pool_create(sizeof(struct media_stream), cfg->max_streams);
-    m->stream_buckets = buckets_create(sb);
+    m->stream_buckets = pool_buckets_create(cfg->max_streams, &m->stream_mask);
     if (!m->eps || !m->ep_buckets || !m->port_buckets || !m->streams || !m->stream_buckets) {
         media_destroy(m);
         return NULL;
     }
-    m->ep_mask = eb - 1;
-    m->stream_mask = sb - 1;
     m->bound_q = POOL_LIST_INIT;
     m->free_q = POOL_LIST_INIT;
     return m;
@@ -167,21 +148,13 @@ static struct media_ep *ep_find(const struct media *m, const struct endpoint *e)
     return NULL;
 }
 
-static void unlink_chain(struct media *m, uint32_t *head, uint32_t idx, size_t next_off)
-{
-    uint32_t *pp = head;
-    while (*pp != POOL_NONE && *pp != idx)
-        pp = (uint32_t *)(void *)((char *)pool_at(m->eps, *pp) + next_off);
-    if (*pp == idx)
-        *pp = *(uint32_t *)(void *)((char *)pool_at(m->eps, idx) + next_off);
-}
-
 static void ep_free(struct media *m, uint32_t idx)
 {
     struct media_ep *x = pool_at(m->eps, idx);
-    unlink_chain(m, &m->ep_buckets[x->key_hash & m->ep_mask], idx, offsetof(struct media_ep, hash_next));
-    unlink_chain(m, &m->port_buckets[port_bucket(m, x->ep.port)], idx,
-                 offsetof(struct media_ep, port_next));
+    pool_chain_unlink(m->eps, &m->ep_buckets[x->key_hash & m->ep_mask], idx,
+                      offsetof(struct media_ep, hash_next));
+    pool_chain_unlink(m->eps, &m->port_buckets[port_bucket(m, x->ep.port)], idx,
+                      offsetof(struct media_ep, port_next));
     pool_put(m->eps, idx);
 }
 
@@ -351,11 +324,8 @@ static void stream_finish(struct media *m, uint32_t idx, struct call *c)
     struct media_stream *s = pool_at(m->streams, idx);
     if (m->on_end)
         m->on_end(m->ctx, s);
-    uint32_t *pp = &m->stream_buckets[s->key_hash & m->stream_mask];
-    while (*pp != POOL_NONE && *pp != idx)
-        pp = &((struct media_stream *)pool_at(m->streams, *pp))->hash_next;
-    if (*pp == idx)
-        *pp = s->hash_next;
+    pool_chain_unlink(m->streams, &m->stream_buckets[s->key_hash & m->stream_mask], idx,
+                      offsetof(struct media_stream, hash_next));
     if (c) {
         /* unlink from its call's chain (the chain is short: a call's streams) */
         uint32_t *cp = &c->stream_head, prev = POOL_NONE;

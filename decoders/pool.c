@@ -129,3 +129,31 @@ void pool_list_remove(struct pool *p, struct pool_list *l, uint32_t idx, size_t 
     k->prev = k->next = POOL_NONE;
     l->count--;
 }
+
+uint32_t *pool_buckets_create(uint32_t n, uint32_t *mask)
+{
+    uint32_t count = 16;
+    while (count < n && count < (1u << 30))
+        count <<= 1;
+    uint32_t *b = malloc(sizeof *b * count);
+    if (!b)
+        return NULL;
+    for (uint32_t i = 0; i < count; i++)
+        b[i] = POOL_NONE;
+    *mask = count - 1;
+    return b;
+}
+
+static uint32_t *chain_next(const struct pool *p, uint32_t idx, size_t next_off)
+{
+    return (uint32_t *)(void *)((unsigned char *)pool_at(p, idx) + next_off);
+}
+
+void pool_chain_unlink(const struct pool *p, uint32_t *head, uint32_t idx, size_t next_off)
+{
+    uint32_t *pp = head;
+    while (*pp != POOL_NONE && *pp != idx)
+        pp = chain_next(p, *pp, next_off);
+    if (*pp == idx)
+        *pp = *chain_next(p, idx, next_off);
+}

@@ -54,4 +54,14 @@ struct pool_list {
 void pool_list_push_tail(struct pool *p, struct pool_list *l, uint32_t idx, size_t off);
 void pool_list_remove(struct pool *p, struct pool_list *l, uint32_t idx, size_t off);
 
+/*
+ * Chained hash indexes over a pool: an array of bucket heads (record indices,
+ * POOL_NONE when empty) and a uint32_t "next" field in each record at byte
+ * offset next_off. pool_buckets_create returns at least n heads, a power of
+ * two (mask = count - 1), all empty; free it with free(). NULL when out of memory.
+ */
+uint32_t *pool_buckets_create(uint32_t n, uint32_t *mask);
+/* Take record idx out of the chain that starts at *head (a no-op if it is not there). */
+void pool_chain_unlink(const struct pool *p, uint32_t *head, uint32_t idx, size_t next_off);
+
 #endif
