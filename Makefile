@@ -140,6 +140,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./sipscope calls -r samples/basic-call.pcap
 	./sipscope ladder -r samples/basic-call.pcap
+	./sipscope diagnose --sip-port 5080 -r samples/one-way-audio.pcap
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -64,6 +64,7 @@ struct correlate {
     struct pool_list seen_q;
 
     struct media *media;
+    uint64_t now_ns;              /* newest time given to tick/flush */
     struct sdp_session sdp;       /* scratch for the SDP being parsed (27 KB, off the stack) */
 
     struct pool *regs;
@@ -136,6 +137,11 @@ void correlate_destroy(struct correlate *co)
     free(co->seen_buckets);
     free(co->reg_buckets);
     free(co);
+}
+
+uint64_t correlate_clock(const struct correlate *co)
+{
+    return co->now_ns;
 }
 
 struct media *correlate_media(const struct correlate *co)
@@ -860,6 +866,8 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
 
 void correlate_tick(struct correlate *co, uint64_t now_ns)
 {
+    if (now_ns > co->now_ns)
+        co->now_ns = now_ns;
     /* Forget transactions after 64*T1 (RFC 3261 §17.1.1.2, Timer B/F). */
     uint64_t txn_age = (uint64_t)CORRELATE_TXN_TIMEOUT_S * NS_PER_S;
     while (co->seen_q.head != POOL_NONE) {
@@ -911,6 +919,8 @@ static int by_seq(const void *a, const void *b)
 
 void correlate_flush(struct correlate *co, uint64_t now_ns)
 {
+    if (now_ns > co->now_ns)
+        co->now_ns = now_ns;
     /* Oldest first: gather the live calls (bounded by the pool) and sort by creation order. */
     uint32_t n = 0;
     for (int q = 0; q < QUEUE__COUNT; q++)

@@ -112,6 +112,9 @@ const struct call_msg *correlate_next_msg(const struct correlate *co, const stru
 /* The media tables (RTP streams of calls), for the worker and the outputs. */
 struct media *correlate_media(const struct correlate *co);
 
+/* Newest packet time given to correlate_tick/flush (the capture's clock), 0 before. */
+uint64_t correlate_clock(const struct correlate *co);
+
 /* Calls currently held (for the dashboard header and tests). */
 uint32_t correlate_active_calls(const struct correlate *co);
 

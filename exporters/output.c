@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../decoders/faults.h"
 #include "cdr.h"
 #include "json.h"
 #include "ladder.h"
@@ -20,6 +21,10 @@ struct output {
     bool call_found;
     bool write_failed;
     const struct correlate *co;   /* set while a call's CDR is written, for its streams */
+    struct fault faults[FAULTS_MAX];  /* the call being written */
+    size_t fault_count;
+    const struct media_stream *streams[OUTPUT_MAX_SPANS];
+    size_t stream_count;
     char line[CDR_LINE_MAX];
     struct ladder ladder;      /* one layout at a time, reused */
     const struct call_msg *msgs[LADDER_MAX_ROWS];
@@ -30,6 +35,64 @@ static void write_line(struct output *out, const char *s, size_t len)
 {
     if (fwrite(s, 1, len, out->o.out) != len || fputc('\n', out->o.out) == EOF)
         out->write_failed = true;
+}
+
+/* Run the fault rules over the call being written (its messages and streams are still held). */
+static void diagnose(struct output *out, const struct call *c, const struct correlate *co)
+{
+    size_t n = 0;
+    for (const struct call_msg *m = correlate_first_msg(co, c); m && n < LADDER_MAX_ROWS;
+         m = correlate_next_msg(co, m))
+        out->msgs[n++] = m;
+    const struct media *md = correlate_media(co);
+    out->stream_count = 0;
+    for (const struct media_stream *s = media_first_stream(md, c);
+         s && out->stream_count < OUTPUT_MAX_SPANS; s = media_next_stream(md, s))
+        out->streams[out->stream_count++] = s;
+    struct faults_input in = { .call = c, .msgs = out->msgs, .msg_count = n,
+                               .streams = out->streams, .stream_count = out->stream_count,
+                               .end_ns = correlate_clock(co) > c->last_ns ? correlate_clock(co)
+                                                                          : c->last_ns };
+    out->fault_count = faults_diagnose(&in, &out->o.thresholds, out->faults, FAULTS_MAX);
+}
+
+static void cdr_faults(void *ctx, struct json *j, const struct call *c)
+{
+    (void)c;
+    struct output *out = ctx;
+    for (size_t i = 0; i < out->fault_count; i++) {
+        json_obj_begin(j);
+        json_key(j, "code");
+        json_str_cstr(j, faults_code_name(out->faults[i].code));
+        json_key(j, "detail");
+        json_str_cstr(j, out->faults[i].detail);
+        json_obj_end(j);
+    }
+}
+
+/* The diagnose command's report for people: a verdict, then each fault explained. */
+static void report(struct output *out, const struct call *c)
+{
+    FILE *f = out->o.out;
+    char start[JSON_TS_LEN + 1];
+    json_ts_format(c->start_ns, start);
+    fprintf(f, "Call %s  %s -> %s  %s (%u)  %s\n", c->call_id, c->from[0] ? c->from : "?",
+            c->to[0] ? c->to : "?", call_state_name(c->state), c->final_code, start);
+    if (!out->fault_count) {
+        fprintf(f, "  verdict: healthy\n\n");
+        return;
+    }
+    fprintf(f, "  verdict:");
+    for (size_t i = 0; i < out->fault_count; i++)
+        fprintf(f, "%s %s", i ? "," : "", faults_code_name(out->faults[i].code));
+    fprintf(f, "\n");
+    for (size_t i = 0; i < out->fault_count; i++) {
+        const struct fault *ft = &out->faults[i];
+        fprintf(f, "\n  %s: %s\n", faults_code_name(ft->code), faults_meaning(ft->code));
+        fprintf(f, "    evidence: %s\n", ft->detail);
+        fprintf(f, "    usual cause and fix: %s\n", faults_advice(ft->code));
+    }
+    fprintf(f, "\n");
 }
 
 /* The CDR's "streams": the call's RTP streams, as `streams --json` prints them. */
@@ -104,7 +167,8 @@ static void cdr_line(struct output *out, const struct call *c)
 {
     struct cdr_extra x = { .has_sequence = true, .sequence = ++out->sequence,
                            .streams = out->co ? cdr_streams : NULL,
-                           .media_fields = out->co ? cdr_media_fields : NULL, .ctx = out };
+                           .media_fields = out->co ? cdr_media_fields : NULL,
+                           .faults = out->co ? cdr_faults : NULL, .ctx = out };
     size_t n = cdr_format(out->line, sizeof out->line, c, &x);
     if (n == 0) {
         /* Cannot happen with the fixed field sizes of struct call; say so rather than lose it. */
@@ -158,6 +222,7 @@ static void on_call(void *ctx, const struct call *c, const struct correlate *co)
     struct output *out = ctx;
     out->calls++;
     out->co = co;
+    diagnose(out, c, co);
     switch (out->o.kind) {
     case OUTPUT_CALLS:
         if (out->o.json) {
@@ -177,6 +242,15 @@ static void on_call(void *ctx, const struct call *c, const struct correlate *co)
         ladder_call(out, c, co);
         if (!out->o.call_id || strcmp(out->o.call_id, c->call_id) == 0)
             out->call_found = true;
+        break;
+    case OUTPUT_DIAGNOSE:
+        if (out->o.call_id && strcmp(out->o.call_id, c->call_id) != 0)
+            break;
+        out->call_found = true;
+        if (out->o.json)
+            cdr_line(out, c);
+        else
+            report(out, c);
         break;
     case OUTPUT_REGISTRATIONS:
     case OUTPUT_STREAMS:
@@ -286,7 +360,8 @@ static int on_finish(void *ctx, const struct stats *st)
         out->write_failed = true;
     if (out->write_failed)
         return -1;
-    if (out->o.kind == OUTPUT_LADDER && out->o.call_id && !out->call_found) {
+    if ((out->o.kind == OUTPUT_LADDER || out->o.kind == OUTPUT_DIAGNOSE) && out->o.call_id &&
+        !out->call_found) {
         fprintf(stderr, "sipscope: no call with Call-ID '%s' in the input\n", out->o.call_id);
         return 1;
     }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../decoders/faults.h"
 #include "sink.h"
 
 enum output_kind {
@@ -13,6 +14,7 @@ enum output_kind {
     OUTPUT_LADDER,          /* ladder text per call */
     OUTPUT_REGISTRATIONS,   /* registrations table, or JSON lines with json */
     OUTPUT_STREAMS,         /* RTP streams table, or stream objects with json */
+    OUTPUT_DIAGNOSE,        /* per-call fault report, or CDR objects (with faults) with json */
 };
 
 struct output_options {
@@ -21,6 +23,7 @@ struct output_options {
     FILE *out;              /* where to write; not closed by the sink */
     const char *call_id;    /* ladder: only this call (NULL: every call) */
     unsigned width;         /* ladder width */
+    struct fault_thresholds thresholds;
 };
 
 /*

@@ -30,6 +30,14 @@ static const struct {
       "SSRC): packets, loss, max delta, max and mean jitter exactly as Wireshark's\n"
       "rtp,streams computes them, RFC 3550 loss, E-model R-factor and MOS, what RTCP\n"
       "reported, and the call it belongs to (null when no SDP announced it).\n" },
+    { "diagnose", CLI_CMD_DIAGNOSE, "per-call fault report: what went wrong, with the evidence",
+      "For each call (or only --call CALL-ID): a verdict (healthy, or the faults found), then\n"
+      "for each fault what it means, the evidence (which message at which time, which\n"
+      "stream with which figures, which SDP) and the usual cause and fix. With --json, the\n"
+      "CDR objects, whose \"faults\" array holds the same findings. Fault codes:\n"
+      "one_way_audio, no_audio, no_ringback, codec_mismatch, auth_loop, slow_setup,\n"
+      "no_bye, rtp_timeout, nat_private_sdp, poor_quality, request_timeout,\n"
+      "retransmission_storm.\n" },
     { "registrations", CLI_CMD_REGISTRATIONS, "REGISTER bindings: AOR, contact, expiry, challenges",
       "Prints one line (or JSON object with --json) per REGISTER binding (AOR and\n"
       "Call-ID): contact, requests, authentication challenges, refreshes, whether it\n"
@@ -69,6 +77,15 @@ void cli_usage(FILE *f, const char *command)
             "  --call CALL-ID       ladder: only this call\n"
             "  --width N            ladder: columns to fit (default 80)\n"
             "  --stats              print the counters on standard error at exit\n"
+            "\nFault thresholds (diagnose, and the CDR's faults):\n"
+            "  --slow-setup-ms MS   INVITE to first 18x above this is slow_setup (default 3000)\n"
+            "  --auth-loop N        this many failed challenges is auth_loop (default 3)\n"
+            "  --retrans-storm N    this many retransmissions in a call (default 5)\n"
+            "  --rtp-timeout S      no RTP this long, dialog still up, is rtp_timeout (default 10)\n"
+            "  --no-ringback S      18x with SDP and no early media this long (default 1)\n"
+            "  --mos-poor X         MOS below this is poor_quality (default 3.5)\n"
+            "  --loss-poor PCT      packet loss above this is poor_quality (default 3)\n"
+            "  --jitter-poor MS     mean jitter above this is poor_quality (default 50)\n"
             "\nSIP:\n"
             "  --sip-port N         a port that carries SIP (repeatable; default 5060). SIP on\n"
             "                       other ports is still found when it parses as SIP.\n"
@@ -100,6 +117,8 @@ enum {
     OPT_JSON = 256, OPT_SIP_PORT, OPT_CALL, OPT_WIDTH, OPT_STATS, OPT_SNAPLEN, OPT_BUFFER_MB,
     OPT_MAX_CALLS, OPT_MAX_MSGS, OPT_MSGS_PER_CALL, OPT_MAX_TXNS, OPT_MAX_REGS, OPT_MAX_FRAGS,
     OPT_MAX_TCP, OPT_RING_MB, OPT_LINGER, OPT_SETUP_TIMEOUT, OPT_IDLE_TIMEOUT,
+    OPT_SLOW_SETUP, OPT_AUTH_LOOP, OPT_RETRANS_STORM, OPT_RTP_TIMEOUT, OPT_NO_RINGBACK,
+    OPT_MOS_POOR, OPT_LOSS_POOR, OPT_JITTER_POOR,
 };
 
 #define CLI_OPT_NAME_MAX 64 /* an option named in a usage error (longer names are cut) */
@@ -123,6 +142,14 @@ static const struct option long_opts[] = {
     { "linger", required_argument, NULL, OPT_LINGER },
     { "setup-timeout", required_argument, NULL, OPT_SETUP_TIMEOUT },
     { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+    { "slow-setup-ms", required_argument, NULL, OPT_SLOW_SETUP },
+    { "auth-loop", required_argument, NULL, OPT_AUTH_LOOP },
+    { "retrans-storm", required_argument, NULL, OPT_RETRANS_STORM },
+    { "rtp-timeout", required_argument, NULL, OPT_RTP_TIMEOUT },
+    { "no-ringback", required_argument, NULL, OPT_NO_RINGBACK },
+    { "mos-poor", required_argument, NULL, OPT_MOS_POOR },
+    { "loss-poor", required_argument, NULL, OPT_LOSS_POOR },
+    { "jitter-poor", required_argument, NULL, OPT_JITTER_POOR },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -176,10 +203,24 @@ static bool num_arg(const char *opt, const char *arg, uint32_t lo, uint32_t hi, 
     return true;
 }
 
+/* A decimal number (command-line text, not packet data) within [lo, hi]. */
+static bool dbl_arg(const char *opt, const char *arg, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    double v = strtod(arg, &end);
+    if (!end || end == arg || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "sipscope: %s needs a number from %g to %g, not '%s'\n", opt, lo, hi, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 int cli_parse(int argc, char **argv, struct cli_opts *o)
 {
     memset(o, 0, sizeof *o);
     worker_config_default(&o->pipeline.worker);
+    faults_thresholds_default(&o->thresholds);
     o->width = 80;
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         cli_usage(argc < 2 ? stderr : stdout, NULL);
@@ -277,6 +318,38 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
             break;
         case OPT_SETUP_TIMEOUT:
             if (!num_arg("--setup-timeout", optarg, 1, 86400, &w->correlate.setup_timeout_s))
+                return 2;
+            break;
+        case OPT_SLOW_SETUP:
+            if (!dbl_arg("--slow-setup-ms", optarg, 0, 1e7, &o->thresholds.slow_setup_ms))
+                return 2;
+            break;
+        case OPT_AUTH_LOOP:
+            if (!num_arg("--auth-loop", optarg, 1, 1000, &o->thresholds.auth_loop))
+                return 2;
+            break;
+        case OPT_RETRANS_STORM:
+            if (!num_arg("--retrans-storm", optarg, 1, 100000, &o->thresholds.retrans_storm))
+                return 2;
+            break;
+        case OPT_RTP_TIMEOUT:
+            if (!dbl_arg("--rtp-timeout", optarg, 0.1, 86400, &o->thresholds.rtp_timeout_s))
+                return 2;
+            break;
+        case OPT_NO_RINGBACK:
+            if (!dbl_arg("--no-ringback", optarg, 0, 3600, &o->thresholds.no_ringback_s))
+                return 2;
+            break;
+        case OPT_MOS_POOR:
+            if (!dbl_arg("--mos-poor", optarg, 1, 4.5, &o->thresholds.mos_poor))
+                return 2;
+            break;
+        case OPT_LOSS_POOR:
+            if (!dbl_arg("--loss-poor", optarg, 0, 100, &o->thresholds.loss_poor_pct))
+                return 2;
+            break;
+        case OPT_JITTER_POOR:
+            if (!dbl_arg("--jitter-poor", optarg, 0, 10000, &o->thresholds.jitter_poor_ms))
                 return 2;
             break;
         case OPT_IDLE_TIMEOUT:

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../decoders/faults.h"
 #include "pipeline.h"
 
 enum cli_command {
@@ -14,6 +15,7 @@ enum cli_command {
     CLI_CMD_LADDER,
     CLI_CMD_REGISTRATIONS,
     CLI_CMD_STREAMS,
+    CLI_CMD_DIAGNOSE,
 };
 
 struct cli_opts {
@@ -26,6 +28,7 @@ struct cli_opts {
     const char *out_file;     /* -o FILE */
     const char *call_id;      /* --call ID */
     unsigned width;           /* --width N for the ladder */
+    struct fault_thresholds thresholds;
     char filter[4096];        /* trailing BPF expression, joined with spaces */
 };
 

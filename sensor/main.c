@@ -97,6 +97,7 @@ static const struct {
     { CLI_CMD_LADDER, OUTPUT_LADDER },
     { CLI_CMD_REGISTRATIONS, OUTPUT_REGISTRATIONS },
     { CLI_CMD_STREAMS, OUTPUT_STREAMS },
+    { CLI_CMD_DIAGNOSE, OUTPUT_DIAGNOSE },
 };
 
 int main(int argc, char **argv)
@@ -118,7 +119,8 @@ int main(int argc, char **argv)
         o.pipeline.on_open_ctx = &mo;
     }
     struct output_options oo = { .json = o.json || o.command == CLI_CMD_CDR, .out = out,
-                                 .call_id = o.call_id, .width = o.width };
+                                 .call_id = o.call_id, .width = o.width,
+                                 .thresholds = o.thresholds };
     for (size_t i = 0; i < sizeof command_outputs / sizeof command_outputs[0]; i++)
         if (command_outputs[i].cmd == o.command)
             oo.kind = command_outputs[i].kind;

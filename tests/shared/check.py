@@ -441,6 +441,27 @@ def check_call_fields(rep, label, exp, got, fields):
         rep.ok("%s: %s (%d fields)" % (label, " ".join(passed), len(passed)), n=len(passed))
 
 
+def check_faults(rep, label, exp, got):
+    """Issue 4: every fault the ground truth lists is reported; none of its must_not_report."""
+    if "faults" not in exp and "must_not_report" not in exp:
+        return
+    codes = sorted({f.get("code") for f in got.get("faults") or []})
+    want = sorted(set(exp.get("faults") or []))
+    missing = [c for c in want if c not in codes]
+    if missing:
+        rep.fail("%s faults" % label, detail="expected %s among %s (missing %s)" % (
+            show(want), show(codes), show(missing)))
+    else:
+        rep.ok("%s faults %s" % (label, ", ".join(want) if want else "none expected"))
+    banned = [c for c in exp.get("must_not_report") or [] if c in codes]
+    if banned:
+        rep.fail("%s must_not_report" % label, detail="reported %s (details: %s)" % (
+            show(banned), show([f.get("detail") for f in got.get("faults") or []
+                                if f.get("code") in banned])))
+    elif exp.get("must_not_report"):
+        rep.ok("%s must_not_report %s" % (label, ", ".join(exp["must_not_report"])))
+
+
 def check_calls(rep, label, calls, expected, fields, acceptable_extra=()):
     """The set of Call-IDs, then the fields of each expected call."""
     got = {}
@@ -464,6 +485,7 @@ def check_calls(rep, label, calls, expected, fields, acceptable_extra=()):
     for e in expected:
         if e["call_id"] in got:
             check_call_fields(rep, "%s call %s" % (label, e["call_id"]), e, got[e["call_id"]], fields)
+            check_faults(rep, "%s call %s" % (label, e["call_id"]), e, got[e["call_id"]])
     for cid, e in extra_ok.items():
         if cid in got:
             check_call_fields(rep, "%s extra call %s" % (label, cid), e, got[cid],
