@@ -111,6 +111,8 @@ struct call {
     char end_reason[32];          /* "bye", "cancel", "rejected", "timeout", "end_of_capture", "evicted" */
     enum call_party hangup_by;    /* who sent BYE or CANCEL */
 
+    uint64_t capture_drops_kernel; /* packets the kernel dropped while the call was up */
+    uint64_t capture_drops_ring;   /* packets the capture ring dropped while the call was up */
     uint32_t sip_messages;        /* retransmissions included */
     uint32_t retransmissions;
     uint16_t auth_challenges;     /* 401/407 to INVITEs */

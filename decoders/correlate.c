@@ -65,6 +65,8 @@ struct correlate {
 
     struct media *media;
     uint64_t now_ns;              /* newest time given to tick/flush */
+    uint64_t drops_kernel;        /* the capture's drop counters so far */
+    uint64_t drops_ring;
     struct sdp_session sdp;       /* scratch for the SDP being parsed (27 KB, off the stack) */
 
     struct pool *regs;
@@ -137,6 +139,12 @@ void correlate_destroy(struct correlate *co)
     free(co->seen_buckets);
     free(co->reg_buckets);
     free(co);
+}
+
+void correlate_capture_drops(struct correlate *co, uint64_t kernel, uint64_t ring)
+{
+    co->drops_kernel = kernel;
+    co->drops_ring = ring;
 }
 
 uint64_t correlate_clock(const struct correlate *co)
@@ -248,6 +256,8 @@ static void call_requeue(struct correlate *co, struct call *c, enum call_queue q
 /* Hand a call to the callback, then free it and its messages. */
 static void call_emit(struct correlate *co, struct call *c)
 {
+    c->capture_drops_kernel = co->drops_kernel - c->capture_drops_kernel;
+    c->capture_drops_ring = co->drops_ring - c->capture_drops_ring;
     if (co->on_call)
         co->on_call(co->ctx, c, co);
     media_call_end(co->media, c);
@@ -307,6 +317,8 @@ static struct call *call_create(struct correlate *co, struct sv call_id, uint64_
     c->id_hash = h;
     c->msg_head = c->msg_tail = POOL_NONE;
     c->stream_head = c->stream_tail = POOL_NONE;
+    c->capture_drops_kernel = co->drops_kernel; /* turned into "during the call" at the end */
+    c->capture_drops_ring = co->drops_ring;
     c->seq = ++co->call_seq; /* from 1: media.c reads 0 as "no call" */
     uint32_t *b = &co->call_buckets[h & co->call_mask];
     c->hash_next = *b;

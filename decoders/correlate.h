@@ -112,6 +112,13 @@ const struct call_msg *correlate_next_msg(const struct correlate *co, const stru
 /* The media tables (RTP streams of calls), for the worker and the outputs. */
 struct media *correlate_media(const struct correlate *co);
 
+/*
+ * The capture's drop counters so far (kernel and ring). A call records them
+ * when it starts and ends, so its capture_drops_* say how many packets the
+ * sensor itself lost while the call was up: capture loss, not network loss.
+ */
+void correlate_capture_drops(struct correlate *co, uint64_t kernel, uint64_t ring);
+
 /* Newest packet time given to correlate_tick/flush (the capture's clock), 0 before. */
 uint64_t correlate_clock(const struct correlate *co);
 

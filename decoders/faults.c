@@ -352,12 +352,32 @@ static void (*const rules[])(struct ctx *) = {
     rule_bye_and_timeout, rule_poor_quality, rule_request_timeout, rule_retrans_storm,
 };
 
+/* Faults whose evidence is missing packets: capture loss could explain them. */
+static bool loss_based(enum fault_code c)
+{
+    return c == FAULT_ONE_WAY_AUDIO || c == FAULT_NO_AUDIO || c == FAULT_NO_RINGBACK ||
+           c == FAULT_POOR_QUALITY || c == FAULT_RTP_TIMEOUT;
+}
+
 size_t faults_diagnose(const struct faults_input *in, const struct fault_thresholds *t,
                        struct fault *out, size_t cap)
 {
     struct ctx x = { in, t, out, cap, 0 };
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
         rules[i](&x);
+    /* Capture loss is not network loss: if the sensor itself dropped packets while the call
+     * was up, say so in every fault that rests on missing packets. */
+    uint64_t drops = in->call->capture_drops_kernel + in->call->capture_drops_ring;
+    for (size_t i = 0; drops && i < x.n; i++) {
+        if (!loss_based(out[i].code))
+            continue;
+        size_t len = strlen(out[i].detail);
+        snprintf(out[i].detail + len, sizeof out[i].detail - len,
+                 " [CAPTURE LOSS: the sensor itself dropped %llu packets (kernel %llu, ring %llu) "
+                 "during the call; the network may not be at fault]",
+                 (unsigned long long)drops, (unsigned long long)in->call->capture_drops_kernel,
+                 (unsigned long long)in->call->capture_drops_ring);
+    }
     return x.n;
 }
 

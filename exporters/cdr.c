@@ -166,6 +166,17 @@ void cdr_write(struct json *j, const struct call *c, const struct cdr_extra *x)
 
     if (x->media_fields)
         x->media_fields(x->ctx, j, c);
+    /* What the sensor itself lost while the call was up: capture loss, not network loss.
+     * Parse errors are counted for the whole run only (--stats), hence null here. */
+    json_key(j, "capture");
+    json_obj_begin(j);
+    json_key(j, "packets_dropped_kernel");
+    json_u64(j, c->capture_drops_kernel);
+    json_key(j, "packets_dropped_ring");
+    json_u64(j, c->capture_drops_ring);
+    json_key(j, "parse_errors");
+    json_null(j);
+    json_obj_end(j);
     array_field(j, "streams", c, x->streams, x->ctx, x->streams_json, x->streams_json_len);
     array_field(j, "faults", c, x->faults, x->ctx, x->faults_json, x->faults_json_len);
 

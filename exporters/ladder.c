@@ -225,6 +225,38 @@ static int ladder_media_col(const struct ladder *l, const struct call *c, const 
     return k >= 0 ? k : l->col_count - 1;
 }
 
+/* Make room for a row at time ts, keeping the rows in time order; NULL when full (counted). */
+static struct ladder_arrow *ladder_insert_row(struct ladder *l, uint64_t ts)
+{
+    if (l->row_count >= LADDER_MAX_ROWS) {
+        l->not_drawn++;
+        return NULL;
+    }
+    uint32_t at = l->row_count;
+    while (at > 0 && l->rows[at - 1].ts_ns > ts)
+        at--;
+    memmove(&l->rows[at + 1], &l->rows[at], (l->row_count - at) * sizeof l->rows[0]);
+    l->row_count++;
+    struct ladder_arrow *r = &l->rows[at];
+    memset(r, 0, sizeof *r);
+    r->ts_ns = ts;
+    return r;
+}
+
+/* A fault across every column, at the time its evidence starts. */
+static void ladder_add_mark(struct ladder *l, const struct ladder_mark *mk)
+{
+    if (l->col_count < 2)
+        return;
+    struct ladder_arrow *r = ladder_insert_row(l, mk->ts_ns ? mk->ts_ns : l->t0_ns);
+    if (!r)
+        return;
+    r->from = 0;
+    r->to = (uint8_t)(l->col_count - 1);
+    r->flags = LADDER_ROW_FAULT;
+    snprintf(r->label, sizeof r->label, "%s", mk->code ? mk->code : "?");
+}
+
 /* Insert a stream row at its first packet's time, keeping the rows in time order. */
 static void ladder_add_stream(struct ladder *l, const struct call *c, const struct ladder_stream *s)
 {
@@ -234,18 +266,13 @@ static void ladder_add_stream(struct ladder *l, const struct call *c, const stru
                                                                  : CALL_PARTY_NONE;
     int a = ladder_media_col(l, c, &s->src, from_party);
     int b = ladder_media_col(l, c, &s->dst, to_party);
-    if (a < 0 || b < 0 || l->row_count >= LADDER_MAX_ROWS) {
+    if (a < 0 || b < 0) {
         l->not_drawn++;
         return;
     }
-    uint32_t at = l->row_count;
-    while (at > 0 && l->rows[at - 1].ts_ns > s->first_ns)
-        at--;
-    memmove(&l->rows[at + 1], &l->rows[at], (l->row_count - at) * sizeof l->rows[0]);
-    l->row_count++;
-    struct ladder_arrow *r = &l->rows[at];
-    memset(r, 0, sizeof *r);
-    r->ts_ns = s->first_ns;
+    struct ladder_arrow *r = ladder_insert_row(l, s->first_ns);
+    if (!r)
+        return;
     r->from = (uint8_t)a;
     r->to = (uint8_t)b;
     r->flags = LADDER_ROW_STREAM;
@@ -299,7 +326,8 @@ void ladder_layout(struct ladder *l, const struct call *c, const struct call_msg
         r->ts_ns = m->ts_ns;
         r->from = (uint8_t)a;
         r->to = (uint8_t)b;
-        r->flags = m->flags;
+        /* only the message bits: the row-kind bits (stream, fault) are the layout's own */
+        r->flags = m->flags & (CALL_MSG_RETRANS | CALL_MSG_SDP | CALL_MSG_REINVITE);
         r->sdp_dir = m->sdp_dir;
         r->status = m->status;
         memcpy(r->label, m->label, sizeof r->label);
@@ -314,6 +342,8 @@ void ladder_layout(struct ladder *l, const struct call *c, const struct call_msg
         l->not_drawn += opts->omitted;
     for (size_t i = 0; opts && opts->streams && i < opts->stream_count; i++)
         ladder_add_stream(l, c, &opts->streams[i]);
+    for (size_t i = 0; opts && opts->marks && i < opts->mark_count; i++)
+        ladder_add_mark(l, &opts->marks[i]);
 
     ladder_geometry(l);
 
@@ -570,6 +600,16 @@ static void ladder_arrow_line(const struct ladder *l, const struct ladder_arrow 
     canvas_put(cv, l->time_width > tn ? l->time_width - tn : 0, t, tn);
     canvas_bars(cv, l);
     size_t xf = l->cols[a->from].x, xt = l->cols[a->to].x;
+    if (a->flags & LADDER_ROW_FAULT) {
+        /* a fault: '!' across the call, the code in the middle, no arrow head */
+        size_t lo = l->cols[a->from].x, hi = l->cols[a->to].x;
+        canvas_fill(cv, lo, hi + 1, '!');
+        char code[CALL_MSG_LABEL_MAX], mark[CALL_MSG_LABEL_MAX + 4];
+        LADDER_CLEAN(code, a->label);
+        int n = snprintf(mark, sizeof mark, " %s ", code);
+        ladder_centre(cv, lo, hi, mark, n > 0 ? (size_t)n : 0);
+        return;
+    }
     char fill = (a->flags & LADDER_ROW_STREAM) ? '~' : (a->flags & CALL_MSG_RETRANS) ? '=' : '-';
     if (xf == xt) {
         /* a message to itself: a stub and the label right of the bar */

@@ -88,12 +88,21 @@ struct ladder_stream {
 };
 
 #define LADDER_ROW_STREAM 0x80    /* ladder_arrow.flags: the row is a stream, not a message */
+#define LADDER_ROW_FAULT 0x40     /* ladder_arrow.flags: the row marks a fault across the call */
+
+/* A fault marked at its time: "!!!!! one_way_audio !!!!!" across every column. */
+struct ladder_mark {
+    uint64_t ts_ns;
+    const char *code;
+};
 
 struct ladder_opts {
     uint16_t width;               /* 0: LADDER_DEFAULT_WIDTH */
     enum ladder_time time;
     const struct ladder_stream *streams; /* may be NULL */
     size_t stream_count;
+    const struct ladder_mark *marks;     /* may be NULL */
+    size_t mark_count;
     uint32_t omitted;             /* messages the caller held back (e.g. beyond LADDER_MAX_ROWS):
                                      counted with not_drawn in the footer */
 };

@@ -29,6 +29,7 @@ struct output {
     struct ladder ladder;      /* one layout at a time, reused */
     const struct call_msg *msgs[LADDER_MAX_ROWS];
     struct ladder_stream spans[OUTPUT_MAX_SPANS];
+    struct ladder_mark marks[FAULTS_MAX];
 };
 
 static void write_line(struct output *out, const char *s, size_t len)
@@ -207,9 +208,13 @@ static void ladder_call(struct output *out, const struct call *c, const struct c
                                       .mos = q.mos.valid ? q.mos.mos : -1 };
         memcpy(sp->codec, s->codec, sizeof sp->codec);
     }
+    for (size_t i = 0; i < out->fault_count; i++)
+        out->marks[i] = (struct ladder_mark){ out->faults[i].ts_ns,
+                                              faults_code_name(out->faults[i].code) };
     struct ladder_opts lo = { .width = (uint16_t)out->o.width, .time = LADDER_TIME_RELATIVE,
                               .omitted = omitted + c->msg_dropped, .streams = out->spans,
-                              .stream_count = ns };
+                              .stream_count = ns, .marks = out->marks,
+                              .mark_count = out->fault_count };
     ladder_layout(&out->ladder, c, out->msgs, n, &lo);
     if (out->call_found && fputc('\n', out->o.out) == EOF)
         out->write_failed = true;

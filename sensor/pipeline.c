@@ -18,6 +18,9 @@ struct capture_thread {
     struct stats st;              /* touched only by the capture thread until joined */
     enum capture_result result;
     char err[512];
+    /* Drops so far, published for the analysing thread (per-call capture loss). */
+    _Atomic uint64_t drops_ring;
+    _Atomic uint64_t drops_kernel;
 };
 
 /*
@@ -39,9 +42,13 @@ static void *capture_main(void *arg)
 {
     struct capture_thread *t = arg;
     bool live = capture_is_live(t->cap);
+    uint32_t polls = 0;
     for (;;) {
         struct frame f;
         enum capture_result r = capture_next(t->cap, &f, t->err, sizeof t->err);
+        if (live && (r == CAPTURE_TIMEOUT || (++polls & 1023) == 0))
+            atomic_store_explicit(&t->drops_kernel, capture_kernel_drops(t->cap),
+                                  memory_order_relaxed);
         if (r == CAPTURE_TIMEOUT)
             continue;
         if (r != CAPTURE_FRAME) {
@@ -52,6 +59,7 @@ static void *capture_main(void *arg)
             if (live || f.caplen > t->max_frame) {
                 /* Live traffic never waits: a full ring is a counted drop. */
                 stats_inc(&t->st, STAT_DROP_RING);
+                atomic_fetch_add_explicit(&t->drops_ring, 1, memory_order_relaxed);
                 break;
             }
             if (!ring_wait_space(t->ring))
@@ -128,6 +136,8 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
         struct frame f;
         bool closed = false;
         if (ring_peek(t.ring, &f, PIPELINE_PEEK_MS, &closed)) {
+            worker_set_drops(w, atomic_load_explicit(&t.drops_kernel, memory_order_relaxed),
+                             atomic_load_explicit(&t.drops_ring, memory_order_relaxed));
             worker_frame(w, &f);
             ring_release(t.ring);
         } else if (closed) {

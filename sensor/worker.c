@@ -75,6 +75,11 @@ void worker_destroy(struct worker *w)
     free(w);
 }
 
+void worker_set_drops(struct worker *w, uint64_t kernel, uint64_t ring)
+{
+    correlate_capture_drops(w->co, kernel, ring);
+}
+
 uint64_t worker_clock(const struct worker *w)
 {
     return w->now_ns;

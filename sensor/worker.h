@@ -45,6 +45,9 @@ void worker_frame(struct worker *w, const struct frame *f);
 /* End of input: flush every open call and registration to the callbacks. */
 void worker_finish(struct worker *w);
 
+/* The capture's drop counters so far (kernel, ring), so calls can tell capture loss apart. */
+void worker_set_drops(struct worker *w, uint64_t kernel, uint64_t ring);
+
 /* Newest packet time seen (the worker's clock), 0 before the first packet. */
 uint64_t worker_clock(const struct worker *w);
 

@@ -211,6 +211,7 @@ static const char basic_cdr[] =
     "\"sip_messages\":7,\"retransmissions\":0,\"auth_challenges\":0,\"forks\":0,\"reinvites\":0,"
     "\"codecs\":{\"offered\":[\"PCMA\",\"telephone-event\"],\"answered\":[\"PCMA\"]},"
     "\"media\":{\"caller\":\"127.0.1.1:16384\",\"callee\":\"127.0.1.2:20000\"},"
+    "\"capture\":{\"packets_dropped_kernel\":0,\"packets_dropped_ring\":0,\"parse_errors\":null},"
     "\"streams\":[],\"faults\":[],"
     "\"sensor\":{\"id\":null,\"host\":null,\"interface\":null},\"sequence\":null}";
 
@@ -266,7 +267,9 @@ Test(cdr, empty_call_is_all_null_never_zero)
                      "\"user_agent\":{\"caller\":null,\"callee\":null},\"sip_messages\":0,"
                      "\"retransmissions\":0,\"auth_challenges\":0,\"forks\":0,\"reinvites\":0,"
                      "\"codecs\":{\"offered\":null,\"answered\":null},"
-                     "\"media\":{\"caller\":null,\"callee\":null},\"streams\":[],\"faults\":[],"
+                     "\"media\":{\"caller\":null,\"callee\":null},"
+                     "\"capture\":{\"packets_dropped_kernel\":0,\"packets_dropped_ring\":0,\"parse_errors\":null},"
+                     "\"streams\":[],\"faults\":[],"
                      "\"sensor\":{\"id\":null,\"host\":null,\"interface\":null},\"sequence\":null}");
     cr_assert(json_valid(buf, n));
 }

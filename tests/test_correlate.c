@@ -502,3 +502,14 @@ Test(correlate, setup_timeout_runs_from_the_invite_not_the_last_18x)
     cr_assert_eq(nseen, 1, "300 s after the INVITE the call has timed out");
     cr_assert_eq(seen_calls[0].state, CALL_STATE_TIMEOUT);
 }
+
+Test(correlate, capture_drops_are_counted_per_call)
+{
+    correlate_capture_drops(co, 100, 7);
+    invite(0, 1, "z9hG4bK-1", false);
+    response(10, 200, "OK", 1, "INVITE", "z9hG4bK-1", "tt1");
+    correlate_capture_drops(co, 130, 9); /* the sensor lost 30 + 2 packets during the call */
+    const struct call *c = only_call();
+    cr_assert_eq(c->capture_drops_kernel, 30);
+    cr_assert_eq(c->capture_drops_ring, 2);
+}

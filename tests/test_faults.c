@@ -209,3 +209,16 @@ Test(faults, every_code_has_a_name_a_meaning_and_advice)
         cr_assert(strlen(faults_advice((enum fault_code)k)) > 10);
     }
 }
+
+Test(faults, capture_loss_is_named_instead_of_blaming_the_network)
+{
+    sdp_msg(true, "INVITE", "198.51.100.1", 4000, SDP_DIR_SENDRECV, 0);
+    sdp_msg(false, "200 OK", "198.51.100.2", 6000, SDP_DIR_SENDRECV, 1);
+    stream(CALL_PARTY_CALLER, 900, 1.1, 10);
+    stream(CALL_PARTY_CALLEE, 900, 1.1, 0);
+    c.capture_drops_ring = 90;
+    size_t n = run();
+    cr_assert(has(n, FAULT_POOR_QUALITY));
+    cr_assert_not_null(strstr(out[0].detail, "CAPTURE LOSS: the sensor itself dropped 90 packets"),
+                       "%s", out[0].detail);
+}
