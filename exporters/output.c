@@ -327,6 +327,23 @@ static void reg_json(struct output *out, const struct registration *r)
     json_bool(&j, r->registered);
     json_key(&j, "unregistered");
     json_bool(&j, r->unregistered);
+    /* auth_loop for a registration: challenged again and again, never bound */
+    json_key(&j, "faults");
+    json_arr_begin(&j);
+    if (r->challenges >= out->o.thresholds.auth_loop && !r->registered_ns) {
+        char detail[160];
+        snprintf(detail, sizeof detail,
+                 "%u authentication challenges to %u REGISTERs and never registered; last final "
+                 "response %u",
+                 r->challenges, r->requests, r->last_code);
+        json_obj_begin(&j);
+        json_key(&j, "code");
+        json_str_cstr(&j, faults_code_name(FAULT_AUTH_LOOP));
+        json_key(&j, "detail");
+        json_str_cstr(&j, detail);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
     json_obj_end(&j);
     if (json_ok(&j))
         write_line(out, out->line, j.len);

@@ -820,6 +820,27 @@ def tshark_filters(kd):
     return f
 
 
+# REGISTER bindings whose fault list the public captures settle (SOURCES.md: heplify-ipip0 holds a
+# REGISTER/401 loop; the k_ capture registers after one challenge, which is normal).
+REGISTER_FAULTS = [
+    ("public-captures/heplify-ipip0.pcap", "sip:1154@157.161.10.73", ["auth_loop"]),
+    ("captures/k_register_options_message_subscribe.pcap", "sip:alice@example.com", []),
+]
+
+
+def part_register_auth(rep, ctx):
+    for rel, aor, want in REGISTER_FAULTS:
+        path = os.path.join(ctx.shared, rel)
+        r = run([ctx.bin, "registrations", "--json", "-r", path])
+        regs = [json.loads(l) for l in r.out.splitlines() if l.startswith("{")]
+        got = [x for x in regs if x.get("aor") == aor]
+        if not got:
+            rep.fail("%s registration %s" % (rel, aor), detail="not reported")
+            continue
+        codes = sorted({f.get("code") for g in got for f in g.get("faults") or []})
+        rep.check("%s registration %s faults" % (rel, aor), sorted(want), codes)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("bin", help="absolute path of the sipscope binary under test")
@@ -873,6 +894,8 @@ def main():
         part_edge(rep, ctx, edge)
         print("== part 3: every capture: no crash; --stats SIP counts against tshark")
         part_tshark(rep, ctx, tfiles)
+        print("== part 4: auth_loop on REGISTER bindings")
+        part_register_auth(rep, ctx)
     ctx.pool.shutdown()
 
     print("shared: %d passed, %d failed" % (rep.passed, rep.failed))
