@@ -117,6 +117,15 @@ static void handle_sip(struct worker *w, const struct sip_msg *m, const struct p
 }
 
 /* A UDP datagram may hold several messages (RFC 3261 §18.3 frames each by Content-Length). */
+/* Count bytes on a SIP flow that did not parse: a CRLF keepalive, not SIP at all, or broken SIP. */
+static void count_unparsed(struct worker *w, const uint8_t *b, size_t len, enum status s)
+{
+    if (sip_is_keepalive(b, len))
+        stats_inc(w->st, STAT_SIP_KEEPALIVES);
+    else
+        stats_inc(w->st, s == STATUS_NOT_SIP ? STAT_SIP_NOT_SIP : STAT_SIP_PARSE_ERRORS);
+}
+
 static void udp_sip(struct worker *w, const struct pkt_info *p, bool other_port)
 {
     size_t off = 0;
@@ -127,10 +136,6 @@ static void udp_sip(struct worker *w, const struct pkt_info *p, bool other_port)
         }
         const uint8_t *b = p->payload + off;
         size_t left = p->payload_len - off;
-        if (sip_is_keepalive(b, left)) {
-            stats_inc(w->st, STAT_SIP_KEEPALIVES);
-            return;
-        }
         struct sip_msg m;
         enum status s = sip_parse(b, left, false, &m);
         if (s == STATUS_OK) {
@@ -138,8 +143,8 @@ static void udp_sip(struct worker *w, const struct pkt_info *p, bool other_port)
             off += m.wire_len ? m.wire_len : left;
             continue;
         }
-        /* Junk after a message, or a datagram that is not SIP at all. */
-        stats_inc(w->st, s == STATUS_NOT_SIP ? STAT_SIP_NOT_SIP : STAT_SIP_PARSE_ERRORS);
+        /* A keepalive, junk after a message, or a datagram that is not SIP at all. */
+        count_unparsed(w, b, left, s);
         return;
     }
 }
@@ -158,13 +163,10 @@ static size_t tcp_deliver(void *ctx, const struct pkt_info *p, const uint8_t *da
         enum status s = sip_parse(data + off, len - off, true, &m);
         if (s == STATUS_NEED_MORE)
             break;
-        if (s == STATUS_OK) {
+        if (s == STATUS_OK)
             handle_sip(w, &m, p, CALL_TRANSPORT_TCP, !on_sip_port(w, p));
-        } else if (sip_is_keepalive(data + off, len - off)) {
-            stats_inc(w->st, STAT_SIP_KEEPALIVES);
-        } else {
-            stats_inc(w->st, s == STATUS_NOT_SIP ? STAT_SIP_NOT_SIP : STAT_SIP_PARSE_ERRORS);
-        }
+        else
+            count_unparsed(w, data + off, len - off, s);
         size_t used = m.wire_len ? m.wire_len : len - off;
         off += used < len - off ? used : len - off;
     }
