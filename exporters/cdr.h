@@ -10,6 +10,7 @@
 #include "json.h"
 
 #define CDR_SCHEMA_VERSION 1
+#define CDR_SCHEMA_VERSION_STR "1" /* the same, as the Kafka header carries it */
 /*
  * A buffer this large always holds a CDR without streams or faults, even
  * with every string field full of bytes that escape to \u00XX (about 10 KB in

@@ -166,7 +166,11 @@ static void cdr_media_fields(void *ctx, struct json *j, const struct call *c)
 
 static void cdr_line(struct output *out, const struct call *c)
 {
-    struct cdr_extra x = { .has_sequence = true, .sequence = ++out->sequence,
+    const struct output_emit *e = out->o.emit;
+    uint64_t seq = e && e->next_sequence ? e->next_sequence(e->ctx) : ++out->sequence;
+    struct cdr_extra x = { .has_sequence = true, .sequence = seq,
+                           .sensor_id = out->o.sensor_id, .sensor_host = out->o.sensor_host,
+                           .sensor_interface = out->o.sensor_interface,
                            .streams = out->co ? cdr_streams : NULL,
                            .media_fields = out->co ? cdr_media_fields : NULL,
                            .faults = out->co ? cdr_faults : NULL, .ctx = out };
@@ -177,7 +181,10 @@ static void cdr_line(struct output *out, const struct call *c)
                 CDR_LINE_MAX);
         return;
     }
-    write_line(out, out->line, n);
+    if (e)
+        e->cdr(e->ctx, seq, c->call_id, strlen(c->call_id), out->line, n);
+    else
+        write_line(out, out->line, n);
 }
 
 static void ladder_call(struct output *out, const struct call *c, const struct correlate *co)

@@ -3,6 +3,8 @@
 #define SIPSCOPE_EXPORTERS_OUTPUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../decoders/faults.h"
@@ -17,6 +19,18 @@ enum output_kind {
     OUTPUT_DIAGNOSE,        /* per-call fault report, or CDR objects (with faults) with json */
 };
 
+/*
+ * Where CDR lines go instead of the FILE (the Kafka exporter): each line with
+ * its key (the Call-ID) and its sequence number, which next_sequence hands out
+ * (NULL: the sink counts from 1). Both run on the worker thread.
+ */
+struct output_emit {
+    void (*cdr)(void *ctx, uint64_t seq, const char *key, size_t key_len, const char *line,
+                size_t len);
+    uint64_t (*next_sequence)(void *ctx);
+    void *ctx;
+};
+
 struct output_options {
     enum output_kind kind;
     bool json;
@@ -24,6 +38,10 @@ struct output_options {
     const char *call_id;    /* ladder: only this call (NULL: every call) */
     unsigned width;         /* ladder width */
     struct fault_thresholds thresholds;
+    const struct output_emit *emit; /* CDR lines go here instead of out (NULL: out) */
+    const char *sensor_id;  /* the CDR's "sensor": null unless sensor_id is set */
+    const char *sensor_host;
+    const char *sensor_interface;
 };
 
 /*

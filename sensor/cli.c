@@ -20,7 +20,13 @@ static const struct {
       "Call-ID. With --json, one CDR object per line instead (the objects `cdr` writes).\n" },
     { "cdr", CLI_CMD_CDR, "one JSON call-detail record per call, as each call ends",
       "Writes one JSON object per call (schema_version first; fields in DESIGN.md) to\n"
-      "stdout, or to -o FILE, as each call ends and for every open call at end of input.\n" },
+      "stdout, or to -o FILE, as each call ends and for every open call at end of input.\n"
+      "With --kafka, each CDR goes to a Kafka topic instead: key = Call-ID, value = the\n"
+      "CDR, headers schema_version, sensor_id and sequence. Delivery is acknowledged\n"
+      "(acks=all, idempotent producer); while the cluster cannot take records they wait\n"
+      "in memory (--kafka-queue), then in the spool on disk, and are sent in order when it\n"
+      "returns; at exit what is still unsent stays in the spool for the next run. The exit\n"
+      "status is 1 when a CDR could not be kept at all (spool full) or was refused.\n" },
     { "ladder", CLI_CMD_LADDER, "ladder diagram of one call (--call CALL-ID) or of every call",
       "Draws the SIP messages of a call as arrows between its endpoints (one column per\n"
       "ip:port), with time offsets, retransmissions marked, and the codec and media\n"
@@ -77,6 +83,23 @@ void cli_usage(FILE *f, const char *command)
             "  --call CALL-ID       ladder: only this call\n"
             "  --width N            ladder: columns to fit (default 80)\n"
             "  --stats              print the counters on standard error at exit\n"
+            "\nExport (cdr):\n"
+            "  --kafka BROKERS      send CDRs to Kafka (bootstrap servers host:port,...)\n"
+            "  --topic NAME         the Kafka topic (needed with --kafka)\n"
+            "  -X PROP=VALUE        any librdkafka property, repeatable (TLS, SASL, ...)\n"
+            "  --sensor-id ID       this sensor's name in every CDR and record header\n"
+            "                       (default: the host name; the CDR's \"sensor\" is filled\n"
+            "                       with --kafka, --sensor-id or -i)\n"
+            "  --spool DIR          where CDRs wait while Kafka cannot take them (default\n"
+            "                       /var/spool/sipscope as root, else ~/.local/state/sipscope/spool)\n"
+            "  --spool-max SIZE     cap on the spool on disk; past it CDRs are lost and\n"
+            "                       counted (default 1G; K, M, G suffixes)\n"
+            "  --spool-segment SIZE size of one spool file (default 4M)\n"
+            "  --spool-gzip         compress the spool files\n"
+            "  --kafka-queue N      CDRs awaiting acknowledgement in memory before new ones go\n"
+            "                       to the spool (default %u)\n"
+            "  --kafka-timeout S    time to reach the cluster at start and to wait for\n"
+            "                       acknowledgements at exit (default %u)\n"
             "\nFault thresholds (diagnose, and the CDR's faults):\n"
             "  --slow-setup-ms MS   INVITE to first 18x above this is slow_setup (default 3000)\n"
             "  --auth-loop N        this many failed challenges is auth_loop (default 3)\n"
@@ -106,7 +129,8 @@ void cli_usage(FILE *f, const char *command)
             "\n  -h, --help           this help\n"
             "\nExit status: 0 success; 1 the input was damaged part-way (what came before is\n"
             "reported) or a run-time failure; 2 usage errors and unreadable input.\n",
-            CAPTURE_DEFAULT_SNAPLEN, CAPTURE_DEFAULT_BUFFER_MB, CORRELATE_DEFAULT_CALLS,
+            CAPTURE_DEFAULT_SNAPLEN, CAPTURE_DEFAULT_BUFFER_MB, KAFKA_DEFAULT_QUEUE,
+            KAFKA_DEFAULT_TIMEOUT_MS / 1000, CORRELATE_DEFAULT_CALLS,
             CORRELATE_DEFAULT_MSGS, CORRELATE_DEFAULT_MSGS_PER_CALL, CORRELATE_DEFAULT_TXNS,
             CORRELATE_DEFAULT_REGS, TCPREASM_DEFAULT_STREAMS, (unsigned)(RING_DEFAULT_BYTES >> 20),
             CORRELATE_DEFAULT_LINGER_S, CORRELATE_DEFAULT_SETUP_TIMEOUT_S,
@@ -118,7 +142,8 @@ enum {
     OPT_MAX_CALLS, OPT_MAX_MSGS, OPT_MSGS_PER_CALL, OPT_MAX_TXNS, OPT_MAX_REGS, OPT_MAX_FRAGS,
     OPT_MAX_TCP, OPT_RING_MB, OPT_LINGER, OPT_SETUP_TIMEOUT, OPT_IDLE_TIMEOUT,
     OPT_SLOW_SETUP, OPT_AUTH_LOOP, OPT_RETRANS_STORM, OPT_RTP_TIMEOUT, OPT_NO_RINGBACK,
-    OPT_MOS_POOR, OPT_LOSS_POOR, OPT_JITTER_POOR,
+    OPT_MOS_POOR, OPT_LOSS_POOR, OPT_JITTER_POOR, OPT_KAFKA, OPT_TOPIC, OPT_SENSOR_ID, OPT_SPOOL,
+    OPT_SPOOL_MAX, OPT_SPOOL_SEGMENT, OPT_SPOOL_GZIP, OPT_KAFKA_QUEUE, OPT_KAFKA_TIMEOUT,
 };
 
 #define CLI_OPT_NAME_MAX 64 /* an option named in a usage error (longer names are cut) */
@@ -150,6 +175,15 @@ static const struct option long_opts[] = {
     { "mos-poor", required_argument, NULL, OPT_MOS_POOR },
     { "loss-poor", required_argument, NULL, OPT_LOSS_POOR },
     { "jitter-poor", required_argument, NULL, OPT_JITTER_POOR },
+    { "kafka", required_argument, NULL, OPT_KAFKA },
+    { "topic", required_argument, NULL, OPT_TOPIC },
+    { "sensor-id", required_argument, NULL, OPT_SENSOR_ID },
+    { "spool", required_argument, NULL, OPT_SPOOL },
+    { "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
+    { "spool-segment", required_argument, NULL, OPT_SPOOL_SEGMENT },
+    { "spool-gzip", no_argument, NULL, OPT_SPOOL_GZIP },
+    { "kafka-queue", required_argument, NULL, OPT_KAFKA_QUEUE },
+    { "kafka-timeout", required_argument, NULL, OPT_KAFKA_TIMEOUT },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -216,6 +250,74 @@ static bool dbl_arg(const char *opt, const char *arg, double lo, double hi, doub
     return true;
 }
 
+/* A size in bytes with an optional K, M or G suffix (powers of 1024), within [lo, hi]. */
+static bool size_arg(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    size_t n = strlen(arg);
+    uint64_t mult = 1;
+    char last = n ? arg[n - 1] : '\0';
+    if (last == 'K' || last == 'k')
+        mult = 1ull << 10;
+    else if (last == 'M' || last == 'm')
+        mult = 1ull << 20;
+    else if (last == 'G' || last == 'g')
+        mult = 1ull << 30;
+    uint32_t v;
+    if (!sv_to_u32(sv_make(arg, mult > 1 ? n - 1 : n), &v) || v > hi / mult || v * mult < lo) {
+        fprintf(stderr, "sipscope: %s needs a size from %llu bytes to %llu GiB (K, M, G "
+                        "suffixes), not '%s'\n",
+                opt, (unsigned long long)lo, (unsigned long long)(hi >> 30), arg);
+        return false;
+    }
+    *out = (uint64_t)v * mult;
+    return true;
+}
+
+/* Kafka's rule for topic names: 1 to 249 of [A-Za-z0-9._-]. */
+static bool topic_ok(const char *t)
+{
+    size_t n = strlen(t);
+    return n >= 1 && n <= 249 &&
+           strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* Export options are checked together once every option is read. */
+static int cli_check_export(struct cli_opts *o, const char *first_export_opt)
+{
+    struct kafka_config *k = &o->kafka;
+    if (!k->brokers) {
+        if (first_export_opt) {
+            fprintf(stderr, "sipscope: option '%s' needs --kafka BROKERS (see sipscope %s --help)\n",
+                    first_export_opt, o->command_name);
+            return 2;
+        }
+        return 0;
+    }
+    if (o->command != CLI_CMD_CDR) {
+        fprintf(stderr, "sipscope: --kafka works with the cdr command (see sipscope cdr --help)\n");
+        return 2;
+    }
+    if (!k->topic) {
+        fprintf(stderr, "sipscope: --kafka needs --topic NAME (see sipscope cdr --help)\n");
+        return 2;
+    }
+    if (!topic_ok(k->topic)) {
+        fprintf(stderr, "sipscope: '%s' is not a Kafka topic name (1 to 249 letters, digits, "
+                        "'.', '_', '-')\n", k->topic);
+        return 2;
+    }
+    if (!k->brokers[0]) {
+        fprintf(stderr, "sipscope: --kafka needs at least one broker host:port\n");
+        return 2;
+    }
+    if (o->out_file) {
+        fprintf(stderr, "sipscope: -o and --kafka cannot be combined: CDRs go to one place\n");
+        return 2;
+    }
+    k->props = o->props;
+    return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -237,19 +339,62 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
     }
     struct worker_config *w = &o->pipeline.worker;
     bool ports_given = false;
+    const char *export_opt = NULL; /* the first option that only means something with --kafka */
     uint32_t v;
+    uint64_t v64;
     optind = 2;
     opterr = 0;
     int c;
     char name[CLI_OPT_NAME_MAX];
     /* '+': stop at the first non-option (the BPF filter); ':': report a missing value as ':' */
-    while ((c = getopt_long(argc, argv, "+:r:i:o:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:r:i:o:X:h", long_opts, NULL)) != -1) {
         switch (c) {
         case 'r': o->pipeline.capture.file = optarg; break;
         case 'i': o->pipeline.capture.iface = optarg; break;
         case 'o': o->out_file = optarg; break;
         case 'h': cli_usage(stdout, o->command_name); return 1;
         case OPT_JSON: o->json = true; break;
+        case OPT_KAFKA: o->kafka.brokers = optarg; break;
+        case OPT_TOPIC: o->kafka.topic = optarg; export_opt = export_opt ? export_opt : "--topic"; break;
+        case OPT_SENSOR_ID:
+            if (!optarg[0] || strlen(optarg) > 255) {
+                fprintf(stderr, "sipscope: --sensor-id needs 1 to 255 characters\n");
+                return 2;
+            }
+            o->sensor_id = optarg;
+            break;
+        case OPT_SPOOL: o->kafka.spool_dir = optarg; export_opt = export_opt ? export_opt : "--spool"; break;
+        case OPT_SPOOL_GZIP: o->kafka.spool_gzip = true; export_opt = export_opt ? export_opt : "--spool-gzip"; break;
+        case 'X':
+            if (o->kafka.prop_count >= CLI_MAX_PROPS) {
+                fprintf(stderr, "sipscope: at most %d -X options\n", CLI_MAX_PROPS);
+                return 2;
+            }
+            o->props[o->kafka.prop_count++] = optarg;
+            export_opt = export_opt ? export_opt : "-X";
+            break;
+        case OPT_SPOOL_MAX:
+            if (!size_arg("--spool-max", optarg, 4096, 1ull << 50, &o->kafka.spool_max_bytes))
+                return 2;
+            export_opt = export_opt ? export_opt : "--spool-max";
+            break;
+        case OPT_SPOOL_SEGMENT:
+            if (!size_arg("--spool-segment", optarg, 4096, 1ull << 40, &v64))
+                return 2;
+            o->kafka.spool_segment_bytes = v64;
+            export_opt = export_opt ? export_opt : "--spool-segment";
+            break;
+        case OPT_KAFKA_QUEUE:
+            if (!num_arg("--kafka-queue", optarg, 1, 1000000, &o->kafka.queue_max))
+                return 2;
+            export_opt = export_opt ? export_opt : "--kafka-queue";
+            break;
+        case OPT_KAFKA_TIMEOUT:
+            if (!num_arg("--kafka-timeout", optarg, 1, 3600, &v))
+                return 2;
+            o->kafka.timeout_ms = v * 1000;
+            export_opt = export_opt ? export_opt : "--kafka-timeout";
+            break;
         case OPT_STATS: o->stats = true; break;
         case OPT_CALL: o->call_id = optarg; break;
         case OPT_WIDTH:
@@ -392,6 +537,9 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
                 o->command_name);
         return 2;
     }
+    int rc = cli_check_export(o, export_opt);
+    if (rc)
+        return rc;
     o->pipeline.capture.snaplen = o->pipeline.capture.snaplen ? o->pipeline.capture.snaplen
                                                               : CAPTURE_DEFAULT_SNAPLEN;
     o->pipeline.capture.immediate = true;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "../decoders/faults.h"
+#include "../exporters/kafka.h"
 #include "pipeline.h"
 
 enum cli_command {
@@ -17,6 +18,8 @@ enum cli_command {
     CLI_CMD_STREAMS,
     CLI_CMD_DIAGNOSE,
 };
+
+#define CLI_MAX_PROPS 64 /* -X PROP=VALUE options */
 
 struct cli_opts {
     enum cli_command command;
@@ -30,6 +33,10 @@ struct cli_opts {
     unsigned width;           /* --width N for the ladder */
     struct fault_thresholds thresholds;
     char filter[4096];        /* trailing BPF expression, joined with spaces */
+    /* export: kafka.brokers is set by --kafka; kafka.props points into props */
+    struct kafka_config kafka;
+    const char *sensor_id;    /* --sensor-id */
+    const char *props[CLI_MAX_PROPS];
 };
 
 /*

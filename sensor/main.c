@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../decoders/stats.h"
+#include "../exporters/kafka.h"
 #include "../exporters/output.h"
 #include "cli.h"
 #include "pipeline.h"
@@ -88,6 +89,48 @@ static void main_out_abandon(struct main_out *m)
         unlink(m->path);
 }
 
+/* output_emit for --kafka: CDR lines to the exporter's hand-off queue (counted there if refused). */
+static void main_kafka_cdr(void *ctx, uint64_t seq, const char *key, size_t key_len,
+                           const char *line, size_t len)
+{
+    kafka_out_submit(ctx, seq, key, key_len, line, len);
+}
+
+static uint64_t main_kafka_seq(void *ctx)
+{
+    return kafka_out_next_sequence(ctx);
+}
+
+/* The closing account of the Kafka export on stderr; false when a CDR was lost or refused. */
+static bool main_kafka_report(const struct kafka_out *ko, const char *topic, struct stats *st)
+{
+    struct kafka_counts kc;
+    kafka_out_counts(ko, &kc);
+    stats_add(st, STAT_CDR_RECORDS, kc.records);
+    stats_add(st, STAT_KAFKA_DELIVERED, kc.delivered);
+    stats_add(st, STAT_KAFKA_SPOOLED, kc.spooled);
+    stats_add(st, STAT_KAFKA_SPOOL_SENT, kc.spool_sent);
+    stats_add(st, STAT_KAFKA_SPOOL_FOUND, kc.spool_found);
+    stats_add(st, STAT_KAFKA_SPOOL_LEFT, kc.spool_left);
+    stats_add(st, STAT_KAFKA_LOST, kc.lost);
+    stats_add(st, STAT_KAFKA_REJECTED, kc.rejected);
+    fprintf(stderr, "sipscope: kafka: %llu CDRs made", (unsigned long long)kc.records);
+    if (kc.spool_found)
+        fprintf(stderr, ", %llu found in the spool from an earlier run",
+                (unsigned long long)kc.spool_found);
+    fprintf(stderr, "; %llu delivered to topic '%s'", (unsigned long long)kc.delivered, topic);
+    if (kc.spool_left)
+        fprintf(stderr, "; %llu wait in the spool '%s' for the next run",
+                (unsigned long long)kc.spool_left, kafka_out_spool_dir(ko));
+    if (kc.lost)
+        fprintf(stderr, "; %llu LOST (could not be kept: spool full or unwritable)",
+                (unsigned long long)kc.lost);
+    if (kc.rejected)
+        fprintf(stderr, "; %llu refused by the cluster", (unsigned long long)kc.rejected);
+    fputc('\n', stderr);
+    return kc.lost == 0 && kc.rejected == 0;
+}
+
 static const struct {
     enum cli_command cmd;
     enum output_kind kind;
@@ -121,6 +164,30 @@ int main(int argc, char **argv)
     struct output_options oo = { .json = o.json || o.command == CLI_CMD_CDR, .out = out,
                                  .call_id = o.call_id, .width = o.width,
                                  .thresholds = o.thresholds };
+    /* The CDR names its sensor when it leaves the machine or watches a live interface; a file
+     * read with no --sensor-id gives the same bytes on every host. */
+    static char host[256];
+    if (gethostname(host, sizeof host - 1) != 0)
+        snprintf(host, sizeof host, "unknown");
+    if (o.kafka.brokers || o.sensor_id || o.pipeline.capture.iface) {
+        oo.sensor_id = o.sensor_id ? o.sensor_id : host;
+        oo.sensor_host = host;
+        oo.sensor_interface = o.pipeline.capture.iface;
+    }
+    static struct kafka_out *ko;
+    static struct output_emit emit;
+    if (o.kafka.brokers) {
+        char kerr[1024];
+        o.kafka.sensor_id = oo.sensor_id;
+        o.kafka.wait_when_full = o.pipeline.capture.file != NULL; /* a file can wait; the wire cannot */
+        enum status ks = kafka_out_create(&o.kafka, &ko, kerr, sizeof kerr);
+        if (ks != STATUS_OK) {
+            fprintf(stderr, "sipscope: %s\n", kerr);
+            return ks == STATUS_FULL ? 1 : 2;
+        }
+        emit = (struct output_emit){ main_kafka_cdr, main_kafka_seq, ko };
+        oo.emit = &emit;
+    }
     for (size_t i = 0; i < sizeof command_outputs / sizeof command_outputs[0]; i++)
         if (command_outputs[i].cmd == o.command)
             oo.kind = command_outputs[i].kind;
@@ -128,6 +195,7 @@ int main(int argc, char **argv)
     if (!output_create(&oo, &sink)) {
         fprintf(stderr, "sipscope: out of memory\n");
         main_out_abandon(&mo);
+        kafka_out_destroy(ko);
         return 1;
     }
 
@@ -148,6 +216,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sipscope: %s\n", err);
         sink.destroy(sink.ctx);
         main_out_abandon(&mo);
+        kafka_out_destroy(ko);
         return 2;
     }
     if (r == PIPELINE_NO_MEMORY && !mo.truncated) {
@@ -155,6 +224,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sipscope: %s\n", err);
         sink.destroy(sink.ctx);
         main_out_abandon(&mo);
+        kafka_out_destroy(ko);
         return 1;
     }
     int status = 0;
@@ -164,6 +234,16 @@ int main(int argc, char **argv)
     if (fin != 0)
         status = 1;
     sink.destroy(sink.ctx);
+    if (ko) {
+        char kerr[1024] = "";
+        if (kafka_out_close(ko, kerr, sizeof kerr) != STATUS_OK) {
+            fprintf(stderr, "sipscope: kafka: %s\n", kerr);
+            status = 1;
+        }
+        if (!main_kafka_report(ko, o.kafka.topic, &st))
+            status = 1;
+        kafka_out_destroy(ko);
+    }
     if (out != stdout && fclose(out) != 0) {
         fprintf(stderr, "sipscope: cannot write '%s': %s\n", o.out_file, strerror(errno));
         status = 1;

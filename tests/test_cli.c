@@ -7,7 +7,7 @@
 
 #include "../sensor/cli.h"
 
-#define TEST_ARGV_MAX 16 /* words in one test command line */
+#define TEST_ARGV_MAX 24 /* words in one test command line */
 
 struct test_cli {
     struct cli_opts o;
@@ -130,4 +130,96 @@ Test(cli, value_of_r_may_start_with_a_dash)
     static struct test_cli t;
     cr_assert_eq(parse(&t, w), 0);
     cr_assert_str_eq(t.o.pipeline.capture.file, "-");
+}
+
+/* ---- export options (issue 5) ---- */
+
+Test(cli, kafka_options_fill_the_exporter_config)
+{
+    static const char *const w[] = {"sipscope", "cdr", "-r", "x.pcap", "--kafka", "k1:9092,k2:9092",
+                                    "--topic", "cdrs.v1", "-X", "linger.ms=5", "-X",
+                                    "security.protocol=ssl", "--spool", "/tmp/sp", "--spool-max",
+                                    "2G", "--spool-segment", "64k", "--spool-gzip", NULL};
+    static struct test_cli t;
+    cr_assert_eq(parse(&t, w), 0);
+    const struct kafka_config *k = &t.o.kafka;
+    cr_assert_str_eq(k->brokers, "k1:9092,k2:9092");
+    cr_assert_str_eq(k->topic, "cdrs.v1");
+    cr_assert_eq(k->prop_count, 2);
+    cr_assert_str_eq(k->props[0], "linger.ms=5");
+    cr_assert_str_eq(k->props[1], "security.protocol=ssl");
+    cr_assert_str_eq(k->spool_dir, "/tmp/sp");
+    cr_assert_eq(k->spool_max_bytes, 2ull << 30);
+    cr_assert_eq(k->spool_segment_bytes, 64u << 10);
+    cr_assert(k->spool_gzip);
+    cr_assert_eq(k->queue_max, 0, "0 means the default, applied by kafka_out_create");
+}
+
+Test(cli, kafka_queue_timeout_and_sensor_id)
+{
+    static const char *const w[] = {"sipscope", "cdr", "-i", "eth0", "--kafka", "b:9092",
+                                    "--topic", "t", "--kafka-queue", "50", "--kafka-timeout", "2",
+                                    "--sensor-id", "edge-7", NULL};
+    static struct test_cli t;
+    cr_assert_eq(parse(&t, w), 0);
+    cr_assert_eq(t.o.kafka.queue_max, 50);
+    cr_assert_eq(t.o.kafka.timeout_ms, 2000);
+    cr_assert_str_eq(t.o.sensor_id, "edge-7");
+}
+
+Test(cli, kafka_without_topic_is_a_usage_error)
+{
+    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--kafka", "b:9092", NULL};
+    usage_error(w, "sipscope: --kafka needs --topic NAME (see sipscope cdr --help)\n");
+}
+
+Test(cli, topic_without_kafka_is_a_usage_error)
+{
+    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--topic", "t", "-X", "a=b", NULL};
+    usage_error(w, "sipscope: option '--topic' needs --kafka BROKERS (see sipscope cdr --help)\n");
+}
+
+Test(cli, kafka_with_another_command_is_a_usage_error)
+{
+    static const char *const w[] = {"sipscope", "calls", "-r", "x", "--kafka", "b:1", "--topic",
+                                    "t", NULL};
+    usage_error(w, "sipscope: --kafka works with the cdr command (see sipscope cdr --help)\n");
+}
+
+Test(cli, kafka_and_output_file_do_not_combine)
+{
+    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--kafka", "b:1", "--topic",
+                                    "t", "-o", "f.json", NULL};
+    usage_error(w, "sipscope: -o and --kafka cannot be combined: CDRs go to one place\n");
+}
+
+Test(cli, topic_name_follows_kafkas_rule)
+{
+    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--kafka", "b:1", "--topic",
+                                    "bad topic/x", NULL};
+    usage_error(w, "sipscope: 'bad topic/x' is not a Kafka topic name (1 to 249 letters, digits, "
+                   "'.', '_', '-')\n");
+}
+
+Test(cli, spool_size_needs_a_number_with_a_known_suffix)
+{
+    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--kafka", "b:1", "--topic", "t",
+                                    "--spool-max", "12T", NULL};
+    usage_error(w, "sipscope: --spool-max needs a size from 4096 bytes to 1048576 GiB (K, M, G "
+                   "suffixes), not '12T'\n");
+}
+
+Test(cli, spool_size_below_the_floor_is_refused)
+{
+    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--kafka", "b:1", "--topic", "t",
+                                    "--spool-max", "100", NULL};
+    usage_error(w, "sipscope: --spool-max needs a size from 4096 bytes to 1048576 GiB (K, M, G "
+                   "suffixes), not '100'\n");
+}
+
+Test(cli, missing_value_of_x_names_it)
+{
+    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--kafka", "b:1", "--topic", "t",
+                                    "-X", NULL};
+    usage_error(w, "sipscope: option '-X' needs a value (see sipscope cdr --help)\n");
 }

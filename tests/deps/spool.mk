@@ -1,0 +1,1 @@
+TEST_DEPS_spool := exporters/spool.c
