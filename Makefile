@@ -38,7 +38,7 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 # TEST_DEPS_<name> (sources); without it the test links the whole library.
 -include $(wildcard tests/deps/*.mk)
 
-.PHONY: all run test test-all unit unit-one golden shared accuracy live check-layers check-headers \
+.PHONY: all run test test-all unit unit-one golden shared accuracy live kafka check-layers check-headers \
         check-alloc check-symbols check bench fuzz asan format deps clean install golden-update
 
 all: $(BIN)
@@ -91,6 +91,17 @@ golden: $(BIN)
 accuracy: $(BIN)
 	@tests/accuracy/run.sh $(abspath $(BIN))
 
+# Kafka export against librdkafka's mock cluster, run in its own process (tests/kafka/mockbroker.c);
+# records read back with kcat.
+MOCKBROKER := $(BUILD)/tests/kafka/mockbroker
+$(MOCKBROKER): tests/kafka/mockbroker.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(CC) -std=c11 -D_DEFAULT_SOURCE $(WARN) -O2 -g -o $@ $< $(call pc_cflags,rdkafka) $(call pc_libs,rdkafka)
+
+kafka: $(BIN) $(MOCKBROKER)
+	@tests/kafka/run.sh $(abspath $(BIN)) $(abspath $(MOCKBROKER))
+
 # Live capture on loopback (needs root; skipped otherwise).
 live: $(BIN)
 	@tests/live/run.sh $(abspath $(BIN))
@@ -133,7 +144,7 @@ test: deps
 test-all:
 	@rm -f build/results.txt
 	@$(MAKE) --no-print-directory all unit check
-	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared accuracy live
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared accuracy live kafka
 	@tests/summary.sh
 
 run: deps
@@ -144,7 +155,9 @@ run: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(MOCKBROKER)
 	@tests/bench/run.sh $(abspath sipscope)
+	@tests/bench/kafka.sh $(abspath sipscope) $(abspath $(MOCKBROKER))
 
 # ASan+UBSan build of the program: build/asan/sipscope
 asan:

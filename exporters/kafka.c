@@ -444,6 +444,8 @@ static void kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaqu
                    k->spool_dir);
         return;
     }
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT)
+        return; /* every failed connect: "all brokers are down" above says it once */
     kafka_warn(k, WARN_OTHER, "%s", reason);
 }
 

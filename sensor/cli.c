@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
     const char *name;
@@ -14,6 +15,14 @@ static const struct {
     const char *summary;
     const char *help;
 } commands[] = {
+    { "dashboard", CLI_CMD_DASHBOARD, "live ncurses dashboard (the default on a terminal)",
+      "Shows the calls as they happen: a list with state, duration, codec, MOS and loss\n"
+      "per direction and faults, updated live; Enter opens a call's ladder with each\n"
+      "message's text, its RTP streams and its faults; its streams' figures and\n"
+      "jitter/loss over time; / filters, ? lists every key. -r FILE replays a capture in\n"
+      "packet time (--speed X, or --fast for no pacing). Calls can be saved to a pcap\n"
+      "(SIP and RTP, from the last --history-mb of traffic) and to ladder text. A capture\n"
+      "on standard input still gets the keyboard (the terminal is reopened).\n" },
     { "calls", CLI_CMD_CALLS, "table of calls, one line each (--json: one CDR object per line)",
       "Prints one line per call as each call ends (and the rest at the end of input):\n"
       "start time, duration, state, final code, caller, callee, setup time, SIP messages,\n"
@@ -83,7 +92,14 @@ void cli_usage(FILE *f, const char *command)
             "  --call CALL-ID       ladder: only this call\n"
             "  --width N            ladder: columns to fit (default 80)\n"
             "  --stats              print the counters on standard error at exit\n"
-            "\nExport (cdr):\n"
+            "\nReplay and dashboard:\n"
+            "  --speed X            replay -r FILE at X times packet time (dashboard: 1)\n"
+            "  --fast               replay as fast as it reads (the default outside the\n"
+            "                       dashboard)\n"
+            "  --history-mb N       dashboard: MiB of recent frames kept for saving calls to\n"
+            "                       a pcap (default %u)\n"
+            "  --save-dir DIR       dashboard: where saved pcaps and ladders go (default .)\n"
+            "\nExport (cdr, dashboard):\n"
             "  --kafka BROKERS      send CDRs to Kafka (bootstrap servers host:port,...)\n"
             "  --topic NAME         the Kafka topic (needed with --kafka)\n"
             "  -X PROP=VALUE        any librdkafka property, repeatable (TLS, SASL, ...)\n"
@@ -99,7 +115,10 @@ void cli_usage(FILE *f, const char *command)
             "  --kafka-queue N      CDRs awaiting acknowledgement in memory before new ones go\n"
             "                       to the spool (default %u)\n"
             "  --kafka-timeout S    time to reach the cluster at start and to wait for\n"
-            "                       acknowledgements at exit (default %u)\n"
+            "                       acknowledgements at exit (default %u)\n",
+            CAPTURE_DEFAULT_SNAPLEN, CAPTURE_DEFAULT_BUFFER_MB, CLI_DEFAULT_HISTORY_MB,
+            KAFKA_DEFAULT_QUEUE, KAFKA_DEFAULT_TIMEOUT_MS / 1000);
+    fprintf(f,
             "\nFault thresholds (diagnose, and the CDR's faults):\n"
             "  --slow-setup-ms MS   INVITE to first 18x above this is slow_setup (default 3000)\n"
             "  --auth-loop N        this many failed challenges is auth_loop (default 3)\n"
@@ -129,8 +148,7 @@ void cli_usage(FILE *f, const char *command)
             "\n  -h, --help           this help\n"
             "\nExit status: 0 success; 1 the input was damaged part-way (what came before is\n"
             "reported) or a run-time failure; 2 usage errors and unreadable input.\n",
-            CAPTURE_DEFAULT_SNAPLEN, CAPTURE_DEFAULT_BUFFER_MB, KAFKA_DEFAULT_QUEUE,
-            KAFKA_DEFAULT_TIMEOUT_MS / 1000, CORRELATE_DEFAULT_CALLS,
+            CORRELATE_DEFAULT_CALLS,
             CORRELATE_DEFAULT_MSGS, CORRELATE_DEFAULT_MSGS_PER_CALL, CORRELATE_DEFAULT_TXNS,
             CORRELATE_DEFAULT_REGS, TCPREASM_DEFAULT_STREAMS, (unsigned)(RING_DEFAULT_BYTES >> 20),
             CORRELATE_DEFAULT_LINGER_S, CORRELATE_DEFAULT_SETUP_TIMEOUT_S,
@@ -144,6 +162,7 @@ enum {
     OPT_SLOW_SETUP, OPT_AUTH_LOOP, OPT_RETRANS_STORM, OPT_RTP_TIMEOUT, OPT_NO_RINGBACK,
     OPT_MOS_POOR, OPT_LOSS_POOR, OPT_JITTER_POOR, OPT_KAFKA, OPT_TOPIC, OPT_SENSOR_ID, OPT_SPOOL,
     OPT_SPOOL_MAX, OPT_SPOOL_SEGMENT, OPT_SPOOL_GZIP, OPT_KAFKA_QUEUE, OPT_KAFKA_TIMEOUT,
+    OPT_SPEED, OPT_FAST, OPT_HISTORY_MB, OPT_SAVE_DIR,
 };
 
 #define CLI_OPT_NAME_MAX 64 /* an option named in a usage error (longer names are cut) */
@@ -184,6 +203,10 @@ static const struct option long_opts[] = {
     { "spool-gzip", no_argument, NULL, OPT_SPOOL_GZIP },
     { "kafka-queue", required_argument, NULL, OPT_KAFKA_QUEUE },
     { "kafka-timeout", required_argument, NULL, OPT_KAFKA_TIMEOUT },
+    { "speed", required_argument, NULL, OPT_SPEED },
+    { "fast", no_argument, NULL, OPT_FAST },
+    { "history-mb", required_argument, NULL, OPT_HISTORY_MB },
+    { "save-dir", required_argument, NULL, OPT_SAVE_DIR },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -293,8 +316,9 @@ static int cli_check_export(struct cli_opts *o, const char *first_export_opt)
         }
         return 0;
     }
-    if (o->command != CLI_CMD_CDR) {
-        fprintf(stderr, "sipscope: --kafka works with the cdr command (see sipscope cdr --help)\n");
+    if (o->command != CLI_CMD_CDR && o->command != CLI_CMD_DASHBOARD) {
+        fprintf(stderr, "sipscope: --kafka works with the cdr and dashboard commands (see "
+                        "sipscope cdr --help)\n");
         return 2;
     }
     if (!k->topic) {
@@ -324,11 +348,20 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
     worker_config_default(&o->pipeline.worker);
     faults_thresholds_default(&o->thresholds);
     o->width = 80;
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+    o->history_mb = CLI_DEFAULT_HISTORY_MB;
+    bool terminal = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    bool no_command = argc < 2 || (argv[1][0] == '-' && argv[1][1] != '\0' &&
+                                   strcmp(argv[1], "-h") != 0 && strcmp(argv[1], "--help") != 0);
+    if (no_command && terminal) {
+        /* DESIGN.md: the dashboard is the default COMMAND when stdout is a terminal */
+        o->command = CLI_CMD_DASHBOARD;
+        o->command_name = "dashboard";
+        o->default_command = true;
+    } else if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         cli_usage(argc < 2 ? stderr : stdout, NULL);
         return argc < 2 ? 2 : 1;
     }
-    for (size_t i = 0; i < NCOMMANDS; i++)
+    for (size_t i = 0; !o->default_command && i < NCOMMANDS; i++)
         if (strcmp(argv[1], commands[i].name) == 0) {
             o->command = commands[i].cmd;
             o->command_name = commands[i].name;
@@ -342,7 +375,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
     const char *export_opt = NULL; /* the first option that only means something with --kafka */
     uint32_t v;
     uint64_t v64;
-    optind = 2;
+    optind = o->default_command ? 1 : 2;
     opterr = 0;
     int c;
     char name[CLI_OPT_NAME_MAX];
@@ -355,6 +388,17 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
         case 'h': cli_usage(stdout, o->command_name); return 1;
         case OPT_JSON: o->json = true; break;
         case OPT_KAFKA: o->kafka.brokers = optarg; break;
+        case OPT_FAST: o->speed = 0; o->speed_given = true; break;
+        case OPT_SPEED:
+            if (!dbl_arg("--speed", optarg, 0.01, 10000, &o->speed))
+                return 2;
+            o->speed_given = true;
+            break;
+        case OPT_HISTORY_MB:
+            if (!num_arg("--history-mb", optarg, 0, 65536, &o->history_mb))
+                return 2;
+            break;
+        case OPT_SAVE_DIR: o->save_dir = optarg; break;
         case OPT_TOPIC: o->kafka.topic = optarg; export_opt = export_opt ? export_opt : "--topic"; break;
         case OPT_SENSOR_ID:
             if (!optarg[0] || strlen(optarg) > 255) {
@@ -532,6 +576,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
     }
     if (o->filter[0])
         o->pipeline.capture.filter = o->filter;
+    if (o->default_command && !o->pipeline.capture.file && !o->pipeline.capture.iface)
+        o->pipeline.capture.iface = "any";
+    if (o->command == CLI_CMD_DASHBOARD && !o->speed_given)
+        o->speed = o->pipeline.capture.file ? 1 : 0;
     if (!o->pipeline.capture.file == !o->pipeline.capture.iface) {
         fprintf(stderr, "sipscope: give exactly one input, -r FILE or -i IFACE (see sipscope %s --help)\n",
                 o->command_name);

@@ -3,6 +3,7 @@
 #define SIPSCOPE_SENSOR_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../decoders/faults.h"
@@ -17,6 +18,7 @@ enum cli_command {
     CLI_CMD_REGISTRATIONS,
     CLI_CMD_STREAMS,
     CLI_CMD_DIAGNOSE,
+    CLI_CMD_DASHBOARD,
 };
 
 #define CLI_MAX_PROPS 64 /* -X PROP=VALUE options */
@@ -37,10 +39,20 @@ struct cli_opts {
     struct kafka_config kafka;
     const char *sensor_id;    /* --sensor-id */
     const char *props[CLI_MAX_PROPS];
+    /* replay and dashboard */
+    double speed;             /* --speed X: replay a file at X times packet time; 0: as fast as it reads */
+    bool speed_given;         /* --speed or --fast (else the dashboard replays at 1x) */
+    uint32_t history_mb;      /* --history-mb: frames kept for saving calls from the dashboard */
+    const char *save_dir;     /* --save-dir */
+    bool default_command;     /* no COMMAND was given: the dashboard, on a terminal */
 };
 
+#define CLI_DEFAULT_HISTORY_MB 64
+
 /*
- * Parse argv. Returns 0 when the program should run, 1 when it printed help
+ * Parse argv. With no COMMAND (no arguments, or options first) and a
+ * terminal on standard input and output, the command is the dashboard, on
+ * interface "any" when no input is given. Returns 0 when the program should run, 1 when it printed help
  * and should exit 0, 2 on a usage error (one line already printed on stderr).
  */
 int cli_parse(int argc, char **argv, struct cli_opts *o);

@@ -89,16 +89,38 @@ static void main_out_abandon(struct main_out *m)
         unlink(m->path);
 }
 
+
+/*
+ * The exporter starts once the input is open (pipeline_config.on_open), so an
+ * input that cannot be read fails first, with its own one line, and leaves no
+ * spool behind; a bad -X, an unknown broker host or a missing topic still stop
+ * the run before the first frame is read (exit 2).
+ */
+struct main_kafka {
+    struct kafka_config *cfg;
+    struct kafka_out *ko;
+    enum status status;         /* of kafka_out_create */
+};
+
+static bool main_kafka_open(void *ctx, char *err, size_t errlen)
+{
+    struct main_kafka *mk = ctx;
+    mk->status = kafka_out_create(mk->cfg, &mk->ko, err, errlen);
+    return mk->status == STATUS_OK;
+}
+
 /* output_emit for --kafka: CDR lines to the exporter's hand-off queue (counted there if refused). */
 static void main_kafka_cdr(void *ctx, uint64_t seq, const char *key, size_t key_len,
                            const char *line, size_t len)
 {
-    kafka_out_submit(ctx, seq, key, key_len, line, len);
+    struct main_kafka *mk = ctx;
+    kafka_out_submit(mk->ko, seq, key, key_len, line, len);
 }
 
 static uint64_t main_kafka_seq(void *ctx)
 {
-    return kafka_out_next_sequence(ctx);
+    struct main_kafka *mk = ctx;
+    return kafka_out_next_sequence(mk->ko);
 }
 
 /* The closing account of the Kafka export on stderr; false when a CDR was lost or refused. */
@@ -106,7 +128,7 @@ static bool main_kafka_report(const struct kafka_out *ko, const char *topic, str
 {
     struct kafka_counts kc;
     kafka_out_counts(ko, &kc);
-    stats_add(st, STAT_CDR_RECORDS, kc.records);
+    stats_add(st, STAT_KAFKA_RECORDS, kc.records);
     stats_add(st, STAT_KAFKA_DELIVERED, kc.delivered);
     stats_add(st, STAT_KAFKA_SPOOLED, kc.spooled);
     stats_add(st, STAT_KAFKA_SPOOL_SENT, kc.spool_sent);
@@ -149,6 +171,11 @@ int main(int argc, char **argv)
     int rc = cli_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : 2;
+    if (o.command == CLI_CMD_DASHBOARD) {
+        fprintf(stderr, "sipscope: the dashboard is not in this build yet (see sipscope --help "
+                        "for the other commands)\n");
+        return 2;
+    }
 
     FILE *out = stdout;
     static struct main_out mo;
@@ -174,18 +201,15 @@ int main(int argc, char **argv)
         oo.sensor_host = host;
         oo.sensor_interface = o.pipeline.capture.iface;
     }
-    static struct kafka_out *ko;
+    static struct main_kafka mk;
     static struct output_emit emit;
     if (o.kafka.brokers) {
-        char kerr[1024];
         o.kafka.sensor_id = oo.sensor_id;
         o.kafka.wait_when_full = o.pipeline.capture.file != NULL; /* a file can wait; the wire cannot */
-        enum status ks = kafka_out_create(&o.kafka, &ko, kerr, sizeof kerr);
-        if (ks != STATUS_OK) {
-            fprintf(stderr, "sipscope: %s\n", kerr);
-            return ks == STATUS_FULL ? 1 : 2;
-        }
-        emit = (struct output_emit){ main_kafka_cdr, main_kafka_seq, ko };
+        mk.cfg = &o.kafka;
+        o.pipeline.on_open = main_kafka_open;
+        o.pipeline.on_open_ctx = &mk;
+        emit = (struct output_emit){ main_kafka_cdr, main_kafka_seq, &mk };
         oo.emit = &emit;
     }
     for (size_t i = 0; i < sizeof command_outputs / sizeof command_outputs[0]; i++)
@@ -195,7 +219,7 @@ int main(int argc, char **argv)
     if (!output_create(&oo, &sink)) {
         fprintf(stderr, "sipscope: out of memory\n");
         main_out_abandon(&mo);
-        kafka_out_destroy(ko);
+        kafka_out_destroy(mk.ko);
         return 1;
     }
 
@@ -216,15 +240,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "sipscope: %s\n", err);
         sink.destroy(sink.ctx);
         main_out_abandon(&mo);
-        kafka_out_destroy(ko);
-        return 2;
+        kafka_out_destroy(mk.ko);
+        return mk.status == STATUS_FULL ? 1 : 2;
     }
     if (r == PIPELINE_NO_MEMORY && !mo.truncated) {
         /* before the run started: nothing was written, an existing file is kept as it was */
         fprintf(stderr, "sipscope: %s\n", err);
         sink.destroy(sink.ctx);
         main_out_abandon(&mo);
-        kafka_out_destroy(ko);
+        kafka_out_destroy(mk.ko);
         return 1;
     }
     int status = 0;
@@ -234,15 +258,15 @@ int main(int argc, char **argv)
     if (fin != 0)
         status = 1;
     sink.destroy(sink.ctx);
-    if (ko) {
+    if (mk.ko) {
         char kerr[1024] = "";
-        if (kafka_out_close(ko, kerr, sizeof kerr) != STATUS_OK) {
+        if (kafka_out_close(mk.ko, kerr, sizeof kerr) != STATUS_OK) {
             fprintf(stderr, "sipscope: kafka: %s\n", kerr);
             status = 1;
         }
-        if (!main_kafka_report(ko, o.kafka.topic, &st))
+        if (!main_kafka_report(mk.ko, o.kafka.topic, &st))
             status = 1;
-        kafka_out_destroy(ko);
+        kafka_out_destroy(mk.ko);
     }
     if (out != stdout && fclose(out) != 0) {
         fprintf(stderr, "sipscope: cannot write '%s': %s\n", o.out_file, strerror(errno));

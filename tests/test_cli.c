@@ -183,7 +183,7 @@ Test(cli, kafka_with_another_command_is_a_usage_error)
 {
     static const char *const w[] = {"sipscope", "calls", "-r", "x", "--kafka", "b:1", "--topic",
                                     "t", NULL};
-    usage_error(w, "sipscope: --kafka works with the cdr command (see sipscope cdr --help)\n");
+    usage_error(w, "sipscope: --kafka works with the cdr and dashboard commands (see sipscope cdr --help)\n");
 }
 
 Test(cli, kafka_and_output_file_do_not_combine)
