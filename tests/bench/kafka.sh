@@ -66,11 +66,11 @@ measure kafka "$bin" cdr -r "$tmp/short.pcap" --kafka "$B" --topic bench \
     --spool "$tmp/spool" --kafka-timeout 60 --stats
 measure file "$bin" cdr -r "$tmp/short.pcap" -o /dev/null --stats
 
-records=$(counter "$tmp/kafka.err" cdr_records)
+records=$(counter "$tmp/kafka.err" kafka_records)
 delivered=$(counter "$tmp/kafka.err" kafka_delivered)
 spooled=$(counter "$tmp/kafka.err" kafka_spooled)
 lost=$(counter "$tmp/kafka.err" kafka_lost)
-file_records=$(counter "$tmp/file.err" calls)   # cdr_records counts Kafka hand-overs only; one CDR per call
+file_records=$(counter "$tmp/file.err" calls)   # kafka_records counts Kafka hand-overs only; one CDR per call
 bytes=$(stat -c %s "$tmp/short.pcap")
 
 echo "sipscope bench kafka ($(date -u +%Y-%m-%d), $(nproc) cores; mock cluster, 1 broker, $partitions partitions; times from /usr/bin/time)"
