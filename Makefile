@@ -38,7 +38,7 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 # TEST_DEPS_<name> (sources); without it the test links the whole library.
 -include $(wildcard tests/deps/*.mk)
 
-.PHONY: all run test test-all unit unit-one golden shared accuracy live kafka check-layers check-headers \
+.PHONY: all run test test-all unit unit-one golden shared accuracy live kafka ui soak soak-short check-layers check-headers \
         check-alloc check-symbols check bench fuzz asan format deps clean install golden-update
 
 all: $(BIN)
@@ -102,6 +102,18 @@ $(MOCKBROKER): tests/kafka/mockbroker.c
 kafka: $(BIN) $(MOCKBROKER)
 	@tests/kafka/run.sh $(abspath $(BIN)) $(abspath $(MOCKBROKER))
 
+# Live soak on loopback with sipp (root; skipped otherwise): make soak SOAK_SECONDS=600.
+SOAK_SECONDS ?= 180
+soak: $(BIN)
+	@tests/soak/run.sh $(abspath $(BIN)) $(SOAK_SECONDS)
+
+soak-short: $(BIN)
+	@tests/soak/run.sh $(abspath $(BIN)) 30
+
+# The dashboard in a real terminal: tmux send-keys / capture-pane on samples/.
+ui: $(BIN)
+	@tests/ui/run.sh $(abspath $(BIN))
+
 # Live capture on loopback (needs root; skipped otherwise).
 live: $(BIN)
 	@tests/live/run.sh $(abspath $(BIN))
@@ -144,7 +156,7 @@ test: deps
 test-all:
 	@rm -f build/results.txt
 	@$(MAKE) --no-print-directory all unit check
-	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared accuracy live kafka
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared accuracy live kafka ui soak-short
 	@tests/summary.sh
 
 run: deps

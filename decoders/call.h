@@ -68,6 +68,18 @@ struct call_msg {
     struct endpoint sdp_media;            /* its c=/m= address and port */
     uint8_t sdp_dir;                      /* enum sdp_dir */
     uint32_t next;                        /* pool index of the next message, POOL_NONE at the end */
+    /*
+     * Where the message's SIP text sits in the correlator's text arena
+     * (correlate_config.text_bytes; read it with correlate_msg_text()): byte
+     * offset, the arena lap it was written in (so a text overwritten since is
+     * detected), and its length (0: not kept). text_cut: the message was
+     * longer than the per-message cap (CORRELATE_TEXT_MSG_MAX, or the arena's
+     * eighth) and only its first text_len bytes were kept.
+     */
+    uint32_t text_off;
+    uint32_t text_gen;
+    uint16_t text_len;
+    bool text_cut;
 };
 
 /* An offer or an answer as the call remembers it (copied out of the SDP views). */

@@ -24,8 +24,12 @@
  *          work: a retransmission repeats them all). Wireshark's resend detection
  *          keys on the same facts, so our counts agree with `sip,stat`.
  *   calls  by Call-ID; a call is the INVITE dialog(s) of one Call-ID, forks
- *          included. Queues: setup (no final answer), up (answered), ended
- *          (final state reached, lingering to absorb retransmissions).
+ *          included. Queues: probe (an INVITE nobody answered at all, not even
+ *          100 Trying), setup (no final answer), up (answered), ended (final
+ *          state reached, lingering to absorb retransmissions). A full table
+ *          evicts from ended, then probe, then setup, then up: an INVITE flood
+ *          (scanners, spoofed sources: nothing ever answers them) recycles its
+ *          own probes and never pushes out a call that is ringing or up.
  *   regs   REGISTER bindings by AOR + Call-ID (RFC 3261 §10.2: a UA keeps its
  *          Call-ID for all registrations to one registrar).
  *
@@ -33,7 +37,7 @@
  * and counts it (a call evicted that way is still handed to the callback).
  */
 
-enum call_queue { QUEUE_SETUP = 0, QUEUE_UP, QUEUE_ENDED, QUEUE__COUNT };
+enum call_queue { QUEUE_PROBE = 0, QUEUE_SETUP, QUEUE_UP, QUEUE_ENDED, QUEUE__COUNT };
 
 struct seen {
     uint64_t key;
@@ -73,6 +77,13 @@ struct correlate {
     uint32_t *reg_buckets;
     uint32_t reg_mask;
     struct pool_list reg_q;
+
+    /* The text arena (text_cap bytes, NULL when off): see text_keep(). */
+    char *text;
+    uint32_t text_cap;
+    uint32_t text_msg_max;        /* per-message cap: CORRELATE_TEXT_MSG_MAX or text_cap / 8 */
+    uint32_t text_head;           /* next byte to write in this lap */
+    uint32_t text_lap;            /* laps begun, from 1 (0 marks "never written") */
 };
 
 #define NS_PER_S 1000000000ULL
@@ -113,8 +124,18 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
     co->flush_order = calloc(cfg->max_calls, sizeof *co->flush_order);
     co->seen_buckets = pool_buckets_create(cfg->max_txns, &co->seen_mask);
     co->reg_buckets = pool_buckets_create(cfg->max_regs, &co->reg_mask);
+    if (cfg->text_bytes) {
+        size_t cap = cfg->text_bytes < CORRELATE_TEXT_MAX_BYTES ? cfg->text_bytes
+                                                                : CORRELATE_TEXT_MAX_BYTES;
+        co->text_cap = (uint32_t)cap;
+        co->text_msg_max = co->text_cap / 8 < CORRELATE_TEXT_MSG_MAX ? co->text_cap / 8
+                                                                      : CORRELATE_TEXT_MSG_MAX;
+        co->text_lap = 1;
+        co->text = malloc(cap);
+    }
     if (!co->calls || !co->msgs || !co->seen || !co->regs || !co->media || !co->call_buckets ||
-        !co->flush_order || !co->seen_buckets || !co->reg_buckets) {
+        !co->flush_order || !co->seen_buckets || !co->reg_buckets ||
+        (cfg->text_bytes && !co->text)) {
         correlate_destroy(co);
         return NULL;
     }
@@ -138,6 +159,7 @@ void correlate_destroy(struct correlate *co)
     free(co->flush_order);
     free(co->seen_buckets);
     free(co->reg_buckets);
+    free(co->text);
     free(co);
 }
 
@@ -170,6 +192,70 @@ const struct call_msg *correlate_first_msg(const struct correlate *co, const str
 const struct call_msg *correlate_next_msg(const struct correlate *co, const struct call_msg *m)
 {
     return m->next == POOL_NONE ? NULL : pool_at(co->msgs, m->next);
+}
+
+/* Every held call sits on exactly one queue: walk probe, setup, up, then ended. */
+static const struct call *first_from_queue(const struct correlate *co, unsigned q)
+{
+    for (; q < QUEUE__COUNT; q++)
+        if (co->call_q[q].head != POOL_NONE)
+            return pool_at(co->calls, co->call_q[q].head);
+    return NULL;
+}
+
+const struct call *correlate_first_call(const struct correlate *co)
+{
+    return first_from_queue(co, 0);
+}
+
+const struct call *correlate_next_call(const struct correlate *co, const struct call *c)
+{
+    if (c->lru.next != POOL_NONE)
+        return pool_at(co->calls, c->lru.next);
+    return first_from_queue(co, (unsigned)c->queue + 1);
+}
+
+/* ---- message texts ---------------------------------------------------- */
+
+/*
+ * The text arena is a byte ring written in laps: a text goes at text_head if
+ * it fits before the end, else the lap ends (the tail is left unused) and
+ * the text goes at offset 0 of the next lap. So every text is contiguous,
+ * and a text written in lap g at [off, off + len) is intact while the
+ * arena is in lap g, or in lap g + 1 with text_head <= off; later it has
+ * been (or may have been) overwritten. Checked in O(1) from the entry's
+ * (offset, lap) without any back-pointers, and nothing is allocated.
+ */
+_Static_assert(CORRELATE_TEXT_MSG_MAX <= UINT16_MAX, "call_msg.text_len is 16 bits");
+
+static void text_keep(struct correlate *co, struct call_msg *e, struct sv raw)
+{
+    if (!co->text || !raw.len || !co->text_msg_max)
+        return;
+    size_t n = raw.len;
+    if (n > co->text_msg_max) {
+        n = co->text_msg_max;
+        e->text_cut = true;
+    }
+    if (n > co->text_cap - co->text_head) {
+        co->text_lap++;
+        co->text_head = 0;
+    }
+    memcpy(co->text + co->text_head, raw.p, n);
+    e->text_off = co->text_head;
+    e->text_gen = co->text_lap;
+    e->text_len = (uint16_t)n;
+    co->text_head += (uint32_t)n;
+}
+
+struct sv correlate_msg_text(const struct correlate *co, const struct call_msg *m)
+{
+    if (!co->text || !m->text_len || m->text_off > co->text_cap ||
+        m->text_len > co->text_cap - m->text_off)
+        return SV_NULL;
+    bool intact = m->text_gen == co->text_lap ||
+                  (m->text_gen + 1 == co->text_lap && m->text_off >= co->text_head);
+    return intact ? sv_make(co->text + m->text_off, m->text_len) : SV_NULL;
 }
 
 /* ---- retransmission detection ---------------------------------------- */
@@ -295,9 +381,10 @@ static struct call *call_create(struct correlate *co, struct sv call_id, uint64_
 {
     uint32_t idx = pool_get(co->calls);
     if (idx == POOL_NONE) {
-        /* Full: evict the oldest ended call, else the oldest unanswered, else the oldest up. */
-        static const enum call_queue order[] = { QUEUE_ENDED, QUEUE_SETUP, QUEUE_UP };
-        for (size_t k = 0; k < 3 && idx == POOL_NONE; k++) {
+        /* Full: evict the oldest ended call, else the oldest nobody answered at all, else the
+         * oldest waiting for its final answer, else the oldest up. */
+        static const enum call_queue order[] = { QUEUE_ENDED, QUEUE_PROBE, QUEUE_SETUP, QUEUE_UP };
+        for (size_t k = 0; k < sizeof order / sizeof order[0] && idx == POOL_NONE; k++) {
             uint32_t victim = co->call_q[order[k]].head;
             if (victim == POOL_NONE)
                 continue;
@@ -323,8 +410,8 @@ static struct call *call_create(struct correlate *co, struct sv call_id, uint64_
     uint32_t *b = &co->call_buckets[h & co->call_mask];
     c->hash_next = *b;
     *b = idx;
-    c->queue = QUEUE_SETUP;
-    pool_list_push_tail(co->calls, &co->call_q[QUEUE_SETUP], idx, offsetof(struct call, lru));
+    c->queue = QUEUE_PROBE;
+    pool_list_push_tail(co->calls, &co->call_q[QUEUE_PROBE], idx, offsetof(struct call, lru));
     stats_inc(co->st, STAT_CALLS);
     return c;
 }
@@ -407,6 +494,7 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
     e->status = m->status;
     e->method = (uint8_t)(m->is_request ? m->method : m->cseq_method);
     e->next = POOL_NONE;
+    text_keep(co, e, m->raw);
     if (m->is_request) {
         sv_copy(e->label, sizeof e->label, m->method_name);
     } else {
@@ -864,9 +952,13 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
     }
 
     /* Keep the call at the tail of its queue: expiry looks only at heads. Calls waiting for a
-     * final answer stay in start order: their timeout runs from the INVITE, not the last 18x. */
-    if (c->queue != QUEUE_SETUP)
+     * final answer stay in start order: their timeout runs from the INVITE, not the last 18x.
+     * The first response of any kind moves a probe to setup (roughly in start order still: a
+     * late first response only delays that call's timeout to the one ahead of it). */
+    if (c->queue != QUEUE_SETUP && c->queue != QUEUE_PROBE)
         call_requeue(co, c, (enum call_queue)c->queue);
+    else if (c->queue == QUEUE_PROBE && !m->is_request)
+        call_requeue(co, c, QUEUE_SETUP);
     if (retrans)
         return true;
     if (m->is_request)
@@ -894,6 +986,7 @@ void correlate_tick(struct correlate *co, uint64_t now_ns)
         const char *reason;
     } rules[] = {
         { QUEUE_ENDED, offsetof(struct correlate_config, linger_s), "" },
+        { QUEUE_PROBE, offsetof(struct correlate_config, setup_timeout_s), "timeout" },
         { QUEUE_SETUP, offsetof(struct correlate_config, setup_timeout_s), "timeout" },
         { QUEUE_UP, offsetof(struct correlate_config, idle_timeout_s), "idle" },
     };
@@ -903,7 +996,8 @@ void correlate_tick(struct correlate *co, uint64_t now_ns)
         uint64_t age = (uint64_t)limit_s * NS_PER_S;
         while (co->call_q[rules[k].q].head != POOL_NONE) {
             struct call *c = pool_at(co->calls, co->call_q[rules[k].q].head);
-            uint64_t since = rules[k].q == QUEUE_SETUP ? c->start_ns : c->last_ns;
+            uint64_t since =
+                rules[k].q == QUEUE_SETUP || rules[k].q == QUEUE_PROBE ? c->start_ns : c->last_ns;
             if (now_ns < since + age)
                 break;
             call_close(co, c, rules[k].reason, now_ns);

@@ -20,6 +20,8 @@
 #define CORRELATE_DEFAULT_SETUP_TIMEOUT_S 300  /* no final response by then: state timeout */
 #define CORRELATE_DEFAULT_IDLE_TIMEOUT_S 14400 /* answered call with no SIP for this long: flushed */
 #define CORRELATE_TXN_TIMEOUT_S 64             /* 64*T1: a transaction is forgotten after this */
+#define CORRELATE_TEXT_MSG_MAX 16384u          /* SIP text kept per message (and text_bytes / 8) */
+#define CORRELATE_TEXT_MAX_BYTES (1u << 30)    /* largest text arena (offsets are 32-bit) */
 
 struct correlate_config {
     uint32_t max_calls;
@@ -31,6 +33,12 @@ struct correlate_config {
     uint32_t setup_timeout_s;
     uint32_t idle_timeout_s;
     struct media_config media;
+    /*
+     * Bytes of the text arena that keeps each ladder entry's full SIP text
+     * (for the dashboard's message view); 0, the default, keeps none. Above
+     * CORRELATE_TEXT_MAX_BYTES it is taken as that.
+     */
+    size_t text_bytes;
 };
 
 /* Where a message came from; the parser knows only bytes. */
@@ -124,5 +132,27 @@ uint64_t correlate_clock(const struct correlate *co);
 
 /* Calls currently held (for the dashboard header and tests). */
 uint32_t correlate_active_calls(const struct correlate *co);
+
+/*
+ * Walk the calls currently held, i.e. not yet handed to on_call: those still
+ * being set up, those up, and those that reached a final state and linger
+ * for retransmissions (c->ended true). First call, then next_call; NULL at
+ * the end. The order is stable while no SIP message, tick or flush is fed
+ * (any of those may end or move calls: restart the walk after one). O(1) per
+ * step, no allocation; correlate_active_calls() steps in all.
+ */
+const struct call *correlate_first_call(const struct correlate *co);
+const struct call *correlate_next_call(const struct correlate *co, const struct call *c);
+
+/*
+ * The full SIP text of a ladder entry (start line, headers, body, as on the
+ * wire), kept in a ring arena of correlate_config.text_bytes that overwrites
+ * the oldest texts first. Of a message longer than CORRELATE_TEXT_MSG_MAX
+ * (or than text_bytes / 8, when that is less) only the first bytes are kept,
+ * and m->text_cut says so. Returns an empty view when texts are off, when
+ * this one was not kept, or when it was overwritten since. The view points
+ * into the arena: valid until the next correlate_sip(). No allocation, O(1).
+ */
+struct sv correlate_msg_text(const struct correlate *co, const struct call_msg *m);
 
 #endif

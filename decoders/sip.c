@@ -725,6 +725,7 @@ enum status sip_parse(const uint8_t *buf, size_t len, bool stream, struct sip_ms
         return STATUS_MALFORMED;
     }
     out->body = sv_make(msg + body_off, body_len);
+    out->raw = sv_make(msg, body_off + body_len);
     sip_derive(out);
     if (st != STATUS_OK)
         out->wire_len = len;

@@ -140,6 +140,14 @@ struct sip_msg {
     struct sv sdp;               /* the application/sdp body or multipart part; empty if none */
 
     uint32_t anomalies;          /* enum sip_anomaly bits */
+
+    /*
+     * The whole message as on the wire: start line, headers, blank line and
+     * body (leading CRLFs not included); wire_len may be longer by those and
+     * by trailing bytes a datagram carried past Content-Length. Empty when
+     * the parse did not get as far as the body.
+     */
+    struct sv raw;
 };
 
 /*

@@ -8,9 +8,11 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gzfile.h"
@@ -32,6 +34,13 @@ struct capture {
     enum capture_result end; /* CAPTURE_FRAME while reading; then the sticky EOF or ERROR */
     uint32_t drop_last;      /* pcap_stats ps_drop at the last look (a 32-bit counter that wraps) */
     uint64_t drops;          /* kernel drops, widened to 64 bits */
+    /* replay pacing (capture_config.speed > 0, files only) */
+    double speed;            /* 0: not paced */
+    bool paced;              /* a frame was handed over: the fields below are set */
+    uint64_t base_mono_ns;   /* wall time (CLOCK_MONOTONIC) at which base_ts_ns is due */
+    uint64_t base_ts_ns;     /* packet time the schedule started from */
+    uint64_t prev_ts_ns;     /* packet time of the previous frame */
+    uint64_t prev_due_ns;    /* when the previous frame was due */
     char name[CAPTURE_NAME_MAX];
     char end_err[CAPTURE_ERR_MAX];
     char iobuf[CAPTURE_IOBUF_BYTES];
@@ -157,6 +166,13 @@ static enum status capture_open_file(struct capture *c, const char *path, char *
         setvbuf(fp, c->iobuf, _IOFBF, sizeof c->iobuf);
     }
 
+    /*
+     * libpcap freads every record twice (header, then data) and stdio locks
+     * the stream at each call once the process has a second thread. One
+     * thread at a time ever reads it (opened here, read by the capture
+     * thread, closed after the join), so the locking is turned off.
+     */
+    __fsetlocking(fp, FSETLOCKING_BYCALLER);
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     c->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!c->p) {
@@ -270,6 +286,7 @@ enum status capture_open(const struct capture_config *cfg, struct capture **out,
     atomic_init(&c->stop, false);
     c->ext_stop = cfg->stop;
     c->end = CAPTURE_FRAME;
+    c->speed = cfg->file && cfg->speed > 0 ? cfg->speed : 0; /* NaN and negatives: not paced */
     enum status st = cfg->file ? capture_open_file(c, cfg->file, err, errlen)
                                : capture_open_live(c, cfg, err, errlen);
     if (st == STATUS_OK && cfg->filter && *cfg->filter)
@@ -327,6 +344,80 @@ static uint64_t capture_ts_ns(const struct capture *c, const struct timeval *tv)
     return sec * 1000000000u + (uint64_t)tv->tv_usec * c->ts_mul;
 }
 
+#define CAPTURE_NS_PER_S 1000000000ull
+#define CAPTURE_NS_PER_MS 1000000ull
+#define CAPTURE_PACE_MAX_NS 1e18 /* a wait longer than 31 years is cut there (tiny speeds) */
+
+static uint64_t capture_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * CAPTURE_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* Packet time divided by the speed, in wall nanoseconds. */
+static uint64_t capture_scaled(const struct capture *c, uint64_t packet_ns)
+{
+    double ns = (double)packet_ns / c->speed;
+    return ns < CAPTURE_PACE_MAX_NS ? (uint64_t)ns : (uint64_t)CAPTURE_PACE_MAX_NS;
+}
+
+/*
+ * When the frame of packet time ts is due (the rule is capture_config.speed's):
+ * on the schedule that started at base, or, after a discontinuity, right
+ * after the previous frame (a bounded wait for a gap), restarting the schedule.
+ */
+static uint64_t capture_due(struct capture *c, uint64_t ts)
+{
+    if (!c->paced) {
+        c->paced = true;
+        c->base_mono_ns = capture_mono_ns();
+        c->base_ts_ns = ts;
+        c->prev_ts_ns = ts;
+        c->prev_due_ns = c->base_mono_ns;
+        return c->base_mono_ns;
+    }
+    uint64_t due;
+    if (ts < c->prev_ts_ns || ts - c->prev_ts_ns > CAPTURE_REPLAY_GAP_S * CAPTURE_NS_PER_S) {
+        uint64_t wait = 0;
+        if (ts > c->prev_ts_ns) {
+            wait = capture_scaled(c, ts - c->prev_ts_ns);
+            if (wait > CAPTURE_REPLAY_GAP_WAIT_MS * CAPTURE_NS_PER_MS)
+                wait = CAPTURE_REPLAY_GAP_WAIT_MS * CAPTURE_NS_PER_MS;
+        }
+        due = c->prev_due_ns + wait;
+        c->base_mono_ns = due;
+        c->base_ts_ns = ts;
+    } else {
+        due = c->base_mono_ns + capture_scaled(c, ts - c->base_ts_ns);
+    }
+    c->prev_ts_ns = ts;
+    c->prev_due_ns = due;
+    return due;
+}
+
+/*
+ * Sleep until the frame of packet time ts is due, in slices of at most
+ * CAPTURE_STOP_MS; false when a stop came first.
+ */
+static bool capture_pace(struct capture *c, uint64_t ts)
+{
+    uint64_t due = capture_due(c, ts);
+    for (;;) {
+        if (capture_stopping(c))
+            return false;
+        uint64_t now = capture_mono_ns();
+        if (now >= due)
+            return true;
+        uint64_t until = due - now > CAPTURE_STOP_MS * CAPTURE_NS_PER_MS
+                             ? now + CAPTURE_STOP_MS * CAPTURE_NS_PER_MS
+                             : due;
+        struct timespec at = { .tv_sec = (time_t)(until / CAPTURE_NS_PER_S),
+                               .tv_nsec = (long)(until % CAPTURE_NS_PER_S) };
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL); /* EINTR: look again */
+    }
+}
+
 /*
  * pcap_next_ex results: 1 a packet; 0 the live read timeout expired;
  * PCAP_ERROR_BREAK the end of a file, or pcap_breakloop on a live handle;
@@ -352,6 +443,8 @@ enum capture_result capture_next(struct capture *c, struct frame *f, char *err, 
         f->wirelen = h->len;
         f->linktype = c->linktype;
         f->data = data;
+        if (c->speed > 0 && !capture_pace(c, f->ts_ns))
+            return CAPTURE_STOPPED;
         return CAPTURE_FRAME;
     }
     /* a stop that interrupted a wait on a pipe surfaces as a read error: it is a stop */

@@ -28,7 +28,28 @@ struct capture_config {
      * open still waiting for the capture header fails. NULL: none.
      */
     const atomic_bool *stop;
+    /*
+     * Replay pacing, files only (live input ignores it). 0 (the default), a
+     * negative value or NaN: as fast as possible. > 0: replay at that
+     * multiple of packet time: capture_next hands frame i over no earlier
+     * than (ts_i - ts_0) / speed of CLOCK_MONOTONIC time after it handed over
+     * frame 0, sleeping in slices of at most CAPTURE_STOP_MS so a stop still
+     * ends the wait (the frame is then not handed over: CAPTURE_STOPPED).
+     * A discontinuity in packet time never stalls the replay for long: when
+     * a frame's time is earlier than the previous frame's, it is due at once
+     * after it; when it is more than CAPTURE_REPLAY_GAP_S later (a gap in
+     * the capture, or two captures joined), it is due
+     * min(gap / speed, CAPTURE_REPLAY_GAP_WAIT_MS) after the previous one.
+     * Either way the schedule then restarts from that frame, so the frames
+     * after it keep their own spacing. A consumer that fell behind is not
+     * waited for: late frames are handed over at once until the replay has
+     * caught up with the schedule.
+     */
+    double speed;
 };
+
+#define CAPTURE_REPLAY_GAP_S 5           /* packet-time jump that counts as a gap in the capture */
+#define CAPTURE_REPLAY_GAP_WAIT_MS 1000  /* the longest wall-clock wait a gap costs */
 
 /* The longest a stop request waits: the live poll interval and the pipe/FIFO poll interval. */
 #define CAPTURE_STOP_MS 100

@@ -86,6 +86,8 @@ void cli_usage(FILE *f, const char *command)
             "  BPF filter           trailing words form a tcpdump filter expression\n"
             "  --snaplen N          live: bytes kept per packet (default %d)\n"
             "  --buffer-mb N        live: kernel buffer size in MiB (default %d)\n"
+            "  -Z USER              drop root: become USER once the capture is open (a spool\n"
+            "                       or -o file must then be writable by USER)\n"
             "\nOutput:\n"
             "  --json               JSON lines instead of a table\n"
             "  -o FILE              write to FILE instead of standard output\n"
@@ -140,6 +142,9 @@ void cli_usage(FILE *f, const char *command)
             "  --max-regs N         REGISTER bindings held (default %u)\n"
             "  --max-frags N        IP fragment sets being reassembled, 64 KiB each (default 256)\n"
             "  --max-tcp-streams N  TCP directions followed (default %u)\n"
+            "  --max-streams N      RTP streams followed at once (default %u)\n"
+            "  --max-endpoints N    SDP-announced media endpoints held (default %u)\n"
+            "  --max-flows N        UDP flows no SDP announced, being classified (default %u)\n"
             "  --ring-mb N          capture ring size in MiB (default %u)\n"
             "\nTimeouts (packet time, seconds):\n"
             "  --linger S           an ended call waits this long for retransmissions (default %u)\n"
@@ -150,7 +155,8 @@ void cli_usage(FILE *f, const char *command)
             "reported) or a run-time failure; 2 usage errors and unreadable input.\n",
             CORRELATE_DEFAULT_CALLS,
             CORRELATE_DEFAULT_MSGS, CORRELATE_DEFAULT_MSGS_PER_CALL, CORRELATE_DEFAULT_TXNS,
-            CORRELATE_DEFAULT_REGS, TCPREASM_DEFAULT_STREAMS, (unsigned)(RING_DEFAULT_BYTES >> 20),
+            CORRELATE_DEFAULT_REGS, TCPREASM_DEFAULT_STREAMS, MEDIA_DEFAULT_STREAMS,
+            MEDIA_DEFAULT_ENDPOINTS, DPI_DEFAULT_MAX_FLOWS, (unsigned)(RING_DEFAULT_BYTES >> 20),
             CORRELATE_DEFAULT_LINGER_S, CORRELATE_DEFAULT_SETUP_TIMEOUT_S,
             CORRELATE_DEFAULT_IDLE_TIMEOUT_S);
 }
@@ -158,7 +164,7 @@ void cli_usage(FILE *f, const char *command)
 enum {
     OPT_JSON = 256, OPT_SIP_PORT, OPT_CALL, OPT_WIDTH, OPT_STATS, OPT_SNAPLEN, OPT_BUFFER_MB,
     OPT_MAX_CALLS, OPT_MAX_MSGS, OPT_MSGS_PER_CALL, OPT_MAX_TXNS, OPT_MAX_REGS, OPT_MAX_FRAGS,
-    OPT_MAX_TCP, OPT_RING_MB, OPT_LINGER, OPT_SETUP_TIMEOUT, OPT_IDLE_TIMEOUT,
+    OPT_MAX_TCP, OPT_MAX_STREAMS, OPT_MAX_ENDPOINTS, OPT_MAX_FLOWS, OPT_RING_MB, OPT_LINGER, OPT_SETUP_TIMEOUT, OPT_IDLE_TIMEOUT,
     OPT_SLOW_SETUP, OPT_AUTH_LOOP, OPT_RETRANS_STORM, OPT_RTP_TIMEOUT, OPT_NO_RINGBACK,
     OPT_MOS_POOR, OPT_LOSS_POOR, OPT_JITTER_POOR, OPT_KAFKA, OPT_TOPIC, OPT_SENSOR_ID, OPT_SPOOL,
     OPT_SPOOL_MAX, OPT_SPOOL_SEGMENT, OPT_SPOOL_GZIP, OPT_KAFKA_QUEUE, OPT_KAFKA_TIMEOUT,
@@ -182,6 +188,9 @@ static const struct option long_opts[] = {
     { "max-regs", required_argument, NULL, OPT_MAX_REGS },
     { "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
     { "max-tcp-streams", required_argument, NULL, OPT_MAX_TCP },
+    { "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
+    { "max-endpoints", required_argument, NULL, OPT_MAX_ENDPOINTS },
+    { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "ring-mb", required_argument, NULL, OPT_RING_MB },
     { "linger", required_argument, NULL, OPT_LINGER },
     { "setup-timeout", required_argument, NULL, OPT_SETUP_TIMEOUT },
@@ -380,11 +389,12 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
     int c;
     char name[CLI_OPT_NAME_MAX];
     /* '+': stop at the first non-option (the BPF filter); ':': report a missing value as ':' */
-    while ((c = getopt_long(argc, argv, "+:r:i:o:X:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:r:i:o:X:Z:h", long_opts, NULL)) != -1) {
         switch (c) {
         case 'r': o->pipeline.capture.file = optarg; break;
         case 'i': o->pipeline.capture.iface = optarg; break;
         case 'o': o->out_file = optarg; break;
+        case 'Z': o->drop_user = optarg; break;
         case 'h': cli_usage(stdout, o->command_name); return 1;
         case OPT_JSON: o->json = true; break;
         case OPT_KAFKA: o->kafka.brokers = optarg; break;
@@ -495,6 +505,22 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
         case OPT_MAX_TCP:
             if (!num_arg("--max-tcp-streams", optarg, 1, 1u << 24, &w->tcp.max_streams))
                 return 2;
+            break;
+        case OPT_MAX_STREAMS:
+            if (!num_arg("--max-streams", optarg, 16, 1u << 24, &w->correlate.media.max_streams))
+                return 2;
+            break;
+        case OPT_MAX_ENDPOINTS:
+            if (!num_arg("--max-endpoints", optarg, 16, 1u << 24,
+                         &w->correlate.media.max_endpoints))
+                return 2;
+            break;
+        case OPT_MAX_FLOWS:
+            if (!num_arg("--max-flows", optarg, 16, 1u << 24, &w->dpi.max_flows))
+                return 2;
+            /* nDPI states serve undecided flows only: never more of them than flows */
+            if (w->dpi.max_states > w->dpi.max_flows)
+                w->dpi.max_states = w->dpi.max_flows;
             break;
         case OPT_RING_MB:
             if (!num_arg("--ring-mb", optarg, 1, 4096, &v))

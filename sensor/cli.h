@@ -45,6 +45,7 @@ struct cli_opts {
     uint32_t history_mb;      /* --history-mb: frames kept for saving calls from the dashboard */
     const char *save_dir;     /* --save-dir */
     bool default_command;     /* no COMMAND was given: the dashboard, on a terminal */
+    const char *drop_user;    /* -Z USER: become this user once the capture is open */
 };
 
 #define CLI_DEFAULT_HISTORY_MB 64

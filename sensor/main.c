@@ -1,7 +1,11 @@
 /* main.c: sipscope entry point: parse the command line, build the pipeline, run it, map the outcome to 0/1/2. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,8 +15,13 @@
 #include "../decoders/stats.h"
 #include "../exporters/kafka.h"
 #include "../exporters/output.h"
+#include "../ui/dash.h"
+#include "../ui/model.h"
 #include "cli.h"
+#include "history.h"
 #include "pipeline.h"
+
+#define MAIN_DASH_TEXT_BYTES (32u << 20) /* dashboard: SIP text of recent messages, for the call view */
 
 /*
  * The first SIGINT or SIGTERM asks the pipeline to stop reading; it then
@@ -153,6 +162,221 @@ static bool main_kafka_report(const struct kafka_out *ko, const char *topic, str
     return kc.lost == 0 && kc.rejected == 0;
 }
 
+/* ---- the dashboard: the pipeline on its own thread, the UI on this one ---- */
+
+/* SIGINT/SIGTERM in the dashboard: the UI restores the terminal and returns; the pipeline flushes. */
+static atomic_bool main_quit;
+
+static void on_signal_dash(int sig)
+{
+    (void)sig;
+    atomic_store(&main_quit, true);
+    pipeline_stop();
+}
+
+struct main_dash {
+    struct ui_model *model;
+    struct main_kafka *mk;          /* --kafka: its exporter, once open */
+    struct sink *cdr;               /* --kafka: the CDR sink beside the model; else NULL */
+    const struct pipeline_config *cfg;
+    struct stats *st;
+    enum pipeline_result result;
+    char err[600];
+    pthread_mutex_t mu;             /* start-up handshake: the UI starts once the input is open */
+    pthread_cond_t cv;
+    int opened;                     /* 0 not yet, 1 open, -1 failed */
+    bool (*inner_open)(void *ctx, char *err, size_t errlen);
+    void *inner_ctx;
+    struct ui_save_req req;         /* worker thread's copy of a save request */
+};
+
+static void main_dash_opened(struct main_dash *d, int v)
+{
+    pthread_mutex_lock(&d->mu);
+    if (d->opened == 0)
+        d->opened = v;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static bool main_dash_open(void *ctx, char *err, size_t errlen)
+{
+    struct main_dash *d = ctx;
+    bool ok = !d->inner_open || d->inner_open(d->inner_ctx, err, errlen);
+    main_dash_opened(d, ok ? 1 : -1);
+    return ok;
+}
+
+static void main_dash_call(void *ctx, const struct call *c, const struct correlate *co)
+{
+    struct main_dash *d = ctx;
+    ui_model_call_end(d->model, c, co);
+    if (d->cdr)
+        d->cdr->call_end(d->cdr->ctx, c, co);
+}
+
+static void main_dash_tick(void *ctx, const struct correlate *co, const struct stats *st,
+                           struct history *h, bool done)
+{
+    struct main_dash *d = ctx;
+    ui_model_tick(d->model, co, st, done);
+    if (d->mk && d->mk->ko) {
+        struct kafka_counts kc;
+        kafka_out_counts(d->mk->ko, &kc);
+        ui_model_set_kafka_lost(d->model, kc.lost);
+    }
+    if (!ui_model_take_save(d->model, &d->req))
+        return;
+    char msg[512];
+    if (!h) {
+        snprintf(msg, sizeof msg, "nothing saved: the frame history is off (--history-mb 0)");
+    } else {
+        struct history_match m = { (const char(*)[CALL_ID_MAX])d->req.call_ids, d->req.call_count, d->req.pair_src,
+                                   d->req.pair_dst, d->req.pair_count, d->req.from_ns,
+                                   d->req.to_ns };
+        history_save(h, &m, d->req.path, msg, sizeof msg);
+    }
+    ui_model_save_done(d->model, msg);
+}
+
+static void *main_dash_pipeline(void *arg)
+{
+    struct main_dash *d = arg;
+    d->result = pipeline_run(d->cfg, d->st, main_dash_call, NULL, NULL, d, d->err, sizeof d->err);
+    main_dash_opened(d, -1); /* only if it never opened */
+    return NULL;
+}
+
+/*
+ * sipscope dashboard: the pipeline runs on a thread of its own and feeds the
+ * model; the UI draws on this thread. The UI starts only once the input is
+ * open, so a missing file or no capture rights still give one line and exit
+ * 2 on a normal terminal. Returns the exit status.
+ */
+static int main_dashboard(struct cli_opts *o, struct main_kafka *mk, struct sink *cdr,
+                          struct stats *st)
+{
+    static struct main_dash d;
+    struct ui_model_config mc = { .thresholds = o->thresholds };
+    d.model = ui_model_create(&mc);
+    if (!d.model) {
+        fprintf(stderr, "sipscope: out of memory\n");
+        return 1;
+    }
+    d.mk = mk;
+    d.cdr = cdr;
+    d.st = st;
+    pthread_mutex_init(&d.mu, NULL);
+    pthread_cond_init(&d.cv, NULL);
+    d.inner_open = o->pipeline.on_open;
+    d.inner_ctx = o->pipeline.on_open_ctx;
+    o->pipeline.on_open = main_dash_open;
+    o->pipeline.on_open_ctx = &d;
+    o->pipeline.on_tick = main_dash_tick;
+    o->pipeline.on_tick_ctx = &d;
+    o->pipeline.tick_after_end = true;
+    o->pipeline.history_bytes = (size_t)o->history_mb << 20;
+    o->pipeline.capture.speed = o->speed;
+    o->pipeline.worker.correlate.text_bytes = MAIN_DASH_TEXT_BYTES;
+    d.cfg = &o->pipeline;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal_dash;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGUSR1, SIG_IGN); /* the counters are on the screen; stderr would scribble over it */
+
+    pthread_t t;
+    if (pthread_create(&t, NULL, main_dash_pipeline, &d) != 0) {
+        fprintf(stderr, "sipscope: cannot start the capture: %s\n", strerror(errno));
+        ui_model_destroy(d.model);
+        return 1;
+    }
+    pthread_mutex_lock(&d.mu);
+    while (d.opened == 0)
+        pthread_cond_wait(&d.cv, &d.mu);
+    pthread_mutex_unlock(&d.mu);
+    int status = 0;
+    if (d.opened < 0) {
+        pthread_join(t, NULL);
+        fprintf(stderr, "sipscope: %s\n", d.err);
+        ui_model_destroy(d.model);
+        return d.result == PIPELINE_NO_MEMORY || (mk && mk->status == STATUS_FULL) ? 1 : 2;
+    }
+    const char *src = o->pipeline.capture.file ? o->pipeline.capture.file
+                                               : o->pipeline.capture.iface;
+    struct dash_options dopt = { .source = src, .live = o->pipeline.capture.iface != NULL,
+                                 .tty = NULL, .save_dir = o->save_dir, .stop = pipeline_stop };
+    char uerr[512] = "";
+    int ur = dash_run(d.model, &dopt, &main_quit, uerr, sizeof uerr);
+    pipeline_stop();
+    pthread_join(t, NULL);
+    if (ur != 0) {
+        fprintf(stderr, "sipscope: %s\n", uerr);
+        status = 1;
+    }
+    if (d.result == PIPELINE_DAMAGED || d.result == PIPELINE_NO_MEMORY) {
+        fprintf(stderr, "sipscope: %s\n", d.err);
+        status = 1;
+    }
+    ui_model_destroy(d.model);
+    return status;
+}
+
+/* -Z USER: give up root for good, right after the capture was opened. */
+static bool main_drop_privileges(const char *user, char *err, size_t errlen)
+{
+    errno = 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        snprintf(err, errlen, "-Z: no user '%s'%s%s", user, errno ? ": " : "",
+                 errno ? strerror(errno) : "");
+        return false;
+    }
+    if (geteuid() != 0) {
+        if (pw->pw_uid == geteuid())
+            return true; /* already that user */
+        snprintf(err, errlen, "-Z %s: only root can become another user", user);
+        return false;
+    }
+    if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        snprintf(err, errlen, "-Z %s: cannot drop privileges: %s", user, strerror(errno));
+        return false;
+    }
+    if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+        snprintf(err, errlen, "-Z %s: root could be regained; refusing to run", user);
+        return false;
+    }
+    return true;
+}
+
+/* pipeline_config.on_open: the input is open; now drop root, empty -o FILE, start the exporter. */
+struct main_open {
+    const char *drop_user;
+    struct main_out *mo;        /* -o FILE, or NULL */
+    struct main_kafka *mk;      /* --kafka, or NULL */
+};
+
+static bool main_on_open(void *ctx, char *err, size_t errlen)
+{
+    struct main_open *mo = ctx;
+    if (mo->drop_user && !main_drop_privileges(mo->drop_user, err, errlen))
+        return false;
+    if (mo->mo && !main_out_truncate(mo->mo, err, errlen))
+        return false;
+    if (mo->mk && !main_kafka_open(mo->mk, err, errlen))
+        return false;
+    return true;
+}
+
+static void on_sigusr1(int sig)
+{
+    (void)sig;
+    pipeline_print_counters();
+}
+
 static const struct {
     enum cli_command cmd;
     enum output_kind kind;
@@ -171,11 +395,6 @@ int main(int argc, char **argv)
     int rc = cli_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : 2;
-    if (o.command == CLI_CMD_DASHBOARD) {
-        fprintf(stderr, "sipscope: the dashboard is not in this build yet (see sipscope --help "
-                        "for the other commands)\n");
-        return 2;
-    }
 
     FILE *out = stdout;
     static struct main_out mo;
@@ -185,9 +404,12 @@ int main(int argc, char **argv)
             return 2;
         }
         out = mo.fp;
-        o.pipeline.on_open = main_out_truncate;
-        o.pipeline.on_open_ctx = &mo;
     }
+    static struct main_open mopen;
+    mopen.drop_user = o.drop_user;
+    mopen.mo = mo.fp ? &mo : NULL;
+    o.pipeline.on_open = main_on_open;
+    o.pipeline.on_open_ctx = &mopen;
     struct output_options oo = { .json = o.json || o.command == CLI_CMD_CDR, .out = out,
                                  .call_id = o.call_id, .width = o.width,
                                  .thresholds = o.thresholds };
@@ -207,20 +429,57 @@ int main(int argc, char **argv)
         o.kafka.sensor_id = oo.sensor_id;
         o.kafka.wait_when_full = o.pipeline.capture.file != NULL; /* a file can wait; the wire cannot */
         mk.cfg = &o.kafka;
-        o.pipeline.on_open = main_kafka_open;
-        o.pipeline.on_open_ctx = &mk;
+        mopen.mk = &mk;
         emit = (struct output_emit){ main_kafka_cdr, main_kafka_seq, &mk };
         oo.emit = &emit;
     }
     for (size_t i = 0; i < sizeof command_outputs / sizeof command_outputs[0]; i++)
         if (command_outputs[i].cmd == o.command)
             oo.kind = command_outputs[i].kind;
+    if (o.command == CLI_CMD_DASHBOARD)
+        oo.kind = OUTPUT_CDR; /* only with --kafka: CDRs to the exporter beside the screen */
     struct sink sink;
     if (!output_create(&oo, &sink)) {
         fprintf(stderr, "sipscope: out of memory\n");
         main_out_abandon(&mo);
         kafka_out_destroy(mk.ko);
         return 1;
+    }
+
+    struct sigaction su;
+    memset(&su, 0, sizeof su);
+    su.sa_handler = on_sigusr1;
+    su.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &su, NULL);
+
+    static struct stats st;
+    if (o.command == CLI_CMD_DASHBOARD) {
+        int status = main_dashboard(&o, o.kafka.brokers ? &mk : NULL,
+                                    o.kafka.brokers ? &sink : NULL, &st);
+        if (status == 2 || !mk.ko) {
+            sink.destroy(sink.ctx);
+            kafka_out_destroy(mk.ko);
+            if (o.stats && status != 2) {
+                fputs("sipscope-stats ", stderr);
+                stats_print_json(stderr, &st);
+            }
+            return status;
+        }
+        sink.finish(sink.ctx, &st);
+        sink.destroy(sink.ctx);
+        char kerr[1024] = "";
+        if (kafka_out_close(mk.ko, kerr, sizeof kerr) != STATUS_OK) {
+            fprintf(stderr, "sipscope: kafka: %s\n", kerr);
+            status = 1;
+        }
+        if (!main_kafka_report(mk.ko, o.kafka.topic, &st))
+            status = 1;
+        kafka_out_destroy(mk.ko);
+        if (o.stats) {
+            fputs("sipscope-stats ", stderr);
+            stats_print_json(stderr, &st);
+        }
+        return status;
     }
 
     /* SA_RESTART: a blocked write of the output is resumed, not failed, by the first signal */
@@ -231,7 +490,6 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    static struct stats st;
     char err[600] = "";
     enum pipeline_result r =
         pipeline_run(&o.pipeline, &st, sink.call_end, sink.registration, sink.stream_end, sink.ctx,

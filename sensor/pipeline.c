@@ -6,10 +6,12 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ring.h"
 
 #define PIPELINE_PEEK_MS CAPTURE_STOP_MS /* the analysing thread's longest wait for a frame */
+#define PIPELINE_FILE_RING_BYTES (4u << 20) /* ring for -r when --ring-mb is not given */
 
 struct capture_thread {
     struct capture *cap;
@@ -36,6 +38,26 @@ _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "pipeline_stop must be async-signal-s
 void pipeline_stop(void)
 {
     atomic_store(&pipeline_stopping, true);
+}
+
+/* Set by pipeline_print_counters() (SIGUSR1); the analysing thread prints and clears it. */
+static atomic_bool pipeline_print_asked;
+
+void pipeline_print_counters(void)
+{
+    atomic_store(&pipeline_print_asked, true);
+}
+
+/* The counters so far, as at exit with --stats: this thread's plus the capture thread's drops. */
+static void pipeline_print_now(const struct stats *st, struct capture_thread *t)
+{
+    struct stats snap = *st;
+    stats_add(&snap, STAT_DROP_RING, atomic_load_explicit(&t->drops_ring, memory_order_relaxed));
+    stats_add(&snap, STAT_DROP_KERNEL,
+              atomic_load_explicit(&t->drops_kernel, memory_order_relaxed));
+    fputs("sipscope-stats ", stderr);
+    stats_print_json(stderr, &snap);
+    fflush(stderr);
 }
 
 static void *capture_main(void *arg)
@@ -70,6 +92,69 @@ static void *capture_main(void *arg)
     return NULL;
 }
 
+/* on_tick's state: when it is next due, and frames analysed since the clock was last read. */
+struct pipeline_ticker {
+    const struct pipeline_config *cfg;
+    struct capture_thread *t;
+    struct worker *w;
+    struct stats *st;
+    struct history *hist;
+    uint64_t period_ns;
+    uint64_t next_ns;
+    uint64_t packet_s;            /* the packet-time second of the last tick */
+    uint32_t frames;
+};
+
+static uint64_t pipeline_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Call on_tick if it is due: the worker's counters plus the capture thread's drops so far. */
+static void pipeline_tick(struct pipeline_ticker *k)
+{
+    k->frames = 0;
+    uint64_t now = pipeline_mono_ns();
+    /* Also once per second of packet time, so a fast replay still gets per-second series. */
+    uint64_t packet_s = worker_clock(k->w) / 1000000000u;
+    bool new_second = k->packet_s && packet_s != k->packet_s;
+    if (!k->packet_s)
+        k->packet_s = packet_s; /* the first packet starts the count; it is no new second */
+    if (now < k->next_ns && !new_second)
+        return;
+    k->packet_s = packet_s;
+    k->next_ns = now + k->period_ns;
+    struct stats snap = *k->st;
+    stats_add(&snap, STAT_DROP_RING,
+              atomic_load_explicit(&k->t->drops_ring, memory_order_relaxed));
+    stats_add(&snap, STAT_DROP_KERNEL,
+              atomic_load_explicit(&k->t->drops_kernel, memory_order_relaxed));
+    k->cfg->on_tick(k->cfg->on_tick_ctx, worker_correlate(k->w), &snap, k->hist, false);
+}
+
+/*
+ * The next frame for the analysing thread, waiting up to PIPELINE_PEEK_MS.
+ * With on_tick, an empty ring is the moment to look at the clock (the
+ * thread has nothing else to do), and so is every PIPELINE_TICK_CHECK_FRAMES
+ * frames of a busy one; without it, no clock is read.
+ */
+static bool pipeline_peek(struct pipeline_ticker *k, struct ring *ring, struct frame *f,
+                          bool *closed)
+{
+    if (!k->cfg->on_tick)
+        return ring_peek(ring, f, PIPELINE_PEEK_MS, closed);
+    if (++k->frames >= PIPELINE_TICK_CHECK_FRAMES)
+        pipeline_tick(k);
+    if (ring_peek(ring, f, 0, closed))
+        return true;
+    if (*closed)
+        return false;
+    pipeline_tick(k);
+    return ring_peek(ring, f, PIPELINE_PEEK_MS, closed);
+}
+
 /*
  * Start the capture thread with SIGINT and SIGTERM blocked in it (it inherits
  * the mask in force at pthread_create), so those signals are handled by the
@@ -96,18 +181,29 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
     cc.stop = &pipeline_stopping;
     if (capture_open(&cc, &t.cap, err, errlen) != STATUS_OK)
         return PIPELINE_OPEN_FAILED;
-    size_t ring_bytes = cfg->ring_bytes ? cfg->ring_bytes : RING_DEFAULT_BYTES;
+    /*
+     * Live input needs the large ring to ride out bursts. A file never drops
+     * (its reader waits for room), so it gets a ring small enough to stay in
+     * the cache: frames then go from the capture thread to the worker
+     * without a round trip through memory.
+     */
+    size_t ring_bytes = cfg->ring_bytes                ? cfg->ring_bytes
+                        : capture_is_live(t.cap) ? RING_DEFAULT_BYTES
+                                                 : PIPELINE_FILE_RING_BYTES;
     t.max_frame = ring_bytes / 4 - 64;
     t.ring = ring_create(ring_bytes);
     struct worker *w = worker_create(&cfg->worker, st, on_call, on_reg, on_stream, ctx);
-    if (!t.ring || !w) {
+    struct history *hist = cfg->history_bytes ? history_create(cfg->history_bytes) : NULL;
+    if (!t.ring || !w || (cfg->history_bytes && !hist)) {
         snprintf(err, errlen, "not enough memory for the tables (lower the --max-* sizes)");
+        history_destroy(hist);
         ring_destroy(t.ring);
         worker_destroy(w);
         capture_close(t.cap);
         return PIPELINE_NO_MEMORY;
     }
     if (cfg->on_open && !cfg->on_open(cfg->on_open_ctx, err, errlen)) {
+        history_destroy(hist);
         ring_destroy(t.ring);
         worker_destroy(w);
         capture_close(t.cap);
@@ -116,11 +212,16 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
     pthread_t th;
     if (pipeline_start_capture(&th, &t) != 0) {
         snprintf(err, errlen, "cannot start the capture thread");
+        history_destroy(hist);
         ring_destroy(t.ring);
         worker_destroy(w);
         capture_close(t.cap);
         return PIPELINE_NO_MEMORY;
     }
+    struct pipeline_ticker k = {
+        .cfg = cfg, .t = &t, .w = w, .st = st, .hist = hist,
+        .period_ns = (uint64_t)(cfg->tick_ms ? cfg->tick_ms : PIPELINE_DEFAULT_TICK_MS) * 1000000u,
+    };
     bool stop_sent = false;
     for (;;) {
         /*
@@ -133,11 +234,17 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
             capture_stop(t.cap);
             stop_sent = true;
         }
+        if (atomic_load_explicit(&pipeline_print_asked, memory_order_relaxed)) {
+            atomic_store(&pipeline_print_asked, false);
+            pipeline_print_now(st, &t);
+        }
         struct frame f;
         bool closed = false;
-        if (ring_peek(t.ring, &f, PIPELINE_PEEK_MS, &closed)) {
+        if (pipeline_peek(&k, t.ring, &f, &closed)) {
             worker_set_drops(w, atomic_load_explicit(&t.drops_kernel, memory_order_relaxed),
                              atomic_load_explicit(&t.drops_ring, memory_order_relaxed));
+            if (hist)
+                history_add(hist, &f);
             worker_frame(w, &f);
             ring_release(t.ring);
         } else if (closed) {
@@ -148,11 +255,22 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
     stats_add(&t.st, STAT_DROP_KERNEL, capture_kernel_drops(t.cap));
     stats_merge(st, &t.st);
     worker_finish(w);
+    if (cfg->on_tick)
+        cfg->on_tick(cfg->on_tick_ctx, worker_correlate(w), st, hist, true);
+    /* The dashboard after a replay: the screen stays, and a save still needs the history. */
+    while (cfg->on_tick && cfg->tick_after_end &&
+           !atomic_load_explicit(&pipeline_stopping, memory_order_relaxed)) {
+        struct timespec nap = { 0, (long)(cfg->tick_ms ? cfg->tick_ms : PIPELINE_DEFAULT_TICK_MS) *
+                                       1000000L };
+        nanosleep(&nap, NULL);
+        cfg->on_tick(cfg->on_tick_ctx, worker_correlate(w), st, hist, true);
+    }
     enum pipeline_result res = PIPELINE_OK;
     if (t.result == CAPTURE_ERROR) {
         snprintf(err, errlen, "%s", t.err);
         res = PIPELINE_DAMAGED;
     }
+    history_destroy(hist);
     worker_destroy(w);
     ring_destroy(t.ring);
     capture_close(t.cap);

@@ -8,7 +8,12 @@
 #include "../decoders/correlate.h"
 #include "../decoders/stats.h"
 #include "capture.h"
+#include "history.h"
 #include "worker.h"
+
+#define PIPELINE_DEFAULT_TICK_MS 200u /* on_tick's period when tick_ms is 0 */
+/* Frames analysed between two looks at the clock while frames keep coming (on_tick set). */
+#define PIPELINE_TICK_CHECK_FRAMES 256u
 
 struct pipeline_config {
     struct capture_config capture; /* its .stop is pipeline_run's own flag (pipeline_stop) */
@@ -23,6 +28,38 @@ struct pipeline_config {
      */
     bool (*on_open)(void *ctx, char *err, size_t errlen);
     void *on_open_ctx;
+    /*
+     * The dashboard's hook (NULL: none, and the analysing loop reads no clock
+     * at all). Called on the analysing thread (the one running pipeline_run),
+     * between frames, every tick_ms of wall time (CLOCK_MONOTONIC; 0:
+     * PIPELINE_DEFAULT_TICK_MS) and whenever packet time entered a new second
+     * (so a fast replay still gives per-second figures): the clock is looked at every
+     * PIPELINE_TICK_CHECK_FRAMES frames while frames keep coming, and each
+     * time the ring is empty (an idle input ticks at least every
+     * CAPTURE_STOP_MS + tick_ms). Then once more after the end of input, after
+     * every open call was flushed to on_call, with done = true; not when the
+     * run failed before reading (PIPELINE_OPEN_FAILED, PIPELINE_NO_MEMORY).
+     * co: the correlator (its calls are only valid during the call). st: the
+     * analysing thread's counters, with the capture thread's drop counters
+     * (STAT_DROP_RING, STAT_DROP_KERNEL) so far filled in; a copy during the
+     * run, the final sums (pipeline_run's *st) when done. h: the frame
+     * history (NULL without history_bytes); on_tick may call history_save.
+     */
+    void (*on_tick)(void *ctx, const struct correlate *co, const struct stats *st,
+                    struct history *h, bool done);
+    void *on_tick_ctx;
+    uint32_t tick_ms;
+    /*
+     * Keep calling on_tick (with done = true) every tick_ms after the end of
+     * input until pipeline_stop(), with the correlator and the history still
+     * there: the dashboard stays on a finished replay and can still save.
+     */
+    bool tick_after_end;
+    /*
+     * Bytes of frame history (0: none): the analysing thread copies every
+     * frame into it before analysing it (history_add), for history_save.
+     */
+    size_t history_bytes;
 };
 
 enum pipeline_result {
@@ -55,5 +92,12 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
  * cleared (one run per process).
  */
 void pipeline_stop(void);
+
+/*
+ * Ask for the counters so far on stderr, as one "sipscope-stats {json}" line
+ * (SIGUSR1): async-signal-safe, like pipeline_stop. The analysing thread
+ * prints them between frames, or within PIPELINE_PEEK_MS when idle.
+ */
+void pipeline_print_counters(void);
 
 #endif

@@ -85,6 +85,11 @@ uint64_t worker_clock(const struct worker *w)
     return w->now_ns;
 }
 
+struct correlate *worker_correlate(struct worker *w)
+{
+    return w->co;
+}
+
 static bool is_sip_port(const struct worker *w, uint16_t port)
 {
     return (w->sip_port[port >> 3] >> (port & 7)) & 1;

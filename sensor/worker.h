@@ -51,4 +51,7 @@ void worker_set_drops(struct worker *w, uint64_t kernel, uint64_t ring);
 /* Newest packet time seen (the worker's clock), 0 before the first packet. */
 uint64_t worker_clock(const struct worker *w);
 
+/* The correlator (calls, messages, media) the worker feeds, for the dashboard's tick. */
+struct correlate *worker_correlate(struct worker *w);
+
 #endif

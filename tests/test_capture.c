@@ -905,3 +905,125 @@ Test(capture, live_bad_filter)
     cr_assert_eq(st, STATUS_MALFORMED, "%s", err);
     cr_assert_null(c);
 }
+
+/* ---- replay pacing (capture_config.speed) ---- */
+
+#define TEST_PACE_MS 1000000ull /* ns in a millisecond */
+
+/*
+ * Write a 3-frame microsecond pcap whose frames are at the given packet
+ * times (seconds, microseconds), open it at `speed`, and return the wall time
+ * (CLOCK_MONOTONIC) from before the first capture_next to after the third.
+ */
+static uint64_t paced_read(const char *name, const uint32_t sec[TEST_TS_RECORDS],
+                           const uint32_t us[TEST_TS_RECORDS], double speed)
+{
+    uint8_t buf[24 + TEST_TS_RECORDS * (16 + TEST_TS_FRAME_LEN)];
+    size_t len = build_pcap(buf, 0xa1b2c3d4u, sec, us, TEST_TS_RECORDS);
+    struct capture_config cfg = {.file = write_tmp(name, buf, len), .speed = speed};
+    struct capture *c = NULL;
+    char err[TEST_ERR_MAX] = "";
+    cr_assert_eq(capture_open(&cfg, &c, err, sizeof err), STATUS_OK, "%s", err);
+    struct frame f;
+    uint64_t t0 = mono_ns();
+    for (int i = 0; i < TEST_TS_RECORDS; i++) {
+        cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME, "%s", err);
+        cr_assert_eq(f.ts_ns, (uint64_t)sec[i] * 1000000000ull + (uint64_t)us[i] * 1000u,
+                     "frames keep their own time");
+    }
+    uint64_t took = mono_ns() - t0;
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_EOF, "%s", err);
+    capture_close(c);
+    return took;
+}
+
+/* 1700000000 s is 2023-11-14T22:13:20Z; three frames 200 ms apart. */
+static const uint32_t pace_sec[TEST_TS_RECORDS] = {1700000000u, 1700000000u, 1700000000u};
+static const uint32_t pace_us[TEST_TS_RECORDS] = {0, 200000, 400000};
+
+Test(capture, speed_2_takes_half_the_packet_time, .timeout = 10)
+{
+    /* 400 ms of packet time at 2x: 200 ms of wall time. */
+    uint64_t took = paced_read("pace2.pcap", pace_sec, pace_us, 2.0);
+    cr_assert_geq(took, 180 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+    cr_assert_lt(took, 2000 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+}
+
+Test(capture, speed_1_takes_the_packet_time, .timeout = 10)
+{
+    uint64_t took = paced_read("pace1.pcap", pace_sec, pace_us, 1.0);
+    cr_assert_geq(took, 380 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+    cr_assert_lt(took, 2000 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+}
+
+Test(capture, speed_0_is_as_fast_as_possible, .timeout = 10)
+{
+    uint64_t took = paced_read("pace0.pcap", pace_sec, pace_us, 0.0);
+    cr_assert_lt(took, 100 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+}
+
+Test(capture, negative_or_nan_speed_is_not_paced, .timeout = 10)
+{
+    uint64_t took = paced_read("pace-neg.pcap", pace_sec, pace_us, -3.0);
+    cr_assert_lt(took, 100 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+    took = paced_read("pace-nan.pcap", pace_sec, pace_us, 0.0 / 0.0);
+    cr_assert_lt(took, 100 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+}
+
+Test(capture, a_gap_in_packet_time_waits_at_most_a_second, .timeout = 10)
+{
+    /* An hour's gap, then 100 ms: 1 s (the cap) + 100 ms, not an hour. */
+    static const uint32_t sec[TEST_TS_RECORDS] = {1700000000u, 1700003600u, 1700003600u};
+    static const uint32_t us[TEST_TS_RECORDS] = {0, 0, 100000};
+    uint64_t took = paced_read("pace-gap.pcap", sec, us, 1.0);
+    cr_assert_geq(took, 1080 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+    cr_assert_lt(took, 2500 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+}
+
+Test(capture, a_gap_below_the_cap_is_waited_in_full, .timeout = 10)
+{
+    /* A 6 s gap (> CAPTURE_REPLAY_GAP_S) at 10x is 600 ms, under the 1 s cap; then 100 ms at
+     * 10x is 10 ms. */
+    static const uint32_t sec[TEST_TS_RECORDS] = {1700000000u, 1700000006u, 1700000006u};
+    static const uint32_t us[TEST_TS_RECORDS] = {0, 0, 100000};
+    uint64_t took = paced_read("pace-gap10.pcap", sec, us, 10.0);
+    cr_assert_geq(took, 580 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+    cr_assert_lt(took, 1500 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+}
+
+Test(capture, packet_time_going_backwards_does_not_stall, .timeout = 10)
+{
+    /* 100 s back in time: handed over at once, then 100 ms later by the new schedule. */
+    static const uint32_t sec[TEST_TS_RECORDS] = {1700000100u, 1700000000u, 1700000000u};
+    static const uint32_t us[TEST_TS_RECORDS] = {0, 0, 100000};
+    uint64_t took = paced_read("pace-back.pcap", sec, us, 1.0);
+    cr_assert_geq(took, 90 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+    cr_assert_lt(took, 1000 * TEST_PACE_MS, "took %llu ns", (unsigned long long)took);
+}
+
+Test(capture, stop_ends_a_paced_wait, .timeout = 10)
+{
+    /* The second frame is due 4 s after the first; a stop 50 ms in ends the wait. */
+    static const uint32_t sec[TEST_TS_RECORDS] = {1700000000u, 1700000004u, 1700000004u};
+    static const uint32_t us[TEST_TS_RECORDS] = {0, 0, 0};
+    uint8_t buf[24 + TEST_TS_RECORDS * (16 + TEST_TS_FRAME_LEN)];
+    size_t len = build_pcap(buf, 0xa1b2c3d4u, sec, us, TEST_TS_RECORDS);
+    static atomic_bool stop;
+    struct capture_config cfg = {
+        .file = write_tmp("pace-stop.pcap", buf, len), .speed = 1.0, .stop = &stop};
+    struct capture *c = NULL;
+    char err[TEST_ERR_MAX] = "";
+    cr_assert_eq(capture_open(&cfg, &c, err, sizeof err), STATUS_OK, "%s", err);
+    struct frame f;
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME, "%s", err);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, set_flag_later, &stop), 0);
+    uint64_t t0 = mono_ns();
+    enum capture_result res = capture_next(c, &f, err, sizeof err);
+    uint64_t waited = mono_ns() - t0;
+    pthread_join(t, NULL);
+    cr_assert_eq(res, CAPTURE_STOPPED, "result %d: %s", res, err);
+    cr_assert_lt(waited, 500 * TEST_PACE_MS, "the stop took %llu ns", (unsigned long long)waited);
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_STOPPED);
+    capture_close(c);
+}

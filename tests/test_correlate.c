@@ -513,3 +513,262 @@ Test(correlate, capture_drops_are_counted_per_call)
     cr_assert_eq(c->capture_drops_kernel, 30);
     cr_assert_eq(c->capture_drops_ring, 2);
 }
+
+/* ---- the text arena and the walk over held calls ---------------------- */
+
+/* Start again with a correlator whose text arena holds text_bytes (0: off). */
+static void reopen(size_t text_bytes)
+{
+    correlate_destroy(co);
+    struct correlate_config cfg;
+    correlate_config_default(&cfg);
+    cfg.max_calls = 16;
+    cfg.max_msgs = 4096;
+    cfg.max_txns = 1024;
+    cfg.max_regs = 16;
+    cfg.text_bytes = text_bytes;
+    co = correlate_create(&cfg, &st, on_call, on_reg, NULL, NULL);
+    cr_assert_not_null(co);
+}
+
+/* Feed bytes as they would come off the wire (len given: they may hold NULs). */
+static void feed_bytes(double ms, const char *from, const char *to, const char *bytes, size_t len)
+{
+    struct sip_msg m;
+    cr_assert_eq(sip_parse((const uint8_t *)bytes, len, false, &m), STATUS_OK);
+    struct sip_meta meta = { .ts_ns = t0 + (uint64_t)(ms * 1e6), .transport = CALL_TRANSPORT_UDP };
+    cr_assert(addr_parse(sv_make(from, strlen(from)), &meta.src.ip));
+    cr_assert(addr_parse(sv_make(to, strlen(to)), &meta.dst.ip));
+    meta.src.port = meta.dst.port = 5060;
+    correlate_sip(co, &m, &meta);
+}
+
+static const struct call *held(const char *call_id)
+{
+    for (const struct call *c = correlate_first_call(co); c; c = correlate_next_call(co, c))
+        if (strcmp(c->call_id, call_id) == 0)
+            return c;
+    return NULL;
+}
+
+static const struct call_msg *nth_msg(const struct call *c, int n)
+{
+    const struct call_msg *m = correlate_first_msg(co, c);
+    for (int i = 0; i < n && m; i++)
+        m = correlate_next_msg(co, m);
+    cr_assert_not_null(m);
+    return m;
+}
+
+#define TXT_INVITE                                                                                 \
+    "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-1\r\n"          \
+    "From: <sip:alice@a.example>;tag=ft1\r\nTo: <sip:bob@b.example>\r\nCall-ID: txt-1\r\n"         \
+    "CSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: 122\r\n\r\n"               \
+    "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"                    \
+    "m=audio 16384 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n"
+#define TXT_180                                                                                    \
+    "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-1\r\n"                       \
+    "From: <sip:alice@a.example>;tag=ft1\r\nTo: <sip:bob@b.example>;tag=tt1\r\nCall-ID: txt-1\r\n" \
+    "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+/* an INFO whose binary body holds a NUL byte (5 bytes: 'a', NUL, 'b', CR, LF) */
+#define TXT_INFO                                                                                   \
+    "INFO sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-2\r\n"            \
+    "From: <sip:alice@a.example>;tag=ft1\r\nTo: <sip:bob@b.example>;tag=tt1\r\nCall-ID: txt-1\r\n" \
+    "CSeq: 2 INFO\r\nContent-Type: application/octet-stream\r\nContent-Length: 5\r\n\r\na\0b\r\n"
+
+Test(correlate, message_texts_are_off_by_default)
+{
+    feed_bytes(0, CALLER, CALLEE, TXT_INVITE, sizeof TXT_INVITE - 1);
+    const struct call *c = held("txt-1");
+    cr_assert_not_null(c);
+    const struct call_msg *m = correlate_first_msg(co, c);
+    cr_assert_eq(m->text_len, 0);
+    cr_assert_eq(correlate_msg_text(co, m).len, 0);
+}
+
+Test(correlate, message_texts_come_back_as_sent)
+{
+    reopen(64 * 1024);
+    /* the INVITE comes after two CRLF keepalives in the same datagram: they are not its text */
+    static const char with_keepalive[] = "\r\n\r\n" TXT_INVITE;
+    feed_bytes(0, CALLER, CALLEE, with_keepalive, sizeof with_keepalive - 1);
+    feed_bytes(50, CALLEE, CALLER, TXT_180, sizeof TXT_180 - 1);
+    feed_bytes(60, CALLER, CALLEE, TXT_INFO, sizeof TXT_INFO - 1);
+    const struct call *c = held("txt-1");
+    cr_assert_not_null(c);
+    static const struct {
+        const char *p;
+        size_t len;
+    } sent[] = { { TXT_INVITE, sizeof TXT_INVITE - 1 },
+                 { TXT_180, sizeof TXT_180 - 1 },
+                 { TXT_INFO, sizeof TXT_INFO - 1 } };
+    for (int i = 0; i < 3; i++) {
+        const struct call_msg *m = nth_msg(c, i);
+        struct sv t = correlate_msg_text(co, m);
+        cr_assert_eq(t.len, sent[i].len, "message %d: %zu bytes, sent %zu", i, t.len, sent[i].len);
+        cr_assert(memcmp(t.p, sent[i].p, t.len) == 0, "message %d differs", i);
+        cr_assert_not(m->text_cut);
+    }
+    cr_assert_eq(correlate_msg_text(co, nth_msg(c, 2)).p[sizeof TXT_INFO - 5], '\0',
+                 "the NUL of the body is kept");
+}
+
+Test(correlate, overwritten_texts_come_back_empty)
+{
+    /* 4 KiB arena: 512 bytes per message at most; the INFOs below are ~230 bytes each, so
+     * the arena holds the last 17 or so and the first ones are overwritten. */
+    reopen(4096);
+    feed_bytes(0, CALLER, CALLEE, TXT_INVITE, sizeof TXT_INVITE - 1);
+    char buf[512];
+    int len[40];
+    for (int i = 0; i < 40; i++) {
+        len[i] = snprintf(buf, sizeof buf,
+                          "INFO sip:bob@b.example SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 192.0.2.1;branch=b%d\r\n"
+                          "From: <sip:alice@a.example>;tag=ft1\r\nTo: <sip:bob@b.example>;tag=t\r\n"
+                          "Call-ID: txt-1\r\nCSeq: %d INFO\r\nContent-Length: 0\r\n\r\n",
+                          i, 10 + i);
+        feed_bytes(1 + i, CALLER, CALLEE, buf, (size_t)len[i]);
+    }
+    const struct call *c = held("txt-1");
+    cr_assert_eq(c->msg_count, 41);
+    cr_assert_eq(correlate_msg_text(co, nth_msg(c, 0)).len, 0, "the INVITE's text is gone");
+    cr_assert_eq(correlate_msg_text(co, nth_msg(c, 1)).len, 0, "so is the first INFO's");
+    struct sv last = correlate_msg_text(co, nth_msg(c, 40));
+    cr_assert_eq(last.len, (size_t)len[39]);
+    cr_assert(memcmp(last.p, buf, last.len) == 0, "the newest text is whole");
+    /* Every text that comes back is the one that was sent: its CSeq line says which. */
+    int kept = 0;
+    for (int i = 1; i <= 40; i++) {
+        struct sv t = correlate_msg_text(co, nth_msg(c, i));
+        if (!t.len)
+            continue;
+        kept++;
+        char want[32];
+        snprintf(want, sizeof want, "CSeq: %d INFO", 10 + i - 1);
+        cr_assert_eq(t.len, (size_t)len[i - 1]);
+        bool found = false;
+        for (size_t k = 0; k + strlen(want) <= t.len && !found; k++)
+            found = memcmp(t.p + k, want, strlen(want)) == 0;
+        cr_assert(found, "message %d: wrong text", i);
+    }
+    cr_assert(kept >= 10 && kept < 40, "%d texts kept", kept);
+}
+
+Test(correlate, long_text_is_cut_and_marked)
+{
+    reopen(1024); /* 128 bytes per message at most */
+    feed_bytes(0, CALLER, CALLEE, TXT_INVITE, sizeof TXT_INVITE - 1);
+    const struct call_msg *m = correlate_first_msg(co, held("txt-1"));
+    cr_assert(m->text_cut);
+    struct sv t = correlate_msg_text(co, m);
+    cr_assert_eq(t.len, 128);
+    cr_assert(memcmp(t.p, TXT_INVITE, 128) == 0, "the first bytes are kept");
+}
+
+Test(correlate, walk_visits_every_held_call_once)
+{
+    /* three calls: one ringing, one answered, one ended (busy) and lingering */
+    for (int i = 0; i < 3; i++)
+        feed(i, CALLER, CALLEE,
+             "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
+             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>\r\n"
+             "Call-ID: walk-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+             i, i, i);
+    const char *codes[] = { "180 Ringing", "200 OK", "486 Busy Here" };
+    for (int i = 0; i < 3; i++)
+        feed(10 + i, CALLEE, CALLER,
+             "SIP/2.0 %s\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
+             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=x\r\n"
+             "Call-ID: walk-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+             codes[i], i, i, i);
+    int seen_mask = 0, steps = 0;
+    for (const struct call *c = correlate_first_call(co); c; c = correlate_next_call(co, c)) {
+        int i = c->call_id[5] - '0';
+        cr_assert(i >= 0 && i < 3);
+        cr_assert_eq(seen_mask & (1 << i), 0, "walk-%d visited twice", i);
+        seen_mask |= 1 << i;
+        steps++;
+    }
+    cr_assert_eq(seen_mask, 7);
+    cr_assert_eq(steps, (int)correlate_active_calls(co));
+    cr_assert(held("walk-2")->ended, "the busy call lingers, ended");
+    correlate_tick(co, t0 + 40ULL * 1000000000ULL); /* the lingering call goes */
+    cr_assert_null(held("walk-2"));
+    cr_assert_not_null(held("walk-0"));
+    correlate_flush(co, t0 + 41ULL * 1000000000ULL);
+    cr_assert_null(correlate_first_call(co));
+}
+
+/* INVITEs from a scanner: each alone, with its own Call-ID, never answered. */
+static void probes(double ms, int first, int count)
+{
+    for (int i = first; i < first + count; i++)
+        feed(ms + i, "198.51.100.7", CALLEE,
+             "INVITE sip:%d@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bK-p%d\r\n"
+             "From: <sip:100@198.51.100.7>;tag=p%d\r\nTo: <sip:%d@b.example>\r\n"
+             "Call-ID: probe-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+             i, i, i, i, i);
+}
+
+/* The flood tests' symptom (tests/flood): in an INVITE flood a real call that was ringing sat in
+ * the same queue as the flood's INVITEs, in start order, and was evicted before its 200 OK came
+ * (its CDR said ringing/evicted and the rest of the call was lost). Calls that never had any
+ * response go first now. */
+Test(correlate, invite_flood_evicts_unanswered_probes_before_a_ringing_call)
+{
+    invite(0, 1, "z9hG4bK-1", false);
+    response(1, 100, "Trying", 1, "INVITE", "z9hG4bK-1", NULL);
+    response(2, 180, "Ringing", 1, "INVITE", "z9hG4bK-1", "tt1");
+    probes(10, 0, 40); /* the table holds 16: 25 probes must go */
+    cr_assert_eq(st.v[STAT_CALLS_EVICTED], 25);
+    cr_assert_eq(nseen, 25);
+    for (int i = 0; i < nseen; i++)
+        cr_assert_eq(strncmp(seen_calls[i].call_id, "probe-", 6), 0, "%s evicted",
+                     seen_calls[i].call_id);
+    cr_assert_str_eq(seen_calls[0].call_id, "probe-0", "the oldest probe first");
+    cr_assert_not_null(held("call-1@a"));
+    response(600, 200, "OK", 1, "INVITE", "z9hG4bK-1", "tt1");
+    request(610, CALLER, CALLEE, "ACK", 1, "z9hG4bK-2", "ft1", "tt1");
+    probes(620, 40, 20); /* an answered call is not pushed out either */
+    request(2000, CALLER, CALLEE, "BYE", 2, "z9hG4bK-3", "ft1", "tt1");
+    response(2005, 200, "OK", 2, "BYE", "z9hG4bK-3", "tt1");
+    cr_assert_eq(st.v[STAT_CALLS_EVICTED], 45);
+    correlate_flush(co, t0 + 3ULL * 1000000000ULL);
+    const struct call *real = NULL;
+    for (int i = 0; i < nseen; i++)
+        if (strcmp(seen_calls[i].call_id, "call-1@a") == 0)
+            real = &seen_calls[i];
+    cr_assert_not_null(real);
+    cr_assert_eq(real->state, CALL_STATE_COMPLETED);
+    cr_assert_str_eq(real->end_reason, "bye");
+    cr_assert_eq(real->sip_messages, 7);
+}
+
+Test(correlate, probe_nobody_answered_times_out_and_a_full_table_of_answered_calls_still_evicts)
+{
+    probes(0, 0, 1);
+    correlate_tick(co, t0 + 301ULL * 1000000000ULL); /* setup timeout 300 s, from the INVITE */
+    cr_assert_eq(nseen, 1);
+    cr_assert_eq(seen_calls[0].state, CALL_STATE_TIMEOUT);
+    cr_assert_str_eq(seen_calls[0].end_reason, "timeout");
+    /* 16 answered calls fill the table; a 17th INVITE still finds room (oldest answered goes) */
+    for (int i = 0; i < 17; i++) {
+        double ms = 400000 + 10 * i;
+        feed(ms, CALLER, CALLEE,
+             "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-u%d\r\n"
+             "From: <sip:alice@a.example>;tag=u%d\r\nTo: <sip:bob@b.example>\r\n"
+             "Call-ID: up-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+             i, i, i);
+        feed(ms + 1, CALLEE, CALLER,
+             "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-u%d\r\n"
+             "From: <sip:alice@a.example>;tag=u%d\r\nTo: <sip:bob@b.example>;tag=b%d\r\n"
+             "Call-ID: up-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+             i, i, i, i);
+    }
+    cr_assert_eq(st.v[STAT_CALLS_EVICTED], 1);
+    cr_assert_eq(nseen, 2);
+    cr_assert_str_eq(seen_calls[1].call_id, "up-0");
+    cr_assert_eq(seen_calls[1].state, CALL_STATE_ANSWERED);
+    cr_assert_not_null(held("up-16"));
+}

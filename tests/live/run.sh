@@ -36,7 +36,8 @@ usage "sipscope: option '-r' needs a value (see sipscope calls --help)" calls -r
 usage "sipscope: option '--call' needs a value (see sipscope ladder --help)" ladder -r "$sample" --call
 usage "sipscope: unknown option '-j' (see sipscope calls --help)" calls -jr "$sample"
 usage "sipscope: unknown option '--bogus' (see sipscope cdr --help)" cdr --bogus=1 -r "$sample"
-usage "sipscope: unknown option '-Z' (see sipscope calls --help)" calls -Z nobody -r "$sample"
+usage "sipscope: unknown option '-Q' (see sipscope calls --help)" calls -Q nobody -r "$sample"
+usage "sipscope: -Z: no user 'no-such-user-x'" calls -Z no-such-user-x -r "$sample"
 
 # ---- -o FILE: replaced only once the input is open ----
 echo precious > "$tmp/keep"
@@ -89,9 +90,39 @@ wait $pid; rc=$?
 kill $guard 2> /dev/null
 [ $rc -eq 130 ] && ok || bad "second SIGINT: exit status $rc, expected 130 (killed by SIGINT)"
 
+# ---- SIGUSR1 prints the counters so far and the run goes on ----
+mkfifo "$tmp/fifo3"
+{ cat "$sample"; exec sleep 30; } > "$tmp/fifo3" 2> /dev/null &
+writer=$!
+"$bin" calls -r "$tmp/fifo3" > "$tmp/usr1.out" 2> "$tmp/usr1.err" &
+pid=$!
+sleep 1
+kill -USR1 $pid
+sleep 0.5
+kill -0 $pid 2> /dev/null && ok || bad "SIGUSR1 ended the run"
+grep -q '^sipscope-stats {"packets":479,' "$tmp/usr1.err" && ok \
+    || bad "SIGUSR1: no counters line with the 479 packets read so far: $(cat "$tmp/usr1.err")"
+kill -INT $pid
+wait $pid; rc=$?
+kill $writer 2> /dev/null
+wait $writer 2> /dev/null
+[ $rc -eq 0 ] && grep -q "completed  200 .*$sample_call" "$tmp/usr1.out" && ok \
+    || bad "after SIGUSR1 and SIGINT: exit $rc, $(cat "$tmp/usr1.out")"
+
 if [ "$(id -u)" -ne 0 ]; then
-    echo "live: capture on lo skipped (needs root)"; finish
+    echo "live: capture on lo and -Z skipped (need root)"; finish
 fi
+
+# ---- -Z USER: root is given up once the capture is open; the run goes on as USER ----
+"$bin" cdr -i lo -Z nobody -o /dev/null udp port 5999 2> "$tmp/z.err" &
+pid=$!
+sleep 1
+uid=$(awk '/^Uid:/ {print $2 "," $3 "," $4 "," $5}' /proc/$pid/status 2>/dev/null)
+nob=$(id -u nobody)
+[ "$uid" = "$nob,$nob,$nob,$nob" ] && ok || bad "-Z nobody: Uid line '$uid', expected $nob for real, effective, saved and fs"
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc -eq 0 ] && ok || bad "-Z nobody: exit $rc: $(cat "$tmp/z.err")"
 "$bin" cdr -i lo -o "$tmp/cdr.json" --stats udp port 5060 2> "$tmp/err" &
 pid=$!
 sleep 1.5   # the capture is open and filtering once the process is up

@@ -1,0 +1,1 @@
+TEST_DEPS_model := ui/model.c decoders/correlate.c decoders/call.c decoders/sip.c decoders/sip_uri.c decoders/lines.c decoders/sdp.c decoders/codec.c decoders/media.c decoders/rtp.c decoders/rtpstream.c decoders/rtcp.c decoders/faults.c decoders/mos.c exporters/stream.c exporters/json.c
