@@ -38,7 +38,7 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 # TEST_DEPS_<name> (sources); without it the test links the whole library.
 -include $(wildcard tests/deps/*.mk)
 
-.PHONY: all run test test-all unit unit-one golden shared accuracy live kafka ui soak soak-short check-layers check-headers \
+.PHONY: all run test test-all unit unit-one golden shared accuracy live kafka ui soak soak-short flood badfiles fuzz-short check-layers check-headers \
         check-alloc check-symbols check bench fuzz asan format deps clean install golden-update
 
 all: $(BIN)
@@ -102,6 +102,18 @@ $(MOCKBROKER): tests/kafka/mockbroker.c
 kafka: $(BIN) $(MOCKBROKER)
 	@tests/kafka/run.sh $(abspath $(BIN)) $(abspath $(MOCKBROKER))
 
+# Damaged, foreign and odd captures: one clear line, the right exit status, no crash.
+badfiles: $(BIN)
+	@tests/badfiles/run.sh $(abspath $(BIN))
+
+# Every libFuzzer target briefly (seconds each, fixed seed) plus the regression inputs.
+fuzz-short:
+	@tests/fuzz/short.sh
+
+# Floods and memory bounds: a few seconds; FLOOD_BIG=1 adds the 1M-Call-ID INVITE flood.
+flood: $(BIN)
+	@tests/flood/run.sh $(abspath $(BIN))
+
 # Live soak on loopback with sipp (root; skipped otherwise): make soak SOAK_SECONDS=600.
 SOAK_SECONDS ?= 180
 soak: $(BIN)
@@ -155,8 +167,8 @@ test: deps
 
 test-all:
 	@rm -f build/results.txt
-	@$(MAKE) --no-print-directory all unit check
-	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared accuracy live kafka ui soak-short
+	@$(MAKE) --no-print-directory all unit check flood fuzz-short
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared accuracy live kafka ui soak-short badfiles
 	@tests/summary.sh
 
 run: deps

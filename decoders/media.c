@@ -64,14 +64,17 @@ struct media {
     uint32_t ep_mask;
 
     struct pool *streams;
-    uint32_t *stream_buckets;
+    uint32_t *stream_buckets;     /* allocated for max_streams; the first stream_mask + 1 in use */
     uint32_t stream_mask;
+    uint32_t stream_mask_max;
     struct pool_list bound_q;     /* streams of calls, by last packet */
     struct pool_list free_q;      /* streams of no call, by last packet */
 };
 
 #define NS_PER_S 1000000000ULL
 #define STREAM_LRU offsetof(struct media_stream, lru)
+#define MEDIA_REQUEUE_NS NS_PER_S /* a call's stream moves to its queue's tail at most this often */
+#define MEDIA_STREAM_BUCKETS_MIN 1024u /* stream index buckets in use at first (stream_index_grow) */
 
 void media_config_default(struct media_config *cfg)
 {
@@ -96,7 +99,9 @@ struct media *media_create(const struct media_config *cfg, struct stats *st, med
     m->ep_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->port_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->streams = pool_create(sizeof(struct media_stream), cfg->max_streams);
-    m->stream_buckets = pool_buckets_create(cfg->max_streams, &m->stream_mask);
+    m->stream_buckets = pool_buckets_create(cfg->max_streams, &m->stream_mask_max);
+    m->stream_mask = m->stream_mask_max < MEDIA_STREAM_BUCKETS_MIN - 1 ? m->stream_mask_max
+                                                                       : MEDIA_STREAM_BUCKETS_MIN - 1;
     if (!m->eps || !m->ep_buckets || !m->port_buckets || !m->streams || !m->stream_buckets) {
         media_destroy(m);
         return NULL;
@@ -293,24 +298,69 @@ bool media_is_announced(const struct media *m, const struct endpoint *src,
 
 /* ---- streams ------------------------------------------------------------ */
 
-static uint64_t stream_key(const struct endpoint *src, const struct endpoint *dst, uint32_t ssrc)
+/*
+ * Every RTP packet hashes its stream key, so the hash works on whole words
+ * rather than bytes: each endpoint folds into one 64-bit word (IPv4 address,
+ * port, family) or three (IPv6), each word mixed in by multiply and
+ * xor-shift, and MurmurHash3's 64-bit finaliser ends it, so the low bits that
+ * pick the bucket depend on every input bit. Only the address bytes the
+ * family uses are read, so endpoints that compare equal hash equal.
+ */
+#define MEDIA_HASH_K1 0xff51afd7ed558ccdULL /* MurmurHash3 fmix64 constants */
+#define MEDIA_HASH_K2 0xc4ceb9fe1a85ec53ULL
+
+static uint64_t media_mix(uint64_t h, uint64_t v)
 {
-    uint8_t s[4] = { (uint8_t)(ssrc >> 24), (uint8_t)(ssrc >> 16), (uint8_t)(ssrc >> 8),
-                     (uint8_t)ssrc };
-    return endpoint_hash(dst, endpoint_hash(src, sv_hash(sv_make(s, 4), 0)));
+    h = (h ^ v) * MEDIA_HASH_K1;
+    return h ^ (h >> 33);
 }
 
-static struct media_stream *stream_find(const struct media *m, const struct endpoint *src,
-                                        const struct endpoint *dst, uint32_t ssrc, uint64_t h)
+static inline uint64_t media_mix_endpoint(uint64_t h, const struct endpoint *e)
+{
+    uint64_t tag = (uint64_t)e->port << 8 | e->ip.family;
+    if (e->ip.family == 6) {
+        uint64_t hi, lo;
+        memcpy(&hi, e->ip.b, 8);
+        memcpy(&lo, e->ip.b + 8, 8);
+        return media_mix(media_mix(media_mix(h, hi), lo), tag);
+    }
+    uint32_t v4 = 0;
+    if (e->ip.family == 4)
+        memcpy(&v4, e->ip.b, 4);
+    return media_mix(h, (uint64_t)v4 << 32 | tag);
+}
+
+static uint64_t stream_key(const struct endpoint *src, const struct endpoint *dst, uint32_t ssrc)
+{
+    uint64_t h = media_mix_endpoint(media_mix_endpoint(ssrc, src), dst);
+    h *= MEDIA_HASH_K2;
+    return h ^ (h >> 33);
+}
+
+/* endpoint_eq, inlined for the per-packet lookup (constant-size compares). */
+static inline bool media_endpoint_eq(const struct endpoint *a, const struct endpoint *b)
+{
+    if (a->port != b->port || a->ip.family != b->ip.family)
+        return false;
+    if (a->ip.family == 4)
+        return memcmp(a->ip.b, b->ip.b, 4) == 0;
+    if (a->ip.family == 6)
+        return memcmp(a->ip.b, b->ip.b, 16) == 0;
+    return true;
+}
+
+/* The stream's pool index, POOL_NONE when it is not followed. */
+static uint32_t stream_find(const struct media *m, const struct endpoint *src,
+                            const struct endpoint *dst, uint32_t ssrc, uint64_t h)
 {
     for (uint32_t i = m->stream_buckets[h & m->stream_mask]; i != POOL_NONE;) {
-        struct media_stream *s = pool_at(m->streams, i);
-        if (s->key_hash == h && s->ssrc == ssrc && endpoint_eq(&s->src, src) &&
-            endpoint_eq(&s->dst, dst))
-            return s;
+        const struct media_stream *s = pool_at(m->streams, i);
+        if (s->key_hash == h && s->ssrc == ssrc && media_endpoint_eq(&s->src, src) &&
+            media_endpoint_eq(&s->dst, dst))
+            return i;
         i = s->hash_next;
     }
-    return NULL;
+    return POOL_NONE;
 }
 
 static struct pool_list *stream_queue(struct media *m, const struct media_stream *s)
@@ -344,10 +394,91 @@ static void stream_finish(struct media *m, uint32_t idx, struct call *c)
     pool_put(m->streams, idx);
 }
 
+/* Do both ends of s belong to the SDP of call number seq (sent from and to where announced)? */
+static bool stream_confirmed(const struct media *m, const struct media_stream *s, uint64_t seq)
+{
+    const struct media_ep *a = ep_find(m, &s->src), *b = ep_find(m, &s->dst);
+    return a && b && a->call_seq == seq && b->call_seq == seq;
+}
+
+/* Does t rank below v (ok: confirmed)? Unconfirmed first, then fewer packets, then idler. */
+static bool stream_lower(const struct media_stream *t, bool t_ok, const struct media_stream *v,
+                         bool v_ok)
+{
+    if (t_ok != v_ok)
+        return !t_ok;
+    if (t->stats.total_nr != v->stats.total_nr)
+        return t->stats.total_nr < v->stats.total_nr;
+    return t->stats.last_ns < v->stats.last_ns;
+}
+
+/*
+ * The table is full and every stream belongs to a call: the lowest-ranked of
+ * the MEDIA_EVICT_SCAN idlest goes (the queue's order is only to within
+ * MEDIA_REQUEUE_NS anyway), so RTP injected at calls' ports (one packet per
+ * stream) does not push out their own media. O(MEDIA_EVICT_SCAN).
+ */
+#define MEDIA_EVICT_SCAN 16
+
+static uint32_t stream_bound_victim(const struct media *m)
+{
+    uint32_t victim = m->bound_q.head;
+    const struct media_stream *v = NULL;
+    bool v_ok = false;
+    uint32_t i = m->bound_q.head;
+    for (uint32_t k = 0; i != POOL_NONE && k < MEDIA_EVICT_SCAN; k++) {
+        const struct media_stream *t = pool_at(m->streams, i);
+        bool t_ok = stream_confirmed(m, t, t->call_seq);
+        if (!v || stream_lower(t, t_ok, v, v_ok)) {
+            v = t;
+            v_ok = t_ok;
+            victim = i;
+        }
+        i = t->lru.next;
+    }
+    return victim;
+}
+
+/*
+ * Call c follows MEDIA_MAX_STREAMS_PER_CALL streams already: RTP injected
+ * towards its ports with ever new SSRCs or sources must not grow its record
+ * (and CDR) without end, nor push out the call's own media. A stream whose
+ * two ends the call announced (confirmed) outranks one that is not, then
+ * more packets outrank fewer, then the most recent packet. The lowest-ranked
+ * stream of the call makes room for s (finished early, counted
+ * streams_evicted), unless it is confirmed and s is not: then s is refused
+ * (false; it is followed as a stream of no call). At most the cap walked.
+ */
+static bool stream_make_room(struct media *m, const struct media_stream *s, struct call *c)
+{
+    uint32_t victim = POOL_NONE;
+    const struct media_stream *v = NULL;
+    bool v_ok = false;
+    for (uint32_t i = c->stream_head, k = 0; i != POOL_NONE && k < c->stream_count; k++) {
+        const struct media_stream *t = pool_at(m->streams, i);
+        bool t_ok = stream_confirmed(m, t, c->seq);
+        if (!v || stream_lower(t, t_ok, v, v_ok)) {
+            v = t;
+            v_ok = t_ok;
+            victim = i;
+        }
+        i = t->call_next;
+    }
+    if (victim == POOL_NONE || (v_ok && !stream_confirmed(m, s, c->seq)))
+        return false;
+    stream_finish(m, victim, c);
+    stats_inc(m->st, STAT_STREAMS_EVICTED);
+    return true;
+}
+
 static void stream_bind(struct media *m, struct media_stream *s, const struct media_ep *x,
                         bool src_side, bool latched)
 {
     struct call *c = x->call;
+    if (c->stream_count >= MEDIA_MAX_STREAMS_PER_CALL && !stream_make_room(m, s, c)) {
+        s->origin = MEDIA_ORIGIN_HEURISTIC; /* followed as a stream of no call */
+        return;
+    }
     uint32_t idx = pool_index(m->streams, s);
     pool_list_remove(m->streams, &m->free_q, idx, STREAM_LRU);
     s->call_seq = x->call_seq;
@@ -387,24 +518,56 @@ static void stream_codec(struct media_stream *s, const struct media_ep *x, uint8
     }
 }
 
+/*
+ * The stream index grows with the streams followed. Its buckets are allocated
+ * for max_streams at start, but only the first stream_mask + 1 are used, at
+ * least one per stream: a bucket array sized for the largest table would
+ * spread a few thousand streams over that many cache lines (512 KiB for the
+ * default 131072), and every RTP packet reads one of them. When the streams
+ * outnumber the buckets in use, these double, each chain splitting in two
+ * (bucket i keeps the records whose hash has the new bit clear, i + old size
+ * takes the others, order kept): O(streams), at most log2(max / min) times.
+ */
+static void stream_index_grow(struct media *m)
+{
+    uint32_t old = m->stream_mask + 1;
+    m->stream_mask = (m->stream_mask << 1) | 1;
+    for (uint32_t b = 0; b < old; b++) {
+        uint32_t *lo = &m->stream_buckets[b], *hi = &m->stream_buckets[b + old];
+        uint32_t i = *lo;
+        *lo = *hi = POOL_NONE;
+        while (i != POOL_NONE) {
+            struct media_stream *s = pool_at(m->streams, i);
+            uint32_t next = s->hash_next;
+            uint32_t **tail = (s->key_hash & old) ? &hi : &lo;
+            s->hash_next = POOL_NONE;
+            **tail = i;
+            *tail = &s->hash_next;
+            i = next;
+        }
+    }
+}
+
 static struct media_stream *stream_create(struct media *m, const struct endpoint *src,
                                           const struct endpoint *dst, uint32_t ssrc, uint8_t pt,
                                           uint64_t h)
 {
     uint32_t idx = pool_get(m->streams);
     if (idx == POOL_NONE) {
-        /* Full: finish the stream idle longest, preferring streams of no call. */
+        /* Full: finish the stream idle longest, preferring streams of no call (of calls: see
+         * stream_bound_victim). */
         struct pool_list *q = m->free_q.head != POOL_NONE ? &m->free_q : &m->bound_q;
         if (q->head == POOL_NONE)
             return NULL;
-        struct media_stream *v = pool_at(m->streams, q->head);
+        uint32_t vi = q == &m->bound_q ? stream_bound_victim(m) : q->head;
+        struct media_stream *v = pool_at(m->streams, vi);
         struct call *vc = NULL;
         if (v->call_seq) {
             bool src_side, latched;
             const struct media_ep *x = ep_match(m, &v->src, &v->dst, &src_side, &latched);
             vc = x && x->call_seq == v->call_seq ? x->call : NULL;
         }
-        stream_finish(m, q->head, vc);
+        stream_finish(m, vi, vc);
         stats_inc(m->st, STAT_STREAMS_EVICTED);
         idx = pool_get(m->streams);
         if (idx == POOL_NONE)
@@ -417,6 +580,8 @@ static struct media_stream *stream_create(struct media *m, const struct endpoint
     s->pt = pt;
     s->key_hash = h;
     s->call_next = POOL_NONE;
+    if (pool_in_use(m->streams) > m->stream_mask + 1 && m->stream_mask < m->stream_mask_max)
+        stream_index_grow(m);
     uint32_t *b = &m->stream_buckets[h & m->stream_mask];
     s->hash_next = *b;
     *b = idx;
@@ -432,14 +597,16 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
                const struct rtp_hdr *h, uint64_t ts_ns, enum media_rtp_mode mode)
 {
     uint64_t key = stream_key(src, dst, h->ssrc);
-    struct media_stream *s = stream_find(m, src, dst, h->ssrc, key);
+    uint32_t idx = stream_find(m, src, dst, h->ssrc, key);
+    struct media_stream *s;
     bool src_side = false, latched = false;
-    if (!s) {
+    if (idx == POOL_NONE) {
         if (mode == MEDIA_RTP_EXISTING)
             return false;
         s = stream_create(m, src, dst, h->ssrc, h->pt, key);
         if (!s)
             return false;
+        idx = pool_index(m->streams, s);
         const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
         stream_codec(s, x, h->pt);
         s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT;
@@ -449,7 +616,7 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
             s->origin = MEDIA_ORIGIN_HEURISTIC;
         rtpstream_init(&s->stats, h->ssrc, h->pt, s->clock_rate);
         s->clock_pt = h->pt;
-    } else if (!s->call_seq) {
+    } else if (!(s = pool_at(m->streams, idx))->call_seq) {
         /* No call claimed it yet: its SDP may come later (early media racing the 18x). Try at
          * the first packets, then every 64th, so a flood of unclaimed RTP costs little. */
         uint32_t n = ++s->packets_unbound;
@@ -482,11 +649,22 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
         }
     }
     stats_inc(m->st, STAT_RTP_PACKETS);
-    uint32_t idx = pool_index(m->streams, s);
-    struct pool_list *q = stream_queue(m, s);
-    if (q->tail != idx) {
-        pool_list_remove(m->streams, q, idx, STREAM_LRU);
-        pool_list_push_tail(m->streams, q, idx, STREAM_LRU);
+    /*
+     * Queue order is order of last packet. Streams of no call expire in that
+     * order (media_tick), so they move to the tail at every packet. A call's
+     * stream leaves its queue with the call, or by eviction when the table
+     * is full, so it moves at most once per MEDIA_REQUEUE_NS of packet time:
+     * that spares relinking two other records at nearly every packet, and
+     * eviction still takes a stream idle the longest, to within that grain.
+     */
+    bool recent = s->call_seq && ts_ns >= s->queued_ns && ts_ns - s->queued_ns < MEDIA_REQUEUE_NS;
+    if (!recent) {
+        struct pool_list *q = stream_queue(m, s);
+        if (q->tail != idx) {
+            pool_list_remove(m->streams, q, idx, STREAM_LRU);
+            pool_list_push_tail(m->streams, q, idx, STREAM_LRU);
+        }
+        s->queued_ns = ts_ns;
     }
     return true;
 }

@@ -18,6 +18,11 @@
 #define MEDIA_DEFAULT_STREAMS 131072     /* RTP streams followed at once */
 #define MEDIA_DEFAULT_IDLE_S 60          /* a stream with no packet this long is finished */
 #define MEDIA_MAX_ENDPOINTS_PER_CALL 16  /* announced endpoints remembered per call */
+/* Streams bound to one call at once: four per RTP endpoint it can announce (8 of the 16 above),
+ * for new SSRCs after re-INVITEs, holds, transfers, forks' early media. RTP injected towards a
+ * call's ports with ever new SSRCs or sources cannot grow it (or its CDR) past this: see
+ * media_rtp; what makes room is counted streams_evicted. */
+#define MEDIA_MAX_STREAMS_PER_CALL 32
 #define MEDIA_DTMF_MAX 16                /* DTMF digits kept per stream (more are counted) */
 
 /* Where a stream came from. */
@@ -42,31 +47,37 @@ struct media_rtcp {
     double xr_mos_lq;              /* XR MOS-LQ, -1 when absent */
 };
 
-/* One RTP stream: (source ip:port, destination ip:port, SSRC). A plain record. */
+/*
+ * One RTP stream: (source ip:port, destination ip:port, SSRC). A plain record.
+ * Field order is for the per-packet path: what the lookup compares comes
+ * first (one cache line), then what every packet reads or moves, then the
+ * statistics; what only the first packet or the output uses comes last.
+ */
 struct media_stream {
+    /* table bookkeeping and the key */
+    uint64_t key_hash;
+    uint32_t hash_next;
+    uint32_t ssrc;
     struct endpoint src;
     struct endpoint dst;
-    uint32_t ssrc;
+    uint32_t event_pt;             /* telephone-event PT of its media, RTPSTREAM_NO_EVENT_PT if none */
     uint8_t pt;                    /* payload type of the first packet */
     uint8_t clock_pt;              /* dynamic payload type whose clock the statistics use */
     uint8_t origin;                /* enum media_origin */
     uint8_t party;                 /* enum call_party that sends it, NONE if unknown */
-    char codec[CALL_CODEC_MAX];    /* encoding name from SDP or the static table */
-    uint32_t clock_rate;
-    uint32_t event_pt;             /* telephone-event PT of its media, RTPSTREAM_NO_EVENT_PT if none */
+    uint64_t call_seq;             /* the call's creation number; 0 = no call */
+    struct pool_link lru;
+    uint64_t queued_ns;            /* packet time it last moved to its queue's tail */
+    uint32_t call_next;            /* next stream of the same call */
     uint32_t packets_unbound;      /* packets seen while no call claimed it (rebinding tries) */
+    struct rtpstream stats;
+    struct media_rtcp rtcp;
+    uint32_t clock_rate;
+    char codec[CALL_CODEC_MAX];    /* encoding name from SDP or the static table */
     uint8_t dtmf_count;            /* RFC 4733 digits below, in order */
     char dtmf_digit[MEDIA_DTMF_MAX];
     uint64_t dtmf_ns[MEDIA_DTMF_MAX]; /* arrival of each event's first packet */
-    uint64_t call_seq;             /* the call's creation number; 0 = no call */
     char call_id[CALL_ID_MAX];     /* copied when bound, "" = no call */
-    struct rtpstream stats;
-    struct media_rtcp rtcp;
-    /* table bookkeeping */
-    uint64_t key_hash;
-    uint32_t hash_next;
-    uint32_t call_next;            /* next stream of the same call */
-    struct pool_link lru;
 };
 
 struct media_config {
@@ -117,6 +128,11 @@ enum media_rtp_mode {
  * accounted (MEDIA_RTP_EXISTING and no such stream, or no room). A stream no
  * call claimed is tried again now and then, in case its SDP came late.
  * O(1), no allocation; a full table evicts its oldest stream (finished, counted).
+ * A call holding MEDIA_MAX_STREAMS_PER_CALL streams ranks them: sent and
+ * received where its parties announced (confirmed) first, then more packets,
+ * then the latest packet; the lowest makes room for a new one (finished,
+ * counted streams_evicted), unless it is confirmed and the new one is not:
+ * then the new one is followed as a stream of no call (O(cap), rare).
  */
 bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoint *dst,
                const struct rtp_hdr *h, uint64_t ts_ns, enum media_rtp_mode mode);

@@ -163,6 +163,65 @@ double mos_from_r(double r)
     return mos < 1 ? 1 : mos;
 }
 
+/* "%.2f" of x, with the values the model meets most (exactly 0 and 1) written without printf. */
+static size_t mos_fmt2(char *buf, size_t cap, double x)
+{
+    if (x == 0 || x == 1) {
+        snprintf(buf, cap, "%s", x == 0 ? "0.00" : "1.00");
+        return 4;
+    }
+    int n = snprintf(buf, cap, "%.2f", x);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/*
+ * res->model, exactly as
+ *   snprintf(model, MOS_MODEL_MAX, "G.107 E-model (R=93.2-Idd-Ie_eff, Annex B MOS); %s %s "
+ *            "(G.113 App. I): Ie=%g Bpl=%g; Ppl=%.2f%% BurstR=%.2f Ta=%s", ...)
+ * would write it, Ta being "%.1fms" or "unknown". The text costs more than the
+ * model (printf's float conversions), and every CDR asks for it several times
+ * per stream, so the part that depends on the codec alone is formatted once
+ * per thread and codec (a one-entry cache: codec records are static), and the
+ * loss and burst figures of a clean stream (0 and 1) are not given to printf.
+ */
+#define MOS_PREFIX_MAX (2 * MOS_MODEL_MAX)
+static void mos_model_text(const struct codec_info *c, struct mos_result *res)
+{
+    static _Thread_local const struct codec_info *prefix_codec;
+    static _Thread_local char prefix[MOS_PREFIX_MAX];
+    static _Thread_local size_t prefix_len;
+    if (prefix_codec != c) {
+        int n = snprintf(prefix, sizeof prefix,
+                         "G.107 E-model (R=93.2-Idd-Ie_eff, Annex B MOS); %s %s (G.113 App. I): "
+                         "Ie=%g Bpl=%g; ",
+                         c->rtpmap, c->emodel_row, c->ie, c->bpl);
+        prefix_len = n < 0 ? 0 : (size_t)n < sizeof prefix ? (size_t)n : sizeof prefix - 1;
+        prefix_codec = c;
+    }
+    char ppl[32], burst[32], ta[24]; /* ta: the 24 bytes the text always had */
+    size_t ppl_len = mos_fmt2(ppl, sizeof ppl, res->ppl);
+    size_t burst_len = mos_fmt2(burst, sizeof burst, res->burst_r);
+    int ta_n = res->ta_ms >= 0 ? snprintf(ta, sizeof ta, "%.1fms", res->ta_ms)
+                               : snprintf(ta, sizeof ta, "unknown");
+    size_t ta_len = ta_n < 0 ? 0 : (size_t)ta_n < sizeof ta ? (size_t)ta_n : sizeof ta - 1;
+
+    /* prefix + "Ppl=" ppl "% BurstR=" burst " Ta=" ta, cut at MOS_MODEL_MAX - 1 as snprintf cuts */
+    struct sv parts[7] = {
+        sv_make(prefix, prefix_len), sv_make("Ppl=", 4),          sv_make(ppl, ppl_len),
+        sv_make("% BurstR=", 9),     sv_make(burst, burst_len), sv_make(" Ta=", 4),
+        sv_make(ta, ta_len),
+    };
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t n = parts[i].len;
+        if (n > sizeof res->model - 1 - used)
+            n = sizeof res->model - 1 - used;
+        memcpy(res->model + used, parts[i].p, n);
+        used += n;
+    }
+    res->model[used] = '\0';
+}
+
 struct mos_result mos_compute(const struct mos_input *in)
 {
     struct mos_result res = {0};
@@ -184,15 +243,6 @@ struct mos_result mos_compute(const struct mos_input *in)
     double r = mos_r_factor(res.ie_eff, res.id);
     res.mos = mos_from_r(r);
     res.r_factor = r < 0 ? 0 : r > 100 ? 100 : r;
-
-    char ta[24];
-    if (res.ta_ms >= 0)
-        snprintf(ta, sizeof ta, "%.1fms", res.ta_ms);
-    else
-        snprintf(ta, sizeof ta, "unknown");
-    snprintf(res.model, sizeof res.model,
-             "G.107 E-model (R=93.2-Idd-Ie_eff, Annex B MOS); %s %s (G.113 App. I): "
-             "Ie=%g Bpl=%g; Ppl=%.2f%% BurstR=%.2f Ta=%s",
-             c->rtpmap, c->emodel_row, res.ie, res.bpl, res.ppl, res.burst_r, ta);
+    mos_model_text(c, &res);
     return res;
 }

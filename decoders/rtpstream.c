@@ -153,8 +153,9 @@ static void rtpstream_ws_first(struct rtpstream *s, const struct rtp_hdr *h)
     s->mean_jitter_ms = 0;
 }
 
+/* clock: rtpstream_clock() of this packet's payload type. */
 static void rtpstream_ws_update(struct rtpstream *s, const struct rtp_hdr *h, double t_ms,
-                                uint32_t event_pt)
+                                uint32_t clock)
 {
     /* Q1: in time relative to the first timestamp, across a 2^32 wrap, within 2^31. */
     bool in_time;
@@ -198,7 +199,6 @@ static void rtpstream_ws_update(struct rtpstream *s, const struct rtp_hdr *h, do
     bool follow_cn = s->last_pt == RTPSTREAM_PT_CN || s->last_pt == RTPSTREAM_PT_CN_OLD;
     s->last_pt = h->pt;
 
-    uint32_t clock = rtpstream_clock(s, h->pt, event_pt);
     uint32_t per_ms = clock / 1000; /* Q6: integer division, as in Wireshark */
     if (per_ms == 0)
         clock = 0; /* not reproduced: below 1000 Hz Wireshark divides by zero */
@@ -447,6 +447,7 @@ unsigned rtpstream_update(struct rtpstream *s, const struct rtp_hdr *h, uint64_t
                           uint32_t event_pt)
 {
     s->pt_seen[h->pt >> 5] |= 1u << (h->pt & 31);
+    uint32_t clock = rtpstream_clock(s, h->pt, event_pt);
     if (s->total_nr == 0) {
         s->first_ns = arrival_ns;
         s->win.start_ns = arrival_ns;
@@ -455,14 +456,13 @@ unsigned rtpstream_update(struct rtpstream *s, const struct rtp_hdr *h, uint64_t
     } else {
         /* Arrival in ms after the first packet (a capture may step back: keep the sign). */
         double t_ms = (double)(int64_t)(arrival_ns - s->first_ns) / 1e6;
-        rtpstream_ws_update(s, h, t_ms, event_pt);
+        rtpstream_ws_update(s, h, t_ms, clock);
         rtpstream_window_roll(s, arrival_ns);
         rtpstream_a1_update(s, h->seq);
     }
     s->total_nr++;
     s->last_ns = arrival_ns;
 
-    uint32_t clock = rtpstream_clock(s, h->pt, event_pt);
     if (clock >= 1000 && arrival_ns >= s->first_ns)
         rtpstream_a8_update(s, h, arrival_ns - s->first_ns, clock);
 

@@ -77,26 +77,25 @@ struct rtpstream_window {
  * The stream record. Treat the members as private: read the figures with
  * rtpstream_figures(). Only dtmf_last and dtmf_digits are meant to be read
  * directly (after RTPSTREAM_EV_DTMF_BEGIN). Size: see RTPSTREAM_RECORD_MAX.
+ * What every packet reads or writes comes first, together (208 bytes): with
+ * thousands of streams every packet finds its stream's lines out of the
+ * cache, so the fewer lines a packet touches the better.
  */
 struct rtpstream {
-    /* identity */
-    uint32_t ssrc;
+    /* Wireshark's state (tap-rtp-analysis.c of 4.0) */
+    uint32_t total_nr;
     uint32_t clock_rate; /* for the stream's own dynamic payload type (from the SDP rtpmap) */
     uint8_t pt;          /* the dynamic payload type clock_rate belongs to (init or set_clock) */
     uint8_t last_pt;     /* payload type of the previous packet */
     bool under;          /* Wireshark's sequence-cycle flag */
     bool problem;        /* Wireshark's "Problems?" column (wrong sequence or timestamp seen) */
-    uint32_t pt_seen[4]; /* bit per payload type seen */
-
-    /* Wireshark's state (tap-rtp-analysis.c of 4.0) */
-    uint32_t total_nr;
-    uint32_t seq_errors;
     uint32_t seq_cycles;
     uint16_t start_seq;
     uint16_t stop_seq;
     uint16_t seq_num; /* last accepted sequence number */
     uint32_t first_ts;
     uint32_t last_clock; /* last non-zero clock rate used */
+    uint32_t pt_seen[4]; /* bit per payload type seen */
     uint64_t first_ns;
     uint64_t last_ns;
     double time_ms; /* arrival of the last in-time packet, ms after first_ns */
@@ -106,29 +105,34 @@ struct rtpstream {
     double min_delta_ms, mean_delta_ms, max_delta_ms;
     double min_jitter_ms, mean_jitter_ms, max_jitter_ms;
 
-    /* RFC 3550 A.1 and the receive bitmap */
-    uint32_t a1_max;            /* extended highest sequence number */
+    /* RFC 3550 A.1 and the receive bitmap; A.8 */
+    uint32_t a1_max;     /* extended highest sequence number */
+    uint32_t a1_bad_seq; /* A.1 bad_seq, RTPSTREAM_NO_BAD_SEQ when none */
+    uint64_t recv[2];    /* bit i = sequence a1_max - i arrived (bits before the start read 1) */
+    int32_t a8_transit;  /* RFC 3550 A.8, in timestamp units */
+    uint32_t a8_jitter;  /* scaled by 16 */
+    bool a8_started;
+    /* RFC 4733 counters (here they fill what would be padding) */
+    bool dtmf_any;        /* dtmf_last is valid */
+    uint8_t dtmf_count;   /* digits in dtmf_digits */
+    uint8_t dtmf_dropped; /* digits beyond RTPSTREAM_DTMF_MAX (saturates at 255) */
+
+    /* the open 10-second window */
+    struct rtpstream_window win;
+
+    /* what only some packets touch (errors, gaps, late packets, window ends, events) */
+    uint32_t ssrc;
+    uint32_t seq_errors;
     uint32_t a1_base;           /* extended first sequence number */
-    uint32_t a1_bad_seq;        /* A.1 bad_seq, RTPSTREAM_NO_BAD_SEQ when none */
     uint32_t a1_expected_prior; /* expected counted before a resync */
-    uint64_t recv[2]; /* bit i = sequence a1_max - i arrived (bits before the start read 1) */
     uint32_t lost_unique;
     uint32_t duplicates;
     uint32_t out_of_order;
-    uint32_t loss_bursts[2]; /* runs of 1..9 and of RTPSTREAM_BURST_LONG or more */
-    int32_t a8_transit;      /* RFC 3550 A.8, in timestamp units */
-    uint32_t a8_jitter;      /* scaled by 16 */
-    bool a8_started;
-
-    /* 10-second windows */
-    struct rtpstream_window win;   /* the open window */
+    uint32_t loss_bursts[2];       /* runs of 1..9 and of RTPSTREAM_BURST_LONG or more */
     struct rtpstream_window worst; /* the worst closed window (expected 0: none yet) */
 
     /* RFC 4733 */
     struct rtpstream_dtmf dtmf_last;
-    bool dtmf_any;                        /* dtmf_last is valid */
-    uint8_t dtmf_count;                   /* digits in dtmf_digits */
-    uint8_t dtmf_dropped;                 /* digits beyond RTPSTREAM_DTMF_MAX (saturates at 255) */
     char dtmf_digits[RTPSTREAM_DTMF_MAX]; /* not NUL-terminated: dtmf_count of them */
 };
 

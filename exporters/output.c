@@ -12,6 +12,9 @@
 #include "table.h"
 
 #define OUTPUT_MAX_SPANS 16 /* streams drawn per ladder; more are counted as not drawn */
+/* Room for one stream object in a CDR (about 1.2 KB, 3 KB with RTCP, 16 DTMF digits and an
+ * escaped Call-ID): the line holds every stream a call can have (decoders/media.h). */
+#define OUTPUT_STREAM_JSON_MAX 4096
 
 struct output {
     struct output_options o;
@@ -20,12 +23,13 @@ struct output {
     bool header_done;
     bool call_found;
     bool write_failed;
+    uint64_t cdrs_lost;        /* CDRs that could not be formatted (never expected) */
     const struct correlate *co;   /* set while a call's CDR is written, for its streams */
     struct fault faults[FAULTS_MAX];  /* the call being written */
     size_t fault_count;
     const struct media_stream *streams[OUTPUT_MAX_SPANS];
     size_t stream_count;
-    char line[CDR_LINE_MAX];
+    char line[CDR_LINE_MAX + MEDIA_MAX_STREAMS_PER_CALL * OUTPUT_STREAM_JSON_MAX];
     struct ladder ladder;      /* one layout at a time, reused */
     const struct call_msg *msgs[LADDER_MAX_ROWS];
     struct ladder_stream spans[OUTPUT_MAX_SPANS];
@@ -77,8 +81,12 @@ static void report(struct output *out, const struct call *c)
     FILE *f = out->o.out;
     char start[JSON_TS_LEN + 1];
     json_ts_format(c->start_ns, start);
-    fprintf(f, "Call %s  %s -> %s  %s (%u)  %s\n", c->call_id, c->from[0] ? c->from : "?",
-            c->to[0] ? c->to : "?", call_state_name(c->state), c->final_code, start);
+    /* wire data goes to a terminal: printable ASCII only, so it cannot inject escapes */
+    char id[CALL_ID_MAX], from[CALL_AOR_MAX], to[CALL_AOR_MAX], detail[FAULT_DETAIL_MAX];
+    fprintf(f, "Call %s  %s -> %s  %s (%u)  %s\n", table_printable(c->call_id, id, sizeof id),
+            c->from[0] ? table_printable(c->from, from, sizeof from) : "?",
+            c->to[0] ? table_printable(c->to, to, sizeof to) : "?", call_state_name(c->state),
+            c->final_code, start);
     if (!out->fault_count) {
         fprintf(f, "  verdict: healthy\n\n");
         return;
@@ -90,7 +98,7 @@ static void report(struct output *out, const struct call *c)
     for (size_t i = 0; i < out->fault_count; i++) {
         const struct fault *ft = &out->faults[i];
         fprintf(f, "\n  %s: %s\n", faults_code_name(ft->code), faults_meaning(ft->code));
-        fprintf(f, "    evidence: %s\n", ft->detail);
+        fprintf(f, "    evidence: %s\n", table_printable(ft->detail, detail, sizeof detail));
         fprintf(f, "    usual cause and fix: %s\n", faults_advice(ft->code));
     }
     fprintf(f, "\n");
@@ -177,8 +185,9 @@ static void cdr_line(struct output *out, const struct call *c)
     size_t n = cdr_format(out->line, sizeof out->line, c, &x);
     if (n == 0) {
         /* Cannot happen with the fixed field sizes of struct call; say so rather than lose it. */
-        fprintf(stderr, "sipscope: CDR of call '%s' does not fit %d bytes; skipped\n", c->call_id,
-                CDR_LINE_MAX);
+        fprintf(stderr, "sipscope: CDR of call '%s' does not fit %zu bytes; skipped\n", c->call_id,
+                sizeof out->line);
+        out->cdrs_lost++; /* counted, and the exit status says so */
         return;
     }
     if (e)
@@ -389,6 +398,11 @@ static int on_finish(void *ctx, const struct stats *st)
         out->write_failed = true;
     if (out->write_failed)
         return -1;
+    if (out->cdrs_lost) {
+        fprintf(stderr, "sipscope: %llu CDRs were too large to write\n",
+                (unsigned long long)out->cdrs_lost);
+        return 1;
+    }
     if ((out->o.kind == OUTPUT_LADDER || out->o.kind == OUTPUT_DIAGNOSE) && out->o.call_id &&
         !out->call_found) {
         fprintf(stderr, "sipscope: no call with Call-ID '%s' in the input\n", out->o.call_id);

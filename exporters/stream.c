@@ -1,6 +1,8 @@
 /* stream.c: RTP stream records: Wireshark's figures, RFC 3550 loss, E-model MOS, RTCP reports. */
 #include "stream.h"
 
+#include "table.h"
+
 #include <string.h>
 
 void stream_quality(const struct media_stream *s, struct stream_quality *q)
@@ -182,7 +184,8 @@ int stream_table_row(FILE *f, const struct media_stream *s)
 {
     struct stream_quality q;
     stream_quality(s, &q);
-    char src[ADDR_STR_MAX], dst[ADDR_STR_MAX], ssrc[16], lost[24], mos[8];
+    char src[ADDR_STR_MAX], dst[ADDR_STR_MAX], ssrc[16], lost[24], mos[8], id[CALL_ID_MAX];
+    char codec[CALL_CODEC_MAX];
     char maxd[16] = "-", maxj[16] = "-", meanj[16] = "-";
     snprintf(ssrc, sizeof ssrc, "0x%08X", s->ssrc);
     snprintf(lost, sizeof lost, "%d (%.1f%%)", q.f.lost, q.f.lost_pct);
@@ -195,8 +198,10 @@ int stream_table_row(FILE *f, const struct media_stream *s)
     snprintf(mos, sizeof mos, q.mos.valid ? "%.2f" : "-", q.mos.mos);
     return fprintf(f, "%-22s %-22s %-10s %-10.10s %6u %11s %9s %9s %9s %4s %s\n",
                    endpoint_format(&s->src, src, sizeof src),
-                   endpoint_format(&s->dst, dst, sizeof dst), ssrc, s->codec[0] ? s->codec : "-",
-                   q.f.packets, lost, maxd, maxj, meanj, mos, s->call_id[0] ? s->call_id : "-") < 0
+                   endpoint_format(&s->dst, dst, sizeof dst), ssrc,
+                   s->codec[0] ? table_printable(s->codec, codec, sizeof codec) : "-",
+                   q.f.packets, lost, maxd, maxj, meanj, mos,
+                   s->call_id[0] ? table_printable(s->call_id, id, sizeof id) : "-") < 0
                ? -1
                : 0;
 }

@@ -256,3 +256,16 @@ int table_regs_row(FILE *f, const struct registration *r)
     char line[TABLE_LINE_MAX];
     return table_write(f, line, table_regs_row_format(line, sizeof line, r));
 }
+
+const char *table_printable(const char *s, char *buf, size_t cap)
+{
+    size_t k = 0;
+    if (cap == 0)
+        return "";
+    for (; s && s[k] && k < cap - 1; k++) {
+        unsigned char ch = (unsigned char)s[k];
+        buf[k] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    buf[k] = '\0';
+    return buf;
+}

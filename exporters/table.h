@@ -38,6 +38,12 @@
 /* a line, its '\n' and the NUL; the last column (Call-ID, contact) is never cut */
 #define TABLE_LINE_MAX (TABLE_WIDTH + 128 + 2)
 
+/*
+ * s as printable ASCII in buf (any other byte as '?', cut to cap - 1 bytes),
+ * for text outputs that print wire data (Call-IDs, AORs, evidence). Returns buf.
+ */
+const char *table_printable(const char *s, char *buf, size_t cap);
+
 /* One line, '\n' included, into buf (cap >= TABLE_LINE_MAX to never cut); returns its length. */
 size_t table_calls_header_format(char *buf, size_t cap);
 size_t table_calls_row_format(char *buf, size_t cap, const struct call *c);

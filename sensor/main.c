@@ -325,6 +325,22 @@ static int main_dashboard(struct cli_opts *o, struct main_kafka *mk, struct sink
     return status;
 }
 
+/* End of the run: send or spool what is left, say what became of every CDR; false if one was lost. */
+static bool main_kafka_close(struct main_kafka *mk, const char *topic, struct stats *st)
+{
+    char kerr[1024] = "";
+    bool ok = true;
+    if (kafka_out_close(mk->ko, kerr, sizeof kerr) != STATUS_OK) {
+        fprintf(stderr, "sipscope: kafka: %s\n", kerr);
+        ok = false;
+    }
+    if (!main_kafka_report(mk->ko, topic, st))
+        ok = false;
+    kafka_out_destroy(mk->ko);
+    mk->ko = NULL;
+    return ok;
+}
+
 /* -Z USER: give up root for good, right after the capture was opened. */
 static bool main_drop_privileges(const char *user, char *err, size_t errlen)
 {
@@ -467,14 +483,8 @@ int main(int argc, char **argv)
         }
         sink.finish(sink.ctx, &st);
         sink.destroy(sink.ctx);
-        char kerr[1024] = "";
-        if (kafka_out_close(mk.ko, kerr, sizeof kerr) != STATUS_OK) {
-            fprintf(stderr, "sipscope: kafka: %s\n", kerr);
+        if (!main_kafka_close(&mk, o.kafka.topic, &st))
             status = 1;
-        }
-        if (!main_kafka_report(mk.ko, o.kafka.topic, &st))
-            status = 1;
-        kafka_out_destroy(mk.ko);
         if (o.stats) {
             fputs("sipscope-stats ", stderr);
             stats_print_json(stderr, &st);
@@ -516,16 +526,8 @@ int main(int argc, char **argv)
     if (fin != 0)
         status = 1;
     sink.destroy(sink.ctx);
-    if (mk.ko) {
-        char kerr[1024] = "";
-        if (kafka_out_close(mk.ko, kerr, sizeof kerr) != STATUS_OK) {
-            fprintf(stderr, "sipscope: kafka: %s\n", kerr);
-            status = 1;
-        }
-        if (!main_kafka_report(mk.ko, o.kafka.topic, &st))
-            status = 1;
-        kafka_out_destroy(mk.ko);
-    }
+    if (mk.ko && !main_kafka_close(&mk, o.kafka.topic, &st))
+        status = 1;
     if (out != stdout && fclose(out) != 0) {
         fprintf(stderr, "sipscope: cannot write '%s': %s\n", o.out_file, strerror(errno));
         status = 1;
@@ -534,7 +536,11 @@ int main(int argc, char **argv)
         fputs("sipscope-stats ", stderr);
         stats_print_json(stderr, &st);
     }
-    if (r == PIPELINE_DAMAGED) {
+    if (r == PIPELINE_DAMAGED && st.v[STAT_PACKETS] == 0) {
+        /* damaged before its first packet: as unreadable as a file that does not open */
+        fprintf(stderr, "sipscope: %s (no packet could be read)\n", err);
+        status = 2;
+    } else if (r == PIPELINE_DAMAGED) {
         fprintf(stderr, "sipscope: %s (results above cover the packets before the damage)\n", err);
         status = 1;
     } else if (r == PIPELINE_NO_MEMORY) {

@@ -223,6 +223,7 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
         .period_ns = (uint64_t)(cfg->tick_ms ? cfg->tick_ms : PIPELINE_DEFAULT_TICK_MS) * 1000000u,
     };
     bool stop_sent = false;
+    uint64_t told_kernel = 0, told_ring = 0; /* drops last passed to the worker (it starts at 0) */
     for (;;) {
         /*
          * A stop asked by a signal is passed on from here, in thread context:
@@ -241,8 +242,14 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
         struct frame f;
         bool closed = false;
         if (pipeline_peek(&k, t.ring, &f, &closed)) {
-            worker_set_drops(w, atomic_load_explicit(&t.drops_kernel, memory_order_relaxed),
-                             atomic_load_explicit(&t.drops_ring, memory_order_relaxed));
+            /* the worker hears of drops when the counts move, not at every frame */
+            uint64_t dk = atomic_load_explicit(&t.drops_kernel, memory_order_relaxed);
+            uint64_t dr = atomic_load_explicit(&t.drops_ring, memory_order_relaxed);
+            if (dk != told_kernel || dr != told_ring) {
+                worker_set_drops(w, dk, dr);
+                told_kernel = dk;
+                told_ring = dr;
+            }
             if (hist)
                 history_add(hist, &f);
             worker_frame(w, &f);

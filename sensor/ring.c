@@ -54,6 +54,7 @@
 #define RING_SLEEP_MAX_NS 200000L /* longest sleep step: 200 us */
 #define RING_WAIT_SPACE_NS                                                                         \
     10000000L /* ring_wait_space gives up after 10 ms so callers can check stop */
+#define RING_WAIT_FREE_DIV 4 /* ring_wait_space returns once a quarter of the arena is free */
 
 struct ring {
     /* Read-only after ring_create. */
@@ -65,6 +66,7 @@ struct ring {
     alignas(RING_CACHE_LINE) _Atomic uint64_t head;
     uint64_t p_head;       /* == head, without the atomic load */
     uint64_t p_tail_cache; /* last tail seen */
+    uint64_t p_want;       /* bytes the last refused ring_push needed (ring_wait_space) */
     size_t p_off;          /* p_head mod size */
 
     /* Consumer's line. */
@@ -148,23 +150,29 @@ bool ring_push(struct ring *r, const struct frame *f)
     uint64_t want = skip + need;
     if (r->size - (r->p_head - r->p_tail_cache) < want) {
         r->p_tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (r->size - (r->p_head - r->p_tail_cache) < want)
+        if (r->size - (r->p_head - r->p_tail_cache) < want) {
+            r->p_want = want;
             return false;
+        }
     }
     if (skip) {
         uint32_t wrap = RING_WRAP;
         memcpy(r->arena + r->p_off, &wrap, sizeof wrap);
         r->p_off = 0;
     }
-    struct ring_hdr h = {
-        .len = (uint32_t)need,
-        .caplen = f->caplen,
-        .ts_ns = f->ts_ns,
-        .wirelen = f->wirelen,
-        .linktype = f->linktype,
-    };
+    /*
+     * The header goes in field by field: building it on the stack and copying
+     * it as one block made the CPU load 16 bytes that were just stored in
+     * smaller pieces, a store-forwarding stall at every frame.
+     */
     uint8_t *dst = r->arena + r->p_off;
-    memcpy(dst, &h, sizeof h);
+    uint32_t len = (uint32_t)need;
+    int32_t linktype = f->linktype;
+    memcpy(dst + offsetof(struct ring_hdr, len), &len, sizeof len);
+    memcpy(dst + offsetof(struct ring_hdr, caplen), &f->caplen, sizeof f->caplen);
+    memcpy(dst + offsetof(struct ring_hdr, ts_ns), &f->ts_ns, sizeof f->ts_ns);
+    memcpy(dst + offsetof(struct ring_hdr, wirelen), &f->wirelen, sizeof f->wirelen);
+    memcpy(dst + offsetof(struct ring_hdr, linktype), &linktype, sizeof linktype);
     if (f->caplen)
         memcpy(dst + RING_HDR_BYTES, f->data, f->caplen);
     r->p_off += need;
@@ -177,11 +185,22 @@ bool ring_push(struct ring *r, const struct frame *f)
 
 bool ring_wait_space(struct ring *r)
 {
-    uint64_t seen = r->p_tail_cache; /* what the failed ring_push saw */
-    long nap = RING_SLEEP_MIN_NS;
+    /*
+     * Wait for a good share of the arena to come free, not for the first
+     * released frame: a producer that is faster than the consumer (any file)
+     * then sleeps and wakes once per RING_WAIT_FREE_DIV-th of the arena
+     * instead of once per nap with a handful of frames each time. That is
+     * hundreds of frames of work for the consumer, so the naps are the
+     * longest step from the start (only files wait: live input drops).
+     */
+    uint64_t enough = r->size / RING_WAIT_FREE_DIV;
+    if (enough < r->p_want)
+        enough = r->p_want; /* at most size / 2: a record and a wrap */
+    long nap = RING_SLEEP_MAX_NS;
     int64_t deadline = ring_mono_ns() + RING_WAIT_SPACE_NS;
     while (!atomic_load_explicit(&r->closed, memory_order_acquire)) {
-        if (atomic_load_explicit(&r->tail, memory_order_relaxed) != seen)
+        uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        if (r->size - (r->p_head - tail) >= enough)
             return true; /* ring_push reloads tail with acquire */
         if (ring_mono_ns() >= deadline)
             return true;
@@ -199,19 +218,22 @@ void ring_close(struct ring *r)
 /* Fill *f from the record at the consumer's offset, stepping over a wrap marker. */
 static void ring_read_record(struct ring *r, struct frame *f)
 {
-    struct ring_hdr h;
-    memcpy(&h.len, r->arena + r->c_off, sizeof h.len);
-    if (h.len == RING_WRAP) {
+    uint32_t len;
+    memcpy(&len, r->arena + r->c_off, sizeof len);
+    if (len == RING_WRAP) {
         r->c_pos += r->size - r->c_off;
         r->c_off = 0;
+        memcpy(&len, r->arena, sizeof len);
     }
-    memcpy(&h, r->arena + r->c_off, sizeof h);
-    r->c_len = h.len;
-    f->ts_ns = h.ts_ns;
-    f->caplen = h.caplen;
-    f->wirelen = h.wirelen;
-    f->linktype = h.linktype;
-    f->data = r->arena + r->c_off + RING_HDR_BYTES;
+    const uint8_t *src = r->arena + r->c_off;
+    int32_t linktype;
+    r->c_len = len;
+    memcpy(&f->ts_ns, src + offsetof(struct ring_hdr, ts_ns), sizeof f->ts_ns);
+    memcpy(&f->caplen, src + offsetof(struct ring_hdr, caplen), sizeof f->caplen);
+    memcpy(&f->wirelen, src + offsetof(struct ring_hdr, wirelen), sizeof f->wirelen);
+    memcpy(&linktype, src + offsetof(struct ring_hdr, linktype), sizeof linktype);
+    f->linktype = linktype;
+    f->data = src + RING_HDR_BYTES;
 }
 
 /*

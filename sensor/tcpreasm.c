@@ -66,6 +66,8 @@ struct reasm_buf {
     uint32_t head_len;
     uint32_t nranges;
     struct reasm_range ranges[TCPREASM_MAX_RANGES];
+    uint32_t owner;       /* index of the stream holding it */
+    struct pool_link lru; /* on tcpreasm.buf_lru */
 };
 
 struct reasm_stream {
@@ -92,6 +94,7 @@ struct tcpreasm {
     struct stats *st;
     struct stats own_stats; /* when the caller gave none */
     uint32_t held;          /* the one stream with REASM_HOLD, or POOL_NONE */
+    struct pool_list buf_lru; /* buffers in use; head: held by the stream idle longest */
 };
 
 /* ---- keys and the hash table ---- */
@@ -133,12 +136,18 @@ static uint32_t reasm_find(const struct tcpreasm *r, const struct endpoint *src,
 }
 
 #define REASM_LRU offsetof(struct reasm_stream, lru)
+#define REASM_BUF_LRU offsetof(struct reasm_buf, lru)
 
-/* Mark a stream used: it moves to the most recent end. */
+/* Mark a stream used: it (and its buffer, if it holds one) moves to the most recent end. */
 static void reasm_touch(struct tcpreasm *r, uint32_t idx)
 {
     pool_list_remove(r->streams, &r->lru, idx, REASM_LRU);
     pool_list_push_tail(r->streams, &r->lru, idx, REASM_LRU);
+    uint32_t b = reasm_at(r, idx)->buf;
+    if (b != POOL_NONE) {
+        pool_list_remove(r->bufs, &r->buf_lru, b, REASM_BUF_LRU);
+        pool_list_push_tail(r->bufs, &r->buf_lru, b, REASM_BUF_LRU);
+    }
 }
 
 /* ---- buffers ---- */
@@ -153,17 +162,47 @@ static uint8_t *reasm_bytes(const struct tcpreasm *r, const struct reasm_stream 
     return r->slab + (size_t)s->buf * r->cap;
 }
 
-/* Take a buffer for s; false (caller counts the overflow) when none is free. */
+static void reasm_free(struct tcpreasm *r, uint32_t idx);
+
+/*
+ * No buffer is free: take back the one held by the stream idle longest (the
+ * head of buf_lru) by ending that stream, counted STAT_TCP_EVICTED, and its
+ * unfinished bytes STAT_TCP_PARTIAL (they are dropped, not delivered: this
+ * runs in the middle of another stream's segment). So connections that each
+ * leave a partial message and go quiet (a flood, or slowloris) cost their own
+ * oldest members, never the next split message of a live SIP connection.
+ */
+static void reasm_buf_reclaim(struct tcpreasm *r)
+{
+    const struct reasm_buf *b = pool_at(r->bufs, r->buf_lru.head);
+    stats_inc(r->st, STAT_TCP_EVICTED);
+    if (b->head_len > 0)
+        stats_inc(r->st, STAT_TCP_PARTIAL);
+    if (b->nranges > 0)
+        stats_inc(r->st, STAT_TCP_GAPS);
+    reasm_free(r, b->owner);
+}
+
+/* Take a buffer for s, reclaiming the idlest one when none is free; false only if none exists. */
 static bool reasm_buf_take(struct tcpreasm *r, struct reasm_stream *s)
 {
     if (s->buf != POOL_NONE)
         return true;
     s->buf = pool_get(r->bufs); /* zeroes only the small descriptor, not the bytes */
-    return s->buf != POOL_NONE;
+    if (s->buf == POOL_NONE && r->buf_lru.head != POOL_NONE) {
+        reasm_buf_reclaim(r);
+        s->buf = pool_get(r->bufs);
+    }
+    if (s->buf == POOL_NONE)
+        return false;
+    reasm_buf(r, s)->owner = pool_index(r->streams, s);
+    pool_list_push_tail(r->bufs, &r->buf_lru, s->buf, REASM_BUF_LRU);
+    return true;
 }
 
 static void reasm_buf_release(struct tcpreasm *r, struct reasm_stream *s)
 {
+    pool_list_remove(r->bufs, &r->buf_lru, s->buf, REASM_BUF_LRU);
     pool_put(r->bufs, s->buf);
     s->buf = POOL_NONE;
 }
@@ -655,6 +694,7 @@ struct tcpreasm *tcpreasm_create(const struct tcpreasm_config *cfg, struct stats
     r->idle_ns = (uint64_t)c.idle_timeout_s * REASM_NS_PER_S;
     r->st = st ? st : &r->own_stats;
     r->lru = POOL_LIST_INIT;
+    r->buf_lru = POOL_LIST_INIT;
     r->held = POOL_NONE;
     r->streams = pool_create(sizeof(struct reasm_stream), c.max_streams);
     r->bufs = pool_create(sizeof(struct reasm_buf), c.max_buffers);
@@ -722,7 +762,9 @@ void tcpreasm_segment(struct tcpreasm *r, const struct pkt_info *pkt, tcpreasm_d
             s->next_seq = pkt->tcp_seq;
             s->isn = pkt->tcp_seq - 1;
             s->flags |= REASM_UNSYNCED;
-            if (n <= r->cap && r->held == POOL_NONE && reasm_buf_take(r, s)) {
+            /* (a free buffer only: a hold never takes one back from a stream with pending bytes) */
+            if (n <= r->cap && r->held == POOL_NONE &&
+                pool_in_use(r->bufs) < pool_capacity(r->bufs) && reasm_buf_take(r, s)) {
                 s->flags |= REASM_HOLD;
                 r->held = idx;
             }

@@ -1027,3 +1027,68 @@ Test(capture, stop_ends_a_paced_wait, .timeout = 10)
     cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_STOPPED);
     capture_close(c);
 }
+
+/* ---- pcapng with two link types (draft-ietf-opsawg-pcapng §4.2, §4.3) ---- */
+
+/* A pcapng block: type, total length, body padded to 32 bits, total length again. */
+static size_t put_block(uint8_t *p, uint32_t type, const uint8_t *body, size_t len)
+{
+    size_t padded = (len + 3) & ~(size_t)3;
+    put_le32(p, type);
+    put_le32(p + 4, (uint32_t)(12 + padded));
+    memset(p + 8, 0, padded);
+    memcpy(p + 8, body, len);
+    put_le32(p + 8 + padded, (uint32_t)(12 + padded));
+    return 12 + padded;
+}
+
+/* An Enhanced Packet Block on interface `iface` holding `frame`. */
+static size_t put_epb(uint8_t *p, uint32_t iface, const uint8_t *frame, size_t len)
+{
+    uint8_t body[20 + 64];
+    memset(body, 0, sizeof body);
+    put_le32(body, iface);
+    put_le32(body + 8, 1000000u); /* timestamp low word: 1 s after the epoch */
+    put_le32(body + 12, (uint32_t)len);
+    put_le32(body + 16, (uint32_t)len);
+    memcpy(body + 20, frame, len);
+    return put_block(p, 6, body, 20 + len);
+}
+
+Test(capture, pcapng_mixed_link_types_one_clear_line)
+{
+    /*
+     * SHB, IDB 0 Ethernet, a 14-byte Ethernet frame, IDB 1 raw IP (LINKTYPE_RAW
+     * 101), a 20-byte IPv4 header on it. libpcap 1.10 keeps the first link
+     * type for the file and stops at the second IDB: the frame before it is
+     * read, then one sentence says what the file holds and how to read it.
+     */
+    static const uint8_t shb[] = {0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, /* magic, v1.0 */
+                                  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}; /* length -1 */
+    static const uint8_t idb_eth[] = {1, 0, 0, 0, 0xff, 0xff, 0, 0};  /* EN10MB, snaplen 65535 */
+    static const uint8_t idb_raw[] = {101, 0, 0, 0, 0xff, 0xff, 0, 0}; /* RAW */
+    static const uint8_t eth[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
+    static const uint8_t ip[20] = {0x45, 0, 0, 20, 0, 1, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1,
+                                   198, 51, 100, 2};
+    uint8_t buf[512];
+    size_t n = put_block(buf, 0x0A0D0D0Au, shb, sizeof shb);
+    n += put_block(buf + n, 1, idb_eth, sizeof idb_eth);
+    n += put_epb(buf + n, 0, eth, sizeof eth);
+    n += put_block(buf + n, 1, idb_raw, sizeof idb_raw);
+    n += put_epb(buf + n, 1, ip, sizeof ip);
+    const char *path = write_tmp("mixed.pcapng", buf, n);
+    struct capture *c = open_file(path, NULL);
+    cr_assert_eq(capture_linktype(c), DLT_EN10MB);
+    struct test_read r;
+    read_all(c, &r);
+    cr_assert_eq(r.frames, 1, "the Ethernet frame before the second interface is read");
+    cr_assert_eq(r.end, CAPTURE_ERROR);
+    char want[TEST_ERR_MAX];
+    snprintf(want, sizeof want,
+             "cannot read '%s': the pcapng file mixes link types (EN10MB, then 101) and libpcap "
+             "reads one per file; split it by interface first (tshark -r FILE -Y "
+             "frame.interface_id==0 -w PART.pcapng)",
+             path);
+    cr_assert_str_eq(r.err, want);
+    capture_close(c);
+}

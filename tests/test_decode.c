@@ -1230,3 +1230,92 @@ Test(decode, shared_captures_decode_every_packet)
             cr_assert_eq(longest, sc->longest, "%s: longest SIP payload %zu", sc->file, longest);
     }
 }
+
+/*
+ * Ethernet + IPv4 + UDP takes a one-pass fast path in decode_frame; the same
+ * IP packet behind an 802.1Q tag always takes the layer walk. Every mutation
+ * of the fields the fast path reads (version and IHL, total length, flags
+ * and offset, protocol, ports, UDP length), cut by the snaplen at every
+ * length and followed by Ethernet padding, must give the same status,
+ * fields, payload and counters both ways (but the tag's encap_depth and vlan).
+ */
+static void assert_same_decode(const uint8_t *ip, size_t n)
+{
+    static uint8_t eth[4096], tagged[4096];
+    static const uint16_t tpid = BUILDERS_TPID_8021Q, vid = 100;
+    struct stats st_walk;
+    memset(&st_walk, 0, sizeof st_walk);
+    struct decode *walk = decode_create(NULL, &st_walk);
+    cr_assert_not_null(walk);
+    size_t en = builders_eth(eth, sizeof eth, BUILDERS_ETH_IPV4, ip, n);
+    size_t tn = builders_eth_vlan(tagged, sizeof tagged, &tpid, &vid, 1, BUILDERS_ETH_IPV4, ip, n);
+    cr_assert_eq(en, n + 14);
+    cr_assert_eq(tn, n + 18);
+    memset(eth + en, 0xee, 16); /* padding a short frame would carry */
+    memset(tagged + tn, 0xee, 16);
+    for (size_t cut = 0; cut <= n + 16; cut++) {
+        memset(&st, 0, sizeof st);
+        memset(&st_walk, 0, sizeof st_walk);
+        struct pkt_info w;
+        enum status a = dec(DECODE_LINK_EN10MB, eth, 14 + cut);
+        enum status b = decode_frame(walk, DECODE_LINK_EN10MB, tagged, 18 + cut, TS0, &w);
+        cr_assert_eq(a, b, "cut %zu: %s vs %s", cut, status_str(a), status_str(b));
+        cr_assert(addr_eq(&pi.src.ip, &w.src.ip) && addr_eq(&pi.dst.ip, &w.dst.ip), "cut %zu", cut);
+        cr_assert_eq(pi.src.port, w.src.port, "cut %zu", cut);
+        cr_assert_eq(pi.dst.port, w.dst.port, "cut %zu", cut);
+        cr_assert_eq(pi.l4, w.l4, "cut %zu", cut);
+        cr_assert_eq(pi.ip_proto, w.ip_proto, "cut %zu", cut);
+        cr_assert_eq(pi.truncated, w.truncated, "cut %zu", cut);
+        cr_assert_eq(pi.payload_len, w.payload_len, "cut %zu: %zu vs %zu", cut, pi.payload_len,
+                     w.payload_len);
+        if (pi.payload_len)
+            cr_assert_eq(memcmp(pi.payload, w.payload, pi.payload_len), 0, "cut %zu", cut);
+        for (int k = 0; k < STAT__COUNT; k++)
+            cr_assert_eq(st.v[k], st_walk.v[k], "cut %zu: counter %s", cut, stats_name(k));
+    }
+    decode_destroy(walk);
+}
+
+Test(decode, ethernet_ipv4_udp_fast_path_agrees_with_the_layer_walk)
+{
+    uint8_t ip[2048];
+    size_t n = invite_ipv4(ip, sizeof ip);
+    cr_assert(n > 28 && n < 1024);
+    assert_same_decode(ip, n);
+    /* byte offset in the IPv4 packet (header 20 bytes, then UDP), and the value written there */
+    static const struct {
+        size_t off;
+        uint8_t v[2];
+        size_t len;
+    } mut[] = {
+        {0, {0x46}, 1},        /* IHL 6: an option word (the first UDP bytes) */
+        {0, {0x44}, 1},        /* IHL 4: malformed */
+        {0, {0x65}, 1},        /* version 6 under the IPv4 ethertype */
+        {2, {0x00, 0x14}, 2},  /* total length 20: no room for UDP */
+        {2, {0x00, 0x1b}, 2},  /* total length 27: UDP header cut by the IP length */
+        {2, {0x00, 0x1c}, 2},  /* total length 28: empty UDP payload */
+        {2, {0x00, 0x30}, 2},  /* total length below the packet: the rest is padding */
+        {2, {0x08, 0x00}, 2},  /* total length above the packet: cut by the snaplen */
+        {2, {0x00, 0x10}, 2},  /* total length below the header */
+        {6, {0x40, 0x00}, 2},  /* DF only: a whole packet */
+        {6, {0x20, 0x00}, 2},  /* MF: a first fragment */
+        {6, {0x00, 0x08}, 2},  /* offset 64: a last fragment */
+        {6, {0x80, 0x00}, 2},  /* the reserved flag bit */
+        {9, {6}, 1},           /* TCP */
+        {9, {1}, 1},           /* ICMP */
+        {9, {132}, 1},         /* SCTP */
+        {22, {0x12, 0xb5}, 2}, /* destination port 4789 (VXLAN), I flag not set */
+        {20, {0x12, 0xb5}, 2}, /* source port 4789: plain UDP */
+        {24, {0x00, 0x00}, 2}, /* UDP length 0 */
+        {24, {0x00, 0x07}, 2}, /* UDP length 7 */
+        {24, {0x00, 0x08}, 2}, /* UDP length 8: empty payload */
+        {24, {0x00, 0x12}, 2}, /* UDP length below the IP payload */
+        {24, {0xff, 0xff}, 2}, /* UDP length above the IP payload */
+    };
+    for (size_t i = 0; i < sizeof mut / sizeof mut[0]; i++) {
+        uint8_t m[2048];
+        memcpy(m, ip, n);
+        memcpy(m + mut[i].off, mut[i].v, mut[i].len);
+        assert_same_decode(m, n);
+    }
+}

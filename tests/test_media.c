@@ -204,3 +204,155 @@ Test(media, receiver_report_lands_on_the_stream_it_describes)
     cr_assert_float_eq(s->rtcp.jitter_ms, 10.0, 1e-9, "80 units at 8 kHz");
     cr_assert(s->rtcp.rtt_ms < 0, "LSR 0: no round trip");
 }
+
+/* A table big enough for the per-call cap to be what binds (setup's holds 4 streams). */
+static void bigger_table(void)
+{
+    media_destroy(m);
+    struct media_config cfg;
+    media_config_default(&cfg);
+    cfg.max_endpoints = 64;
+    cfg.max_streams = 256;
+    m = media_create(&cfg, &st, on_end, NULL);
+    cr_assert_not_null(m);
+}
+
+static const struct media_stream *stream_of(const struct call *c, uint32_t ssrc)
+{
+    for (const struct media_stream *s = media_first_stream(m, c); s; s = media_next_stream(m, s))
+        if (s->ssrc == ssrc)
+            return s;
+    return NULL;
+}
+
+/* The flood tests' symptom (tests/flood): RTP injected towards a call's announced port from ever
+ * new sources and SSRCs became new streams of the call without bound, so its CDR outgrew the
+ * output line (16 KiB) and was skipped: the call was lost. A call now keeps
+ * MEDIA_MAX_STREAMS_PER_CALL streams, and its own (both ends announced) are kept first. */
+Test(media, rtp_injected_at_a_calls_port_cannot_grow_it_or_push_out_its_own_streams)
+{
+    bigger_table();
+    struct call c;
+    call_init(&c, 1, "call-i");
+    announce(&c, CALL_PARTY_CALLER, "192.0.2.1", 16384);
+    announce(&c, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
+    struct endpoint a = ep("192.0.2.1", 16384), b = ep("192.0.2.2", 20000);
+    for (uint32_t i = 0; i < 50; i++) {
+        uint64_t t = T0 + i * 20 * MS;
+        struct rtp_hdr h = rtp(0x1111, (uint16_t)(100 + i), 160 * i);
+        cr_assert(media_rtp(m, &a, &b, &h, t, MEDIA_RTP_ANNOUNCED));
+        h = rtp(0x2222, (uint16_t)(500 + i), 160 * i);
+        cr_assert(media_rtp(m, &b, &a, &h, t + 1 * MS, MEDIA_RTP_ANNOUNCED));
+        for (uint32_t j = 0; j < 10; j++) { /* ten injected packets between two of the call's */
+            char ip[32];
+            snprintf(ip, sizeof ip, "198.51.100.%u", 1 + j);
+            struct endpoint x = ep(ip, (uint16_t)(4000 + 10 * i + j));
+            h = rtp(0x90000 + 10 * i + j, 1, 0);
+            cr_assert(media_rtp(m, &x, &a, &h, t + (2 + j) * MS, MEDIA_RTP_ANNOUNCED));
+        }
+    }
+    cr_assert_eq(c.stream_count, MEDIA_MAX_STREAMS_PER_CALL);
+    cr_assert_eq(st.v[STAT_STREAMS_EVICTED], 500 - (MEDIA_MAX_STREAMS_PER_CALL - 2),
+                 "each injected stream past the cap pushed out an older injected one");
+    struct rtpstream_figures f;
+    const struct media_stream *s = stream_of(&c, 0x1111);
+    cr_assert_not_null(s, "the call's own stream survived");
+    rtpstream_figures(&s->stats, &f);
+    cr_assert_eq(f.packets, 50, "whole");
+    s = stream_of(&c, 0x2222);
+    cr_assert_not_null(s);
+    rtpstream_figures(&s->stats, &f);
+    cr_assert_eq(f.packets, 50);
+}
+
+Test(media, a_call_full_of_its_own_streams_refuses_an_injected_one)
+{
+    bigger_table();
+    struct call c;
+    call_init(&c, 1, "call-f");
+    announce(&c, CALL_PARTY_CALLER, "192.0.2.1", 16384);
+    announce(&c, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
+    struct endpoint a = ep("192.0.2.1", 16384), b = ep("192.0.2.2", 20000);
+    for (uint32_t k = 0; k < MEDIA_MAX_STREAMS_PER_CALL; k++) /* SSRC changes: k + 2 packets each */
+        send_stream(a, b, 0x100 + k, (int)k + 2, MEDIA_RTP_ANNOUNCED);
+    cr_assert_eq(c.stream_count, MEDIA_MAX_STREAMS_PER_CALL);
+    struct endpoint x = ep("198.51.100.9", 5000);
+    struct rtp_hdr h = rtp(0xBAD, 1, 0);
+    cr_assert(media_rtp(m, &x, &a, &h, T0 + 1000 * MS, MEDIA_RTP_ANNOUNCED), "followed...");
+    cr_assert_eq(c.stream_count, MEDIA_MAX_STREAMS_PER_CALL, "...but not as the call's");
+    cr_assert_null(stream_of(&c, 0xBAD));
+    cr_assert_eq(st.v[STAT_STREAMS_EVICTED], 0);
+    /* one more of the call's own: the one with the fewest packets (0x100, 2) makes room */
+    h = rtp(0x777, 1, 0);
+    cr_assert(media_rtp(m, &a, &b, &h, T0 + 1001 * MS, MEDIA_RTP_ANNOUNCED));
+    cr_assert_eq(c.stream_count, MEDIA_MAX_STREAMS_PER_CALL);
+    cr_assert_eq(st.v[STAT_STREAMS_EVICTED], 1);
+    cr_assert_null(stream_of(&c, 0x100));
+    cr_assert_not_null(stream_of(&c, 0x777));
+    cr_assert_eq(nended, 1, "the stream pushed out is still reported");
+    cr_assert_eq(ended[0].ssrc, 0x100);
+}
+
+/* Stream keys hash whole words: IPv6 ends that differ in one byte (first or last) are two streams. */
+Test(media, ipv6_streams_differing_in_one_address_byte_are_two)
+{
+    struct endpoint a = ep("2001:db8::1", 16384), b = ep("2001:db8::2", 20000);
+    struct endpoint a_last = ep("2001:db8::101", 16384), a_first = ep("3001:db8::1", 16384);
+    send_stream(a, b, 0x5555, 3, MEDIA_RTP_CLASSIFIED);
+    send_stream(a_last, b, 0x5555, 4, MEDIA_RTP_CLASSIFIED);
+    send_stream(a_first, b, 0x5555, 5, MEDIA_RTP_CLASSIFIED);
+    cr_assert_eq(media_active_streams(m), 3);
+    struct rtp_hdr h = rtp(0x5555, 200, 0);
+    cr_assert(media_rtp(m, &a_last, &b, &h, T0 + 1000 * MS, MEDIA_RTP_EXISTING), "found again");
+    media_flush(m);
+    cr_assert_eq(nended, 3);
+    uint32_t packets[3] = {0};
+    for (int i = 0; i < 3; i++) {
+        struct rtpstream_figures f;
+        rtpstream_figures(&ended[i].stats, &f);
+        packets[i] = f.packets;
+    }
+    cr_assert_eq(packets[0] + packets[1] + packets[2], 13);
+    cr_assert(packets[0] == 3 || packets[1] == 3 || packets[2] == 3);
+    cr_assert(packets[0] == 5 || packets[1] == 5 || packets[2] == 5, "the first-byte variant");
+}
+
+/*
+ * The stream index starts with few buckets and doubles as streams come
+ * (stream_index_grow): thousands of streams, each created, found again after
+ * every doubling, some finished between doublings, then all flushed.
+ */
+Test(media, stream_index_grows_and_finds_every_stream)
+{
+    struct media_config cfg;
+    media_config_default(&cfg);
+    cfg.max_endpoints = 64;
+    cfg.max_streams = 8192;
+    struct stats st2 = {0};
+    struct media *big = media_create(&cfg, &st2, on_end, NULL);
+    cr_assert_not_null(big);
+    struct endpoint dst = ep("192.0.2.9", 9000);
+    enum { N = 6000 };
+    for (uint32_t i = 0; i < N; i++) {
+        struct endpoint src = ep(i & 1 ? "192.0.2.10" : "2001:db8::10", (uint16_t)(1024 + i));
+        struct rtp_hdr h = rtp(i, 1, 0);
+        cr_assert(media_rtp(big, &src, &dst, &h, T0 + i * MS, MEDIA_RTP_CLASSIFIED));
+        if (i % 1000 == 999) {
+            for (uint32_t k = 0; k <= i; k++) {
+                struct endpoint s2 = ep(k & 1 ? "192.0.2.10" : "2001:db8::10", (uint16_t)(1024 + k));
+                struct rtp_hdr h2 = rtp(k, 2, 160);
+                cr_assert(media_rtp(big, &s2, &dst, &h2, T0 + i * MS, MEDIA_RTP_EXISTING),
+                          "stream %u lost after %u created", k, i + 1);
+            }
+        }
+    }
+    cr_assert_eq(media_active_streams(big), N);
+    nended = 0;
+    media_tick(big, T0 + (N + 61000) * MS); /* idle past the 60 s timeout: all finish */
+    cr_assert_eq(nended, N);
+    cr_assert_eq(media_active_streams(big), 0);
+    struct endpoint src = ep("192.0.2.10", 1025);
+    struct rtp_hdr h = rtp(1, 3, 320);
+    cr_assert_not(media_rtp(big, &src, &dst, &h, T0, MEDIA_RTP_EXISTING), "finished: unlinked");
+    media_destroy(big);
+}

@@ -280,3 +280,41 @@ Test(mos, mos_never_below_one_for_small_r)
     cr_assert_eq(mos_from_r(6.5), 1.0);
     cr_assert_gt(mos_from_r(6.6), 1.0);
 }
+
+/*
+ * The codec's part of the model text is kept per thread for the last codec
+ * seen: codecs in turn, with figures that printf must round (0.125 % is
+ * "0.12", ties to even; BurstR 2.345 is "2.35"; Ta 0.05 ms is "0.1ms"), a
+ * burst ratio of 0 taken as 1 and a loss of 100 %, give the same text as the
+ * one snprintf the text was first written with.
+ */
+Test(mos, model_text_for_each_codec_in_turn)
+{
+    static const struct {
+        const char *codec;
+        double loss, burst, rtt;
+        const char *model;
+    } cases[] = {
+        {"G729", 2, 1.5, 300,
+         "G.107 E-model (R=93.2-Idd-Ie_eff, Annex B MOS); G729 G.729A + VAD (G.113 App. I): "
+         "Ie=11 Bpl=19; Ppl=2.00% BurstR=1.50 Ta=150.0ms"},
+        {"PCMA", 0.125, 1, -1,
+         "G.107 E-model (R=93.2-Idd-Ie_eff, Annex B MOS); PCMA G.711 with PLC (G.113 App. I): "
+         "Ie=0 Bpl=25.1; Ppl=0.12% BurstR=1.00 Ta=unknown"},
+        {"G723", 0, 2.345, 0.1,
+         "G.107 E-model (R=93.2-Idd-Ie_eff, Annex B MOS); G723 G.723.1 6.3k + VAD (G.113 App. "
+         "I): Ie=15 Bpl=16.1; Ppl=0.00% BurstR=2.35 Ta=0.1ms"},
+        {"PCMU", 100, 0, 1e3,
+         "G.107 E-model (R=93.2-Idd-Ie_eff, Annex B MOS); PCMU G.711 with PLC (G.113 App. I): "
+         "Ie=0 Bpl=25.1; Ppl=100.00% BurstR=1.00 Ta=500.0ms"},
+        {"G729", 0, 1, -1,
+         "G.107 E-model (R=93.2-Idd-Ie_eff, Annex B MOS); G729 G.729A + VAD (G.113 App. I): "
+         "Ie=11 Bpl=19; Ppl=0.00% BurstR=1.00 Ta=unknown"},
+    };
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            struct mos_result r = run(cases[i].codec, cases[i].loss, cases[i].burst, cases[i].rtt);
+            cr_assert(r.valid);
+            cr_assert_str_eq(r.model, cases[i].model, "case %zu", i);
+        }
+}

@@ -347,3 +347,63 @@ Test(ring, two_threads_tiny_ring, .timeout = 120)
 {
     stress_run(2 * TEST_RING_SMALL, TEST_STRESS_FRAMES / 10);
 }
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * A file's reader waits for a quarter of the arena, not for the first frame
+ * released: with one record free it sleeps (at least one nap, 200 us); with
+ * a quarter free it returns at once. A refused record larger than a quarter
+ * (up to a quarter, plus the wrap it needs) is waited for whole.
+ */
+Test(ring, wait_space_waits_for_a_quarter_of_the_arena)
+{
+    struct ring *r = ring_create(TEST_RING_SMALL);
+    uint8_t buf[104]; /* 128-byte records: 32 fill the arena, 8 are a quarter */
+    for (uint64_t s = 0; s < 32; s++) {
+        struct frame f = make(buf, s, sizeof buf);
+        cr_assert(ring_push(r, &f));
+    }
+    struct frame f = make(buf, 32, sizeof buf), out;
+    cr_assert_not(ring_push(r, &f));
+    cr_assert(ring_peek(r, &out, 0, NULL));
+    ring_release(r);
+    uint64_t t0 = mono_us();
+    cr_assert(ring_wait_space(r));
+    cr_assert_geq(mono_us() - t0, 150, "one free record is not enough to wake the reader");
+    for (int i = 0; i < 7; i++) {
+        cr_assert(ring_peek(r, &out, 0, NULL));
+        ring_release(r);
+    }
+    t0 = mono_us();
+    cr_assert(ring_wait_space(r));
+    cr_assert_lt(mono_us() - t0, 100000, "a quarter free: no wait");
+    cr_assert(ring_push(r, &f));
+
+    /* a record of 1024 bytes (the largest) after a refusal: waited for whole */
+    static uint8_t big[1000];
+    struct frame small = make(buf, 33, sizeof buf);
+    while (ring_push(r, &small)) /* full again */
+        ;
+    struct frame g = make(big, 99, sizeof big);
+    cr_assert_not(ring_push(r, &g));
+    for (int i = 0; i < 8; i++) {
+        cr_assert(ring_peek(r, &out, 0, NULL));
+        ring_release(r);
+    }
+    cr_assert(ring_wait_space(r)); /* a quarter is free, the record needs more: the 10 ms cap */
+    for (int i = 0; i < 2; i++) {
+        cr_assert(ring_peek(r, &out, 0, NULL));
+        ring_release(r);
+    }
+    t0 = mono_us();
+    cr_assert(ring_wait_space(r));
+    cr_assert_lt(mono_us() - t0, 100000);
+    cr_assert(ring_push(r, &g), "room for the record, and for the wrap it may need");
+    ring_destroy(r);
+}

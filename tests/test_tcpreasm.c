@@ -904,31 +904,41 @@ Test(tcpreasm, in_order_segment_larger_than_the_buffer)
     tcpreasm_destroy(r);
 }
 
-Test(tcpreasm, no_free_buffer_drops_pending_bytes_counted)
+/* No buffer free: the stream idle longest gives its buffer back (it ends, counted), so the
+ * newest partial message is kept; buffers are never malloc'd. (This was "the newest is dropped"
+ * until the flood tests showed that connections leaving partial messages then blocked every
+ * split message of live SIP connections until their idle timeout.) */
+Test(tcpreasm, no_free_buffer_takes_back_the_idlest_streams_buffer)
 {
     struct tcpreasm *r = mk(16, 256, 1);
     feed(r, seg_dir(false, 1111, 1, PSH, "first-partial", 13, 1 * MS));
     cr_assert_eq(tcpreasm_buffers_in_use(r), 1);
     feed(r, seg_dir(false, 2222, 1, PSH, "second-partial", 14, 2 * MS));
-    cr_assert_eq(st.v[STAT_TCP_OVERFLOW], 1, "no buffer left: dropped, not malloc'd");
+    cr_assert_eq(st.v[STAT_TCP_OVERFLOW], 0, "kept, not dropped, and not malloc'd");
+    cr_assert_eq(st.v[STAT_TCP_EVICTED], 1, "1111, idle longest, ended");
+    cr_assert_eq(st.v[STAT_TCP_PARTIAL], 1, "its unfinished message is dropped, counted");
+    cr_assert_eq(tcpreasm_active(r), 1);
+    cr_assert_eq(tcpreasm_buffers_in_use(r), 1);
     feed(r, seg_dir(false, 2222, 15, PSH, "x\n\n", 3, 3 * MS));
-    cr_assert_eq(sk.nmsg, 1, "the next message still gets through");
-    assert_msg(&sk, 0, "x\n\n");
-    feed(r, seg_dir(false, 1111, 14, PSH, "\n\n", 2, 4 * MS));
-    cr_assert_eq(sk.nmsg, 2);
-    assert_msg(&sk, 1, "first-partial\n\n");
+    cr_assert_eq(sk.nmsg, 1);
+    assert_msg(&sk, 0, "second-partialx\n\n");
     cr_assert_eq(tcpreasm_buffers_in_use(r), 0);
     tcpreasm_destroy(r);
 }
 
-Test(tcpreasm, out_of_order_without_a_free_buffer_is_counted)
+Test(tcpreasm, out_of_order_without_a_free_buffer_takes_back_the_idlest)
 {
     struct tcpreasm *r = mk(16, 256, 1);
     feed(r, seg_dir(false, 1111, 1, PSH, "held", 4, 1 * MS));
     feed(r, seg_dir(false, 2222, 1, PSH, "A\n\n", 3, 2 * MS));
-    feed(r, seg_dir(false, 2222, 10, PSH, "B\n\n", 3, 3 * MS)); /* ahead, no buffer */
-    cr_assert_eq(st.v[STAT_TCP_OVERFLOW], 1);
+    feed(r, seg_dir(false, 2222, 10, PSH, "B\n\n", 3, 3 * MS)); /* ahead: kept out of order */
+    cr_assert_eq(st.v[STAT_TCP_OVERFLOW], 0);
+    cr_assert_eq(st.v[STAT_TCP_EVICTED], 1, "1111 gave its buffer back");
     cr_assert_eq(sk.nmsg, 1);
+    feed(r, seg_dir(false, 2222, 4, PSH, "Cxxx\n\n", 6, 4 * MS)); /* fills the hole */
+    cr_assert_eq(sk.nmsg, 3);
+    assert_msg(&sk, 1, "Cxxx\n\n");
+    assert_msg(&sk, 2, "B\n\n");
     tcpreasm_destroy(r);
 }
 
@@ -1216,5 +1226,30 @@ Test(tcpreasm, snaplen_cut_segment_skips_its_hole_at_once)
     feed(r, seg(D + 1405, PSH, "X\n\n\n\n", 4 * MS));
     cr_assert_eq(sk.nmsg, 4);
     cr_assert_eq(st.v[STAT_TCP_GAPS], 1);
+    tcpreasm_destroy(r);
+}
+
+/* The flood tests' symptom (tests/flood): connections that each leave an unfinished message and
+ * go quiet took every buffer, and the next message of a live SIP connection that came split over
+ * two segments was lost (counted tcp_overflow) until they timed out, 300 s later. Now the stream
+ * holding a buffer idle longest gives it back. */
+Test(tcpreasm, partial_message_flood_does_not_block_a_live_split_message)
+{
+    struct tcpreasm *r = mk(64, 256, 4);
+    for (uint16_t i = 0; i < 10; i++) {
+        feed(r, seg_dir(false, (uint16_t)(2000 + i), ISN, PKT_TCP_SYN, NULL, 0, (1 + i) * MS));
+        feed(r, seg_dir(false, (uint16_t)(2000 + i), D, PSH, "INVITE sip:x", 12, (1 + i) * MS));
+    }
+    cr_assert_eq(tcpreasm_buffers_in_use(r), 4);
+    cr_assert_eq(st.v[STAT_TCP_EVICTED], 6, "the 6 oldest partial holders gave their buffer back");
+    feed(r, seg_dir(false, CLIENT_PORT, ISN, PKT_TCP_SYN, NULL, 0, 20 * MS));
+    feed(r, seg_dir(false, CLIENT_PORT, D, PSH, "OPTIONS sip:", 12, 21 * MS));
+    feed(r, seg_dir(false, CLIENT_PORT, D + 12, PSH, "y\n\n", 3, 22 * MS));
+    cr_assert_eq(sk.nmsg, 1);
+    assert_msg(&sk, 0, "OPTIONS sip:y\n\n");
+    cr_assert_eq(st.v[STAT_TCP_OVERFLOW], 0);
+    cr_assert_eq(st.v[STAT_TCP_EVICTED], 7);
+    cr_assert_eq(st.v[STAT_TCP_PARTIAL], 7, "every unfinished message dropped is counted");
+    cr_assert_eq(tcpreasm_active(r), 4, "the live stream and the flood's 3 newest");
     tcpreasm_destroy(r);
 }

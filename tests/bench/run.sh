@@ -1,53 +1,211 @@
 #!/bin/sh
-# make bench: throughput and peak memory of `sipscope cdr -r` on generated captures, beside the
-# bare libpcap read of the same file. Captures go to a temporary folder and are deleted.
-# Usage: tests/bench/run.sh /abs/path/sipscope   (BENCH_CALLS, BENCH_DURATION, BENCH_CONC override)
+# make bench: CPU and memory of `sipscope cdr -r` on captures made by ../shared/tools/gen_bench_pcap.py,
+# with PASS/FAIL against the targets of issue 7:
+#   throughput  (SIP-heavy, RTP-heavy) sipscope costs at most 2.0x the bare libpcap read of the file,
+#               and `tshark -n -q -z rtp,streams` costs at least 25x what sipscope does;
+#   scaling     the same packets spread over 10x more concurrent calls: the analysis cost per packet
+#               (sipscope minus the bare read) grows by 30% at most;
+#   memory      10x the calls and packets at the same concurrency: peak RSS within 10%;
+#   per call    peak RSS per concurrent call (BENCH_PERCALL_CONC concurrent calls against a run of the
+#               same calls, BENCH_PERCALL_BASE_CONC at a time, both with --linger 0) under 2 KiB; the
+#               baseline is the fixed part.
+# CPU is user+sys from /usr/bin/time (both sipscope threads), the minimum over BENCH_REPEAT runs
+# (other load on the machine only ever adds to it); peak RSS is the largest seen. The bare read
+# (tests/bench/pcapread.c) opens the file as sipscope does (a 256 KiB stdio buffer, see
+# sensor/capture.c), so the ratio is the cost of the analysis; the read with libpcap's defaults
+# (pcap_open_offline, 4 KiB reads) is shown beside it.
+# Captures go to a temporary folder and are deleted after their case; BENCH_CACHE=DIR keeps them
+# there and reuses them (same generator arguments, same bytes).
+# Usage: tests/bench/run.sh /abs/path/sipscope
+# Overrides: BENCH_REPEAT (3), BENCH_SIP_CALLS (20000), BENCH_CALLS (2000), BENCH_DURATION (60),
+#   BENCH_CONC (200), BENCH_SCALE_CALLS (10000), BENCH_SCALE_DURATION (3), BENCH_SCALE_CONC (200),
+#   BENCH_PERCALL_CONC (20000), BENCH_PERCALL_BASE_CONC (10), BENCH_PERCALL_DURATION (1),
+#   BENCH_TSHARK=0 (no tshark runs), BENCH_STRICT=1 (exit 1 when a target is missed).
 set -eu
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 gen=$top/../shared/tools/gen_bench_pcap.py
 [ -f "$gen" ] || { echo "bench: $gen not found (../shared is needed for benchmarks)"; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is needed (apt-get install time)"; exit 1; }
+
+repeat=${BENCH_REPEAT:-3}
+sip_calls=${BENCH_SIP_CALLS:-20000}
+calls=${BENCH_CALLS:-2000}
+duration=${BENCH_DURATION:-60}
+conc=${BENCH_CONC:-200}
+scale_calls=${BENCH_SCALE_CALLS:-10000}
+scale_duration=${BENCH_SCALE_DURATION:-3}
+scale_conc=${BENCH_SCALE_CONC:-200}
+percall_conc=${BENCH_PERCALL_CONC:-20000}
+percall_base=${BENCH_PERCALL_BASE_CONC:-10}
+percall_duration=${BENCH_PERCALL_DURATION:-1}
+with_tshark=${BENCH_TSHARK:-1}
+command -v tshark > /dev/null || with_tshark=0
+readbuf=262144 # sensor/capture.c CAPTURE_IOBUF_BYTES
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+store=${BENCH_CACHE:-$tmp}
+mkdir -p "$store"
 cc -O2 -std=c11 -D_DEFAULT_SOURCE -o "$tmp/pcapread" "$here/pcapread.c" $(pkg-config --cflags --libs libpcap)
 
-measure() { # label, command...: prints user+sys seconds, wall seconds and peak RSS (KiB)
-    label=$1; shift
-    /usr/bin/time -f "%U %S %e %M" -o "$tmp/time" "$@" > /dev/null 2> "$tmp/err" || {
-        echo "bench: $label failed:"; cat "$tmp/err"; exit 1; }
-    read -r u s e m < "$tmp/time"
-    echo "$label $u $s $e $m"
+verdict() { # ok (1/0): prints PASS or FAIL, and notes it in a file (it runs in a subshell)
+    if [ "$1" = 1 ]; then v=PASS; else v=FAIL; fi
+    echo "$v" >> "$tmp/verdicts"
+    echo "$v"
 }
 
-run_case() { # name, with_tshark, generator args...
-    name=$1; with_tshark=$2; shift 2
-    /usr/bin/python3 "$gen" -o "$tmp/$name.pcap" --no-per-call "$@" > /dev/null
-    pkts=$(/usr/bin/python3 -c "import json,sys; t=json.load(open(sys.argv[1])); print(t.get('totals',t).get('packets', 0))" "$tmp/$name.pcap.truth.json" 2>/dev/null || echo 0)
-    bytes=$(stat -c %s "$tmp/$name.pcap")
-    [ "$pkts" -gt 0 ] 2>/dev/null || pkts=$("$tmp/pcapread" "$tmp/$name.pcap" | cut -d' ' -f1)
-    # warm the page cache so both runs read from memory
-    cat "$tmp/$name.pcap" > /dev/null
-    r1=$(measure pcapread "$tmp/pcapread" "$tmp/$name.pcap")
-    r2=$(measure sipscope "$bin" cdr -r "$tmp/$name.pcap")
-    echo "$r1" "$r2" | awk -v name="$name" -v pkts="$pkts" -v bytes="$bytes" '{
-        rcpu = $2 + $3; rwall = $4; scpu = $7 + $8; swall = $9; srss = $10;
-        if (rcpu < 0.01) rcpu = 0.01; if (scpu < 0.01) scpu = 0.01;
-        if (swall < 0.01) swall = 0.01; if (rwall < 0.01) rwall = 0.01;
-        printf "%-12s %9d pkts %7.1f MB | libpcap read: %6.2f s cpu, %9.0f pkt/s | sipscope cdr: %6.2f s cpu, %6.2f s wall, %9.0f pkt/s, %7.1f MB/s, peak RSS %6.1f MiB | cost x%.2f of bare read\n",
-            name, pkts, bytes / 1e6, rcpu, pkts / rcpu, scpu, swall, pkts / swall, bytes / 1e6 / swall, srss / 1024, scpu / rcpu
-    }'
-    if [ "$with_tshark" = tshark ] && command -v tshark > /dev/null; then
-        r3=$(measure tshark tshark -n -q -z rtp,streams -r "$tmp/$name.pcap")
-        echo "$r2" "$r3" | awk -v name="$name" -v pkts="$pkts" '{
-            scpu = $2 + $3; tcpu = $7 + $8; twall = $9; trss = $10;
-            if (scpu < 0.01) scpu = 0.01; if (twall < 0.01) twall = 0.01;
-            printf "%-12s tshark -q -z rtp,streams: %6.2f s cpu, %6.2f s wall, %9.0f pkt/s, peak RSS %7.1f MiB | tshark costs x%.1f what sipscope does\n",
-                name, tcpu, twall, pkts / twall, trss / 1024, tcpu / scpu
-        }'
+capture() { # generator args...: prints the path of the capture (made once per argument list)
+    key=$(echo "$*" | tr -c 'a-zA-Z0-9.\n' '_' | tr -s '_')
+    f=$store/bench$key.pcap
+    if [ ! -s "$f" ] || [ ! -s "$f.truth.json" ]; then
+        /usr/bin/python3 "$gen" -o "$f" --no-per-call "$@" > /dev/null 2> "$tmp/gen.err" ||
+            { echo "bench: $gen failed:" >&2; cat "$tmp/gen.err" >&2; exit 1; }
     fi
+    cat "$f" > /dev/null # page cache: every run reads from memory
+    echo "$f"
 }
 
-echo "sipscope bench ($(date -u +%Y-%m-%d), $(nproc) cores; times from /usr/bin/time)"
-run_case sip-heavy no --calls "${BENCH_SIP_CALLS:-20000}" --duration 1 --ptime 200 --concurrency 500
-run_case rtp-heavy tshark --calls "${BENCH_CALLS:-2000}" --duration "${BENCH_DURATION:-60}" --concurrency "${BENCH_CONC:-200}"
+drop() { # capture: delete it unless BENCH_CACHE keeps it
+    [ -n "${BENCH_CACHE:-}" ] || rm -f "$1" "$1.truth.json"
+}
+
+truth() { # capture, key: a number from the generator's truth file
+    /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1.truth.json" "$2"
+}
+
+measure() { # runs, command...: "cpu_s wall_s maxrss_kib" (cpu and wall of the cheapest run, largest RSS)
+    runs=$1; shift
+    best=
+    i=0
+    while [ $i -lt "$runs" ]; do
+        /usr/bin/time -f "%U %S %e %M" -o "$tmp/time" "$@" > /dev/null 2> "$tmp/err" ||
+            { echo "bench: '$*' failed:" >&2; head -n 5 "$tmp/err" >&2; exit 1; }
+        best=$(awk -v best="$best" '{ cpu = $1 + $2; split(best, b, " ");
+            if (best == "" || cpu < b[1]) printf "%.2f %.2f %d", cpu, $3, (b[3] > $4 ? b[3] : $4);
+            else printf "%s %s %d", b[1], b[2], (b[3] > $4 ? b[3] : $4) }' "$tmp/time")
+        i=$((i + 1))
+    done
+    echo "$best"
+}
+
+echo "sipscope bench ($(date -u +%Y-%m-%d), $(nproc) cores; cpu = user+sys, least of $repeat runs; RSS = peak)"
+
+throughput() { # name, description, generator args...
+    name=$1; what=$2; shift 2
+    f=$(capture "$@")
+    pkts=$(truth "$f" packets)
+    bytes=$(stat -c %s "$f")
+    rd=$(measure "$repeat" "$tmp/pcapread" -b $readbuf "$f")
+    rd0=$(measure "$repeat" "$tmp/pcapread" "$f")
+    ss=$(measure "$repeat" "$bin" cdr -r "$f")
+    ts=
+    [ "$with_tshark" = 1 ] && ts=$(measure 1 tshark -n -q -z rtp,streams -r "$f")
+    echo "== throughput, $name: $what: $pkts packets, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB"
+    echo "$rd|$rd0|$ss|$ts" | awk -F'|' -v pkts="$pkts" '{
+        split($1, r, " "); split($2, r0, " "); split($3, s, " "); split($4, t, " ");
+        for (i = 1; i <= 2; i++) { if (r[i] < 0.01) r[i] = 0.01; if (r0[i] < 0.01) r0[i] = 0.01; if (s[i] < 0.01) s[i] = 0.01 }
+        printf "   bare read (as sipscope reads)  %7.2f s cpu %7.2f s wall %10.0f pkt/s\n", r[1], r[2], pkts / r[1]
+        printf "   bare read (libpcap defaults)   %7.2f s cpu %7.2f s wall %10.0f pkt/s\n", r0[1], r0[2], pkts / r0[1]
+        printf "   sipscope cdr -r                %7.2f s cpu %7.2f s wall %10.0f pkt/s  peak RSS %7.1f MiB  %6.0f ns cpu/packet\n",
+            s[1], s[2], pkts / s[1], s[3] / 1024, s[1] * 1e9 / pkts
+        if ($4 != "") {
+            if (t[1] < 0.01) t[1] = 0.01; if (t[2] < 0.01) t[2] = 0.01;
+            printf "   tshark -q -z rtp,streams       %7.2f s cpu %7.2f s wall %10.0f pkt/s  peak RSS %7.1f MiB\n",
+                t[1], t[2], pkts / t[1], t[3] / 1024
+        }
+        printf "%.3f %.3f %s\n", s[1] / r[1], s[1] / r0[1], ($4 == "" ? "" : sprintf("%.3f", t[1] / s[1])) > "/dev/stderr"
+    }' 2> "$tmp/ratios"
+    read -r x x0 xt < "$tmp/ratios"
+    ok=$(awk -v x="$x" 'BEGIN { print (x <= 2.0) ? 1 : 0 }')
+    printf '   sipscope / bare read          x%-6.2f (target <= 2.0; x%.2f against libpcap defaults)  %s\n' \
+        "$x" "$x0" "$(verdict "$ok")"
+    if [ -n "${xt:-}" ]; then
+        ok=$(awk -v x="$xt" 'BEGIN { print (x >= 25) ? 1 : 0 }')
+        printf '   tshark / sipscope             x%-6.1f (target >= 25)  %s\n' "$xt" "$(verdict "$ok")"
+    fi
+    last_rss=$(echo "$ss" | cut -d' ' -f3)
+    last_pkts=$pkts
+    last_capture=$f
+}
+
+throughput sip-heavy "$sip_calls calls of 1 s (RTP every 200 ms), 500 concurrent" \
+    --calls "$sip_calls" --duration 1 --ptime 200 --concurrency 500
+drop "$last_capture"
+throughput rtp-heavy "$calls calls of $duration s, $conc concurrent" \
+    --calls "$calls" --duration "$duration" --concurrency "$conc"
+drop "$last_capture"
+
+# Scaling: same calls, same durations (so the same packets), 10x the calls up at once.
+mean_conc() { # capture, calls, target concurrency: mean number of calls up over the capture
+    sp=$(truth "$1" call_spacing_us)
+    awk -v sp="$sp" -v n="$2" -v c="$3" 'BEGIN { span = sp * c; printf "%.0f", n * span / ((n - 1) * sp + span) }'
+}
+lo=$(capture --calls "$scale_calls" --duration "$scale_duration" --concurrency "$scale_conc")
+hi_conc=$((scale_conc * 10))
+hi=$(capture --calls "$scale_calls" --duration "$scale_duration" --concurrency "$hi_conc")
+pkts=$(truth "$lo" packets)
+m_lo=$(mean_conc "$lo" "$scale_calls" "$scale_conc")
+m_hi=$(mean_conc "$hi" "$scale_calls" "$hi_conc")
+r_lo=$(measure "$repeat" "$tmp/pcapread" -b $readbuf "$lo" | cut -d' ' -f1)
+r_hi=$(measure "$repeat" "$tmp/pcapread" -b $readbuf "$hi" | cut -d' ' -f1)
+s_lo=$(measure "$repeat" "$bin" cdr -r "$lo" | cut -d' ' -f1)
+s_hi=$(measure "$repeat" "$bin" cdr -r "$hi" | cut -d' ' -f1)
+echo "== scaling: $scale_calls calls of $scale_duration s, at most $scale_conc vs $hi_conc up at once (mean $m_lo vs $m_hi): $pkts packets each"
+awk -v p="$pkts" -v c="$m_lo" -v r="$r_lo" -v s="$s_lo" 'BEGIN {
+    printf "   %6d concurrent: sipscope %6.2f s cpu, bare read %6.2f s: analysis %5.0f ns/packet (total %5.0f)\n",
+        c, s, r, (s - r) * 1e9 / p, s * 1e9 / p }'
+awk -v p="$pkts" -v c="$m_hi" -v r="$r_hi" -v s="$s_hi" 'BEGIN {
+    printf "   %6d concurrent: sipscope %6.2f s cpu, bare read %6.2f s: analysis %5.0f ns/packet (total %5.0f)\n",
+        c, s, r, (s - r) * 1e9 / p, s * 1e9 / p }'
+growth=$(awk -v a="$s_lo" -v ra="$r_lo" -v b="$s_hi" -v rb="$r_hi" 'BEGIN {
+    x = a - ra; if (x < 0.01) x = 0.01; printf "%.3f", (b - rb) / x }')
+ok=$(awk -v x="$growth" 'BEGIN { print (x <= 1.30) ? 1 : 0 }')
+printf '   analysis cost per packet x%.2f with %.1fx the concurrent calls (target <= 1.30)  %s\n' \
+    "$growth" "$(awk -v a="$m_lo" -v b="$m_hi" 'BEGIN { print b / a }')" "$(verdict "$ok")"
+drop "$hi"
+
+# Memory: a tenth of those calls (same duration, same concurrency) against all of them: peak RSS
+# must not grow with the length of the capture. --linger 0 in both: ended calls are let go at once,
+# so the short capture is in its steady state too (with the default 32 s linger it would end
+# before its first lingering call is let go; the lingering calls are bounded by the call rate,
+# the same in both, times the linger).
+small_calls=$((scale_calls / 10))
+small=$(capture --calls "$small_calls" --duration "$scale_duration" --concurrency "$scale_conc")
+small_pkts=$(truth "$small" packets)
+small_rss=$(measure 1 "$bin" cdr --linger 0 -r "$small" | cut -d' ' -f3)
+big_rss=$(measure 1 "$bin" cdr --linger 0 -r "$lo" | cut -d' ' -f3)
+echo "== memory, capture length: $small_calls vs $scale_calls calls of $scale_duration s, $scale_conc concurrent (--linger 0): $small_pkts vs $pkts packets"
+ratio=$(awk -v a="$small_rss" -v b="$big_rss" 'BEGIN { printf "%.3f", b / a }')
+ok=$(awk -v x="$ratio" 'BEGIN { print (x <= 1.10) ? 1 : 0 }')
+printf '   peak RSS %.1f MiB vs %.1f MiB: x%.2f for %.1fx the packets (target <= 1.10)  %s\n' \
+    "$(awk -v k="$small_rss" 'BEGIN { print k / 1024 }')" "$(awk -v k="$big_rss" 'BEGIN { print k / 1024 }')" \
+    "$ratio" "$(awk -v a="$small_pkts" -v b="$pkts" 'BEGIN { print b / a }')" "$(verdict "$ok")"
+drop "$small"
+drop "$lo"
+
+# Memory per concurrent call: the same calls, BENCH_PERCALL_BASE_CONC vs BENCH_PERCALL_CONC at once.
+n=$((percall_conc + percall_conc / 5))
+base=$(capture --calls "$n" --duration "$percall_duration" --concurrency "$percall_base")
+high=$(capture --calls "$n" --duration "$percall_duration" --concurrency "$percall_conc")
+# --linger 0: a call is let go at its BYE, so the calls held are the calls up (with the default
+# linger every call of these short ones would still be held at the end, up or not).
+rss_base=$(measure 1 "$bin" cdr --linger 0 -r "$base" | cut -d' ' -f3)
+rss_high=$(measure 1 "$bin" cdr --linger 0 -r "$high" | cut -d' ' -f3)
+echo "== memory per concurrent call: $n calls of $percall_duration s, $percall_base vs $percall_conc up at once (--linger 0)"
+per=$(awk -v a="$rss_base" -v b="$rss_high" -v ca="$percall_base" -v cb="$percall_conc" \
+    'BEGIN { printf "%.0f", (b - a) * 1024 / (cb - ca) }')
+ok=$(awk -v x="$per" 'BEGIN { print (x < 2048) ? 1 : 0 }')
+printf '   peak RSS %.1f MiB (fixed pools and baseline) vs %.1f MiB: %d bytes per concurrent call (target < 2048)  %s\n' \
+    "$(awk -v k="$rss_base" 'BEGIN { print k / 1024 }')" "$(awk -v k="$rss_high" 'BEGIN { print k / 1024 }')" \
+    "$per" "$(verdict "$ok")"
+drop "$base"
+drop "$high"
+
+met=$(grep -c PASS "$tmp/verdicts" || true)
+missed=$(grep -c FAIL "$tmp/verdicts" || true)
+echo "bench: $met targets met, $missed missed"
+[ "${BENCH_STRICT:-0}" != 1 ] || [ "$missed" = 0 ]

@@ -9,13 +9,16 @@
  * Build (no Makefile target, STYLE rule 25 runs it in CI):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_DEFAULT_SOURCE -I. \
  *       tests/fuzz/fuzz_sip.c decoders/sip.c decoders/sip_uri.c decoders/lines.c -o fuzz_sip
- *   ./fuzz_sip -max_total_time=60 tests/regress   (seeds: samples/ SIP payloads)
+ *   ./fuzz_sip -max_total_time=60 CORPUS   (seeds: tests/fuzz/seeds.py sip, samples/ SIP payloads)
  *
  * Every view the parser returns must lie inside the input; the harness checks
  * that and reads each byte of it, so ASan sees any stray pointer.
  */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_CUT_EDGE 16  /* prefixes cut within this many bytes of either end: all tried */
+#define FUZZ_CUT_STEPS 32 /* prefixes tried in between */
 
 static volatile unsigned fuzz_sink;
 
@@ -114,12 +117,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /*
      * Stream framing is monotonic: when the whole input frames a message of W
      * bytes, every shorter prefix (but a keepalive-only one) is NEED_MORE.
-     * Quadratic, so only for small inputs.
+     * Every cut would be quadratic (a few hundred inputs a second), so the
+     * cuts tried are the first and last FUZZ_CUT_EDGE bytes and FUZZ_CUT_STEPS
+     * spread between, and those around the end of the header block: where
+     * the framing decisions are, at a cost linear in the input.
      */
     st = sip_parse(data, size, true, &m);
-    if (st == STATUS_OK && size <= 2048) {
+    if (st == STATUS_OK) {
         size_t w = m.wire_len;
-        for (size_t cut = 0; cut < w; cut++) {
+        size_t step = w / FUZZ_CUT_STEPS + 1;
+        /* and around the start of the body, where the header block ends */
+        size_t b = m.body.p ? (size_t)((const uint8_t *)m.body.p - data) : 0;
+        for (size_t cut = b > 4 ? b - 4 : 0; cut < w && cut <= b + 4; cut++) {
+            enum status sp = sip_parse(data, cut, true, &m);
+            if (sp != STATUS_NEED_MORE && !(sp == STATUS_NOT_SIP && sip_is_keepalive(data, cut)))
+                abort();
+        }
+        for (size_t cut = 0; cut < w;
+             cut = (cut < FUZZ_CUT_EDGE || cut + FUZZ_CUT_EDGE >= w) ? cut + 1
+                   : (cut + step + FUZZ_CUT_EDGE < w ? cut + step : w - FUZZ_CUT_EDGE)) {
             enum status sp = sip_parse(data, cut, true, &m);
             if (sp != STATUS_NEED_MORE && !(sp == STATUS_NOT_SIP && sip_is_keepalive(data, cut)))
                 abort();

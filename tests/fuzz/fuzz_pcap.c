@@ -1,0 +1,132 @@
+/* fuzz_pcap.c: libFuzzer target: a capture file (pcap, pcapng, gzip) through capture, worker, correlation and every output. */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../../sensor/capture.h"
+#include "../../sensor/worker.h"
+#include "fuzzout.h"
+
+/*
+ * Build and run: tests/fuzz/run.sh 60 pcap (links the whole sensor but
+ * main.c and the UI, with tests/fuzz/fuzzout.c and tests/fuzz/ndpionce.c).
+ * Seeds: samples/ (tests/fuzz/seeds.py pcap trims the long ones to their
+ * SIP and the first RTP packets of each stream, in their own format).
+ *
+ * The input is a capture file as `sipscope -r FILE` would read it: it is
+ * written to a POSIX shared-memory file (its name unlinked at once) and
+ * opened by path (/proc/self/fd/N), so capture_open
+ * takes the real path of a regular file: content sniffing, gzip through
+ * sensor/gzfile.c, libpcap's pcap and pcapng readers. Each frame is copied
+ * into a heap block of exactly caplen bytes, as the frame ring hands it to
+ * the worker, so ASan sees any read past the captured bytes. The worker
+ * (decode, IP fragments, TCP reassembly, nDPI classification, SIP, SDP,
+ * RTP/RTCP, correlation, media) is created per input with small tables, so
+ * evictions happen; ended calls go to every output sink (fuzzout.h checks
+ * what they print). The pipeline's two threads and its ring are not used:
+ * they only move frames (tests/test_ring.c, tests/test_pipeline.c), and one
+ * thread keeps every input deterministic.
+ *
+ * Oracles beyond ASan/UBSan: capture_open's and capture_next's error is one
+ * non-empty line (what the user sees on stderr), and fuzzout's checks.
+ */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_PCAP_MAX_FRAMES 20000 /* frames read from one input at most */
+
+static int fuzz_fd = -1;
+static char fuzz_path[64];
+
+static void fuzz_one_line(const char *err)
+{
+    size_t n = strlen(err);
+    if (n == 0 || memchr(err, '\n', n) || memchr(err, '\r', n))
+        abort();
+}
+
+static void fuzz_config(struct worker_config *c)
+{
+    worker_config_default(c);
+    c->decode.frag_max = 8;
+    c->decode.frag_timeout_s = 30;
+    c->tcp.max_streams = 16;
+    c->tcp.buffer_bytes = 16384;
+    c->tcp.idle_timeout_s = 60;
+    c->correlate.max_calls = 32;
+    c->correlate.max_msgs = 512;
+    c->correlate.msgs_per_call = 64;
+    c->correlate.max_txns = 256;
+    c->correlate.max_regs = 16;
+    c->correlate.text_bytes = 64u << 10;
+    c->correlate.media.max_endpoints = 128;
+    c->correlate.media.max_streams = 64;
+    c->dpi.max_flows = 64;
+    c->dpi.max_states = 16;
+    c->sip_ports[1] = 5080;
+    c->sip_port_count = 2;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (fuzz_fd < 0) {
+        char name[64];
+        snprintf(name, sizeof name, "/sipscope-fuzz-pcap-%ld", (long)getpid());
+        fuzz_fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fuzz_fd < 0)
+            abort();
+        shm_unlink(name); /* the descriptor keeps it; nothing is left behind */
+        snprintf(fuzz_path, sizeof fuzz_path, "/proc/self/fd/%d", fuzz_fd);
+    }
+    if (ftruncate(fuzz_fd, 0) != 0 || (size && pwrite(fuzz_fd, data, size, 0) != (ssize_t)size))
+        abort();
+
+    struct capture_config cc;
+    memset(&cc, 0, sizeof cc);
+    cc.file = fuzz_path;
+    struct capture *cap;
+    char err[600] = "";
+    if (capture_open(&cc, &cap, err, sizeof err) != STATUS_OK) {
+        fuzz_one_line(err);
+        return 0;
+    }
+
+    static struct worker_config wc;
+    fuzz_config(&wc);
+    struct stats st;
+    memset(&st, 0, sizeof st);
+    fuzzout_begin();
+    struct worker *w = worker_create(&wc, &st, fuzzout_call, fuzzout_reg, fuzzout_stream, NULL);
+    if (!w)
+        abort();
+    enum capture_result r = CAPTURE_FRAME;
+    for (int n = 0; n < FUZZ_PCAP_MAX_FRAMES; n++) {
+        struct frame f;
+        r = capture_next(cap, &f, err, sizeof err);
+        if (r != CAPTURE_FRAME)
+            break;
+        if (f.caplen > CAPTURE_DEFAULT_SNAPLEN)
+            abort(); /* libpcap caps what it hands over */
+        /* exactly caplen bytes on the heap, as the ring hands a frame over */
+        uint8_t *copy = malloc(f.caplen ? f.caplen : 1);
+        if (!copy)
+            abort();
+        memcpy(copy, f.data, f.caplen);
+        f.data = copy;
+        worker_frame(w, &f);
+        free(copy);
+    }
+    if (r == CAPTURE_ERROR)
+        fuzz_one_line(err);
+    else if (r != CAPTURE_FRAME && r != CAPTURE_EOF)
+        abort(); /* a file never times out or stops */
+    worker_finish(w);
+    fuzzout_end(&st);
+    worker_destroy(w);
+    capture_close(cap);
+    return 0;
+}
