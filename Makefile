@@ -180,8 +180,8 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory $(MOCKBROKER)
-	@tests/bench/run.sh $(abspath sipscope)
-	@tests/bench/kafka.sh $(abspath sipscope) $(abspath $(MOCKBROKER))
+	@tests/bench/run.sh $(abspath $(BIN))
+	@tests/bench/kafka.sh $(abspath $(BIN)) $(abspath $(MOCKBROKER))
 
 # ASan+UBSan build of the program: build/asan/sipscope
 asan:

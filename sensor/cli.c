@@ -145,7 +145,7 @@ void cli_usage(FILE *f, const char *command)
             "  --max-streams N      RTP streams followed at once (default %u)\n"
             "  --max-endpoints N    SDP-announced media endpoints held (default %u)\n"
             "  --max-flows N        UDP flows no SDP announced, being classified (default %u)\n"
-            "  --ring-mb N          capture ring size in MiB (default %u)\n"
+            "  --ring-mb N          capture ring size in MiB (default %u; 4 when reading a file)\n"
             "\nTimeouts (packet time, seconds):\n"
             "  --linger S           an ended call waits this long for retransmissions (default %u)\n"
             "  --setup-timeout S    an unanswered call times out after this (default %u)\n"
