@@ -145,7 +145,27 @@ static size_t utf8_seq(const uint8_t *p, size_t n, size_t *bad)
     return need + 1;
 }
 
-static void put_escaped(struct json *j, const char *s, size_t len)
+/* json_plain[b]: byte b goes into a JSON string as it is (printable ASCII but '"' and '\\'). */
+static const uint8_t json_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static void put_escaped_slow(struct json *j, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const uint8_t *p = (const uint8_t *)s;
@@ -156,7 +176,7 @@ static void put_escaped(struct json *j, const char *s, size_t len)
         size_t run = i;
         while (run < len) {
             uint8_t b = p[run];
-            if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\') {
+            if (json_plain[b]) {
                 run++;
                 continue;
             }
@@ -206,16 +226,57 @@ static void put_escaped(struct json *j, const char *s, size_t len)
     put_c(j, '"');
 }
 
+/* Plain bytes (see json_plain) that fit go out in one copy; anything else takes the slow path. */
+static void put_escaped(struct json *j, const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    size_t i = 0;
+    while (i < len && json_plain[p[i]])
+        i++;
+    if (i < len || j->overflow || j->cap == 0 || len + 2 > j->cap - 1 - j->len) {
+        put_escaped_slow(j, s, len);
+        return;
+    }
+    char *o = j->buf + j->len;
+    o[0] = '"';
+    if (len)
+        memcpy(o + 1, s, len);
+    o[len + 1] = '"';
+    o[len + 2] = '\0';
+    j->len += len + 2;
+}
+
 void json_key(struct json *j, const char *name)
 {
     if (j->depth == 0 || j->kind[j->depth - 1] != '{' || j->after_key)
         j->misuse = true;
-    if (j->count[j->depth] > 0)
-        put_c(j, ',');
+    bool comma = j->count[j->depth] > 0;
     j->count[j->depth]++;
-    put_escaped(j, name ? name : "", name ? strlen(name) : 0);
-    put_c(j, ':');
     j->after_key = true;
+    if (!name)
+        name = "";
+    size_t len = strlen(name);
+    size_t k = 0;
+    while (k < len && json_plain[(uint8_t)name[k]])
+        k++;
+    /* the usual case, a plain name that fits: ,"name": in one copy */
+    if (k == len && !j->overflow && j->cap && len + 4 <= j->cap - 1 - j->len) {
+        char *o = j->buf + j->len;
+        if (comma)
+            *o++ = ',';
+        *o++ = '"';
+        memcpy(o, name, len);
+        o += len;
+        *o++ = '"';
+        *o++ = ':';
+        *o = '\0';
+        j->len = (size_t)(o - j->buf);
+        return;
+    }
+    if (comma)
+        put_c(j, ',');
+    put_escaped(j, name, len);
+    put_c(j, ':');
 }
 
 void json_str(struct json *j, const char *p, size_t len)

@@ -79,8 +79,11 @@ void stream_write(struct json *j, const struct media_stream *s)
     struct stream_quality q;
     stream_quality(s, &q);
     const struct rtpstream_figures *f = &q.f;
-    char ssrc[16];
-    snprintf(ssrc, sizeof ssrc, "0x%08X", s->ssrc);
+    static const char hex[] = "0123456789ABCDEF";
+    char ssrc[11] = "0x";
+    for (int k = 0; k < 8; k++)
+        ssrc[2 + k] = hex[(s->ssrc >> (28 - 4 * k)) & 15];
+    ssrc[10] = '\0';
 
     json_obj_begin(j);
     json_key(j, "ssrc");

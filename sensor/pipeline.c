@@ -172,6 +172,50 @@ static int pipeline_start_capture(pthread_t *th, struct capture_thread *t)
     return rc;
 }
 
+/* The run's result from the capture's, and everything freed. */
+static enum pipeline_result pipeline_end(struct capture_thread *t, struct worker *w,
+                                         struct history *hist, char *err, size_t errlen)
+{
+    enum pipeline_result res = PIPELINE_OK;
+    if (t->result == CAPTURE_ERROR) {
+        snprintf(err, errlen, "%s", t->err);
+        res = PIPELINE_DAMAGED;
+    }
+    history_destroy(hist);
+    worker_destroy(w);
+    ring_destroy(t->ring);
+    capture_close(t->cap);
+    return res;
+}
+
+/*
+ * A file read as fast as it goes (no pacing, no on_tick): one thread reads
+ * and analyses. Each frame is analysed straight from libpcap's buffer, so its
+ * bytes are never copied into the ring and never cross to another core; the
+ * file's reader cannot drop, so the ring's decoupling buys nothing here.
+ */
+static void pipeline_inline(struct capture_thread *t, struct worker *w, struct history *hist,
+                            struct stats *st)
+{
+    for (;;) {
+        if (atomic_load_explicit(&pipeline_print_asked, memory_order_relaxed)) {
+            atomic_store(&pipeline_print_asked, false);
+            pipeline_print_now(st, t);
+        }
+        struct frame f;
+        enum capture_result r = capture_next(t->cap, &f, t->err, sizeof t->err);
+        if (r == CAPTURE_TIMEOUT)
+            continue;
+        if (r != CAPTURE_FRAME) {
+            t->result = r;
+            return;
+        }
+        if (hist)
+            history_add(hist, &f);
+        worker_frame(w, &f);
+    }
+}
+
 enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stats *st,
                                   correlate_call_fn on_call, correlate_reg_fn on_reg,
                                   media_stream_fn on_stream, void *ctx, char *err, size_t errlen)
@@ -190,11 +234,12 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
     size_t ring_bytes = cfg->ring_bytes                ? cfg->ring_bytes
                         : capture_is_live(t.cap) ? RING_DEFAULT_BYTES
                                                  : PIPELINE_FILE_RING_BYTES;
+    bool inline_read = !capture_is_live(t.cap) && !(cc.speed > 0) && !cfg->on_tick;
     t.max_frame = ring_bytes / 4 - 64;
-    t.ring = ring_create(ring_bytes);
+    t.ring = inline_read ? NULL : ring_create(ring_bytes);
     struct worker *w = worker_create(&cfg->worker, st, on_call, on_reg, on_stream, ctx);
     struct history *hist = cfg->history_bytes ? history_create(cfg->history_bytes) : NULL;
-    if (!t.ring || !w || (cfg->history_bytes && !hist)) {
+    if ((!inline_read && !t.ring) || !w || (cfg->history_bytes && !hist)) {
         snprintf(err, errlen, "not enough memory for the tables (lower the --max-* sizes)");
         history_destroy(hist);
         ring_destroy(t.ring);
@@ -208,6 +253,12 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
         worker_destroy(w);
         capture_close(t.cap);
         return PIPELINE_OPEN_FAILED;
+    }
+    if (inline_read) {
+        pipeline_inline(&t, w, hist, st);
+        stats_merge(st, &t.st);
+        worker_finish(w);
+        return pipeline_end(&t, w, hist, err, errlen);
     }
     pthread_t th;
     if (pipeline_start_capture(&th, &t) != 0) {
@@ -272,14 +323,5 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
         nanosleep(&nap, NULL);
         cfg->on_tick(cfg->on_tick_ctx, worker_correlate(w), st, hist, true);
     }
-    enum pipeline_result res = PIPELINE_OK;
-    if (t.result == CAPTURE_ERROR) {
-        snprintf(err, errlen, "%s", t.err);
-        res = PIPELINE_DAMAGED;
-    }
-    history_destroy(hist);
-    worker_destroy(w);
-    ring_destroy(t.ring);
-    capture_close(t.cap);
-    return res;
+    return pipeline_end(&t, w, hist, err, errlen);
 }

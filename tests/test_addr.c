@@ -228,6 +228,20 @@ Test(addr, endpoint_format_longest_fits)
     cr_assert_str_eq(endpoint_format(&e, buf, sizeof buf), "255.255.255.255:65535");
 }
 
+/* IPv4 is formatted by hand: every octet width, port 0, and a buffer below ADDR_STR_MAX. */
+Test(addr, endpoint_format_ipv4_by_hand)
+{
+    char buf[ADDR_STR_MAX];
+    struct endpoint e = { .ip = parse_ok("0.0.0.0"), .port = 0 };
+    cr_assert_str_eq(endpoint_format(&e, buf, sizeof buf), "0.0.0.0:0");
+    e = (struct endpoint){ .ip = parse_ok("10.99.100.255"), .port = 9 };
+    cr_assert_str_eq(endpoint_format(&e, buf, sizeof buf), "10.99.100.255:9");
+    cr_assert_str_eq(addr_format(&e.ip, buf, sizeof buf), "10.99.100.255");
+    char small[8];
+    cr_assert_str_eq(endpoint_format(&e, small, sizeof small), "10.99.1");
+    cr_assert_str_eq(addr_format(&e.ip, small, sizeof small), "10.99.1");
+}
+
 Test(addr, private_ranges)
 {
     const char *priv[] = { "10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.255",

@@ -376,3 +376,50 @@ Test(json, reset_reuses_the_buffer)
     cr_assert(json_ok(&j));
     cr_assert_str_eq(buf, "\"two\"");
 }
+
+/*
+ * Keys and plain strings that fit go out in one copy (json_key, put_escaped);
+ * at every capacity the output is still a prefix of the full text, never
+ * longer than cap - 1 bytes, and complete exactly when the full text fits.
+ */
+Test(json, one_copy_paths_keep_prefix_semantics)
+{
+    const char *full = "{\"call_id\":\"abc\",\"a\\\"b\":\"x\\ny\",\"n\":7}";
+    size_t full_len = strlen(full);
+    for (size_t cap = 1; cap <= full_len + 2; cap++) {
+        char buf[64];
+        memset(buf, 'X', sizeof buf);
+        struct json j;
+        json_init(&j, buf, cap);
+        json_obj_begin(&j);
+        json_key(&j, "call_id");
+        json_str(&j, "abc", 3);
+        json_key(&j, "a\"b"); /* not plain: the escaping path */
+        json_str(&j, "x\ny", 3);
+        json_key(&j, "n");
+        json_u64(&j, 7);
+        json_obj_end(&j);
+        cr_assert(j.len <= cap - 1, "cap %zu: %zu bytes", cap, j.len);
+        cr_assert_eq(buf[j.len], '\0');
+        cr_assert_eq(strncmp(buf, full, j.len), 0, "cap %zu: '%s' is no prefix", cap, buf);
+        for (size_t k = cap; k < sizeof buf; k++)
+            cr_assert_eq(buf[k], 'X', "cap %zu: byte %zu written", cap, k);
+        cr_assert_eq(json_ok(&j), cap > full_len, "cap %zu", cap);
+    }
+}
+
+/* NULL and empty keys, and a key with a byte that is not ASCII, take the escaping path. */
+Test(json, keys_that_are_not_plain)
+{
+    char buf[64];
+    struct json j;
+    json_init(&j, buf, sizeof buf);
+    json_obj_begin(&j);
+    json_key(&j, NULL);
+    json_u64(&j, 1);
+    json_key(&j, "\xc3\xa9t\x01");
+    json_u64(&j, 2);
+    json_obj_end(&j);
+    cr_assert(json_ok(&j));
+    cr_assert_str_eq(buf, "{\"\":1,\"\xc3\xa9t\\u0001\":2}");
+}
