@@ -111,20 +111,29 @@ static int party_sdp(const struct faults_input *in, enum call_party p, const str
 
 /* ---- the rules ------------------------------------------------------------ */
 
+/* "PCMU, telephone-event": the codecs of an offer or answer, for the evidence text. */
+static const char *codec_list(const struct call_sdp *sdp, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (uint8_t i = 0; i < sdp->codec_count && len < cap; i++) {
+        int n = snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", sdp->codecs[i]);
+        if (n < 0)
+            break;
+        len += (size_t)n;
+    }
+    return buf;
+}
+
 static void rule_codec_mismatch(struct ctx *x)
 {
     const struct call *c = x->in->call;
-    char offered[128] = "", answered[128] = "";
-    for (uint8_t i = 0; i < c->offer.codec_count; i++)
-        snprintf(offered + strlen(offered), sizeof offered - strlen(offered), "%s%s", i ? ", " : "",
-                 c->offer.codecs[i]);
-    for (uint8_t i = 0; i < c->answer.codec_count; i++)
-        snprintf(answered + strlen(answered), sizeof answered - strlen(answered), "%s%s",
-                 i ? ", " : "", c->answer.codecs[i]);
+    char offered[128], answered[128];
     if (c->final_code == 488 || c->final_code == 606) {
         add(x, FAULT_CODEC_MISMATCH, c->end_ns,
             "%u response to the INVITE at +%.3f s; offered [%s], answered [%s]", c->final_code,
-            rel_s(c, c->end_ns), offered, c->answer.present ? answered : "no answer");
+            rel_s(c, c->end_ns), codec_list(&c->offer, offered, sizeof offered),
+            c->answer.present ? codec_list(&c->answer, answered, sizeof answered) : "no answer");
         return;
     }
     if (!c->offer.present || !c->answer.present || !c->answer.codec_count)
@@ -134,8 +143,9 @@ static void rule_codec_mismatch(struct ctx *x)
             if (strcmp(c->answer.codecs[i], c->offer.codecs[j]) == 0)
                 return;
     add(x, FAULT_CODEC_MISMATCH, c->answer_ns,
-        "the answer has no codec in common with the offer: offered [%s], answered [%s]", offered,
-        answered);
+        "the answer has no codec in common with the offer: offered [%s], answered [%s]",
+        codec_list(&c->offer, offered, sizeof offered),
+        codec_list(&c->answer, answered, sizeof answered));
 }
 
 static void rule_auth_loop(struct ctx *x)

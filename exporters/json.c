@@ -255,12 +255,14 @@ void json_key(struct json *j, const char *name)
     j->after_key = true;
     if (!name)
         name = "";
-    size_t len = strlen(name);
-    size_t k = 0;
-    while (k < len && json_plain[(uint8_t)name[k]])
-        k++;
+    size_t len = 0;
+    while (json_plain[(uint8_t)name[len]]) /* stops at the NUL (not plain) */
+        len++;
+    bool plain = name[len] == '\0';
+    if (!plain)
+        len += strlen(name + len);
     /* the usual case, a plain name that fits: ,"name": in one copy */
-    if (k == len && !j->overflow && j->cap && len + 4 <= j->cap - 1 - j->len) {
+    if (plain && !j->overflow && j->cap && len + 4 <= j->cap - 1 - j->len) {
         char *o = j->buf + j->len;
         if (comma)
             *o++ = ',';

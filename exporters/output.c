@@ -28,6 +28,7 @@ struct output {
     struct fault faults[FAULTS_MAX];  /* the call being written */
     size_t fault_count;
     const struct media_stream *streams[OUTPUT_MAX_SPANS];
+    struct stream_quality quality[OUTPUT_MAX_SPANS]; /* of streams[], computed once per call */
     size_t stream_count;
     char line[CDR_LINE_MAX + MEDIA_MAX_STREAMS_PER_CALL * OUTPUT_STREAM_JSON_MAX];
     struct ladder ladder;      /* one layout at a time, reused */
@@ -54,6 +55,8 @@ static void diagnose(struct output *out, const struct call *c, const struct corr
     for (const struct media_stream *s = media_first_stream(md, c);
          s && out->stream_count < OUTPUT_MAX_SPANS; s = media_next_stream(md, s))
         out->streams[out->stream_count++] = s;
+    for (size_t k = 0; k < out->stream_count; k++)
+        stream_quality(out->streams[k], &out->quality[k]);
     struct faults_input in = { .call = c, .msgs = out->msgs, .msg_count = n,
                                .streams = out->streams, .stream_count = out->stream_count,
                                .end_ns = correlate_clock(co) > c->last_ns ? correlate_clock(co)
@@ -105,12 +108,28 @@ static void report(struct output *out, const struct call *c)
 }
 
 /* The CDR's "streams": the call's RTP streams, as `streams --json` prints them. */
+/* The quality of the call's k-th stream s: from diagnose(), or computed now past its cap. */
+static const struct stream_quality *output_quality(struct output *out, size_t k,
+                                                   const struct media_stream *s,
+                                                   struct stream_quality *tmp)
+{
+    if (k < out->stream_count && out->streams[k] == s)
+        return &out->quality[k];
+    stream_quality(s, tmp);
+    return tmp;
+}
+
 static void cdr_streams(void *ctx, struct json *j, const struct call *c)
 {
     struct output *out = ctx;
     const struct media *m = correlate_media(out->co);
-    for (const struct media_stream *s = media_first_stream(m, c); s; s = media_next_stream(m, s))
-        stream_write(j, s); /* the CDR writer opened and closes the array */
+    size_t k = 0;
+    for (const struct media_stream *s = media_first_stream(m, c); s;
+         s = media_next_stream(m, s), k++) {
+        struct stream_quality tmp;
+        /* the CDR writer opened and closes the array */
+        stream_write_quality(j, s, output_quality(out, k, s, &tmp));
+    }
 }
 
 /*
@@ -123,13 +142,15 @@ static void cdr_media_fields(void *ctx, struct json *j, const struct call *c)
     struct output *out = ctx;
     const struct media *m = correlate_media(out->co);
     double mos = -1, mos_min = -1;
-    for (const struct media_stream *s = media_first_stream(m, c); s; s = media_next_stream(m, s)) {
-        struct stream_quality q;
-        stream_quality(s, &q);
-        if (q.mos.valid && (mos < 0 || q.mos.mos < mos))
-            mos = q.mos.mos;
-        if (q.mos_min.valid && (mos_min < 0 || q.mos_min.mos < mos_min))
-            mos_min = q.mos_min.mos;
+    size_t n = 0;
+    for (const struct media_stream *s = media_first_stream(m, c); s;
+         s = media_next_stream(m, s), n++) {
+        struct stream_quality tmp;
+        const struct stream_quality *q = output_quality(out, n, s, &tmp);
+        if (q->mos.valid && (mos < 0 || q->mos.mos < mos))
+            mos = q->mos.mos;
+        if (q->mos_min.valid && (mos_min < 0 || q->mos_min.mos < mos_min))
+            mos_min = q->mos_min.mos;
     }
     json_key(j, "mos");
     if (mos >= 0)

@@ -78,6 +78,13 @@ void stream_write(struct json *j, const struct media_stream *s)
 {
     struct stream_quality q;
     stream_quality(s, &q);
+    stream_write_quality(j, s, &q);
+}
+
+void stream_write_quality(struct json *j, const struct media_stream *s,
+                          const struct stream_quality *qp)
+{
+    const struct stream_quality q = *qp;
     const struct rtpstream_figures *f = &q.f;
     static const char hex[] = "0123456789ABCDEF";
     char ssrc[11] = "0x";

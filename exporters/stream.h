@@ -21,6 +21,9 @@ void stream_quality(const struct media_stream *s, struct stream_quality *q);
 
 /* The stream object, as `streams --json` prints it and the CDR's "streams" array holds it. */
 void stream_write(struct json *j, const struct media_stream *s);
+/* The same, with its quality already computed by stream_quality(s, q). */
+void stream_write_quality(struct json *j, const struct media_stream *s,
+                          const struct stream_quality *q);
 
 /* The streams table: header and one row per stream. Return 0, or -1 when writing failed. */
 int stream_table_header(FILE *f);
