@@ -234,7 +234,9 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
     size_t ring_bytes = cfg->ring_bytes                ? cfg->ring_bytes
                         : capture_is_live(t.cap) ? RING_DEFAULT_BYTES
                                                  : PIPELINE_FILE_RING_BYTES;
-    bool inline_read = !capture_is_live(t.cap) && !(cc.speed > 0) && !cfg->on_tick;
+    /* --ring-mb (cfg->ring_bytes) keeps the ring for a file too. */
+    bool inline_read =
+        !capture_is_live(t.cap) && !(cc.speed > 0) && !cfg->on_tick && !cfg->ring_bytes;
     t.max_frame = ring_bytes / 4 - 64;
     t.ring = inline_read ? NULL : ring_create(ring_bytes);
     struct worker *w = worker_create(&cfg->worker, st, on_call, on_reg, on_stream, ctx);

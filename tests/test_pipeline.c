@@ -415,3 +415,52 @@ Test(pipeline, stop_ends_a_paced_replay_with_a_done_tick, .timeout = 20)
     cr_assert_eq(s.done, 1);
     cr_assert_eq(s.calls_at_done, 1, "the open call was flushed");
 }
+
+/*
+ * A file read at full speed (no on_tick, no pacing, no ring size given) is
+ * analysed on the reading thread, without the ring. Both ways must count
+ * exactly the same, calls included, on every kind of input, and a file
+ * damaged mid-way is PIPELINE_DAMAGED either way.
+ */
+static enum pipeline_result run_mode(const char *file, size_t ring_bytes, struct stats *st,
+                                     struct seen *s, char *err)
+{
+    struct pipeline_config cfg;
+    config(&cfg, sample(file));
+    cfg.ring_bytes = ring_bytes;
+    memset(st, 0, sizeof *st);
+    memset(s, 0, sizeof *s);
+    return pipeline_run(&cfg, st, on_call, NULL, NULL, s, err, TEST_ERR_MAX);
+}
+
+Test(pipeline, reading_thread_and_ring_count_the_same)
+{
+    static const char *const files[] = {
+        "basic-call.pcap", "basic-call-tcp.pcap", "sip-tcp-segments.pcap",
+        "ipv4-frag-invite.pcap", "format-gzip.pcap.gz", "format-pcapng.pcapng",
+        "many-calls.pcap.gz", "truncated-mid-packet.pcap",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct stats a, b;
+        struct seen sa, sb;
+        char ea[TEST_ERR_MAX] = "", eb[TEST_ERR_MAX] = "";
+        enum pipeline_result ra = run_mode(files[i], 0, &a, &sa, ea);
+        enum pipeline_result rb = run_mode(files[i], 1u << 20, &b, &sb, eb);
+        cr_assert_eq(ra, rb, "%s: %d vs %d", files[i], ra, rb);
+        cr_assert_str_eq(ea, eb, "%s", files[i]);
+        cr_assert_gt(a.v[STAT_PACKETS], 0, "%s", files[i]);
+        for (int k = 0; k < STAT__COUNT; k++)
+            cr_assert_eq(a.v[k], b.v[k], "%s: counter %d: %llu vs %llu", files[i], k,
+                         (unsigned long long)a.v[k], (unsigned long long)b.v[k]);
+        cr_assert_eq(sa.calls, sb.calls, "%s", files[i]);
+        cr_assert_str_eq(sa.call_id, sb.call_id, "%s", files[i]);
+    }
+    struct stats st;
+    struct seen s;
+    char err[TEST_ERR_MAX] = "";
+    cr_assert_eq(run_mode("truncated-mid-packet.pcap", 0, &st, &s, err), PIPELINE_DAMAGED);
+    cr_assert_neq(err[0], '\0');
+    cr_assert_eq(run_mode("basic-call.pcap", 0, &st, &s, err), PIPELINE_OK);
+    cr_assert_eq(st.v[STAT_PACKETS], TEST_BASIC_FRAMES);
+    cr_assert_eq(s.calls, 1);
+}
