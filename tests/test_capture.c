@@ -1092,3 +1092,112 @@ Test(capture, pcapng_mixed_link_types_one_clear_line)
     cr_assert_str_eq(r.err, want);
     capture_close(c);
 }
+
+/* ---- classic pcap records read by capture.c itself, libpcap for the rest -------------- */
+
+/*
+ * Read path with its own reader (no filter) and path through libpcap (a
+ * filter that passes everything turns the own reader off) in lockstep: every
+ * frame, the end and the error text must be the same.
+ */
+static void same_as_libpcap(const char *path, unsigned want_frames)
+{
+    struct capture *fast = open_file(path, NULL);
+    struct capture *lib = open_file(path, "len >= 0");
+    unsigned frames = 0;
+    for (;;) {
+        struct frame a, b;
+        char ea[TEST_ERR_MAX] = "", eb[TEST_ERR_MAX] = "";
+        enum capture_result ra = capture_next(fast, &a, ea, sizeof ea);
+        enum capture_result rb = capture_next(lib, &b, eb, sizeof eb);
+        cr_assert_eq(ra, rb, "%s frame %u: %d vs %d (%s | %s)", path, frames, ra, rb, ea, eb);
+        if (ra != CAPTURE_FRAME) {
+            cr_assert_str_eq(ea, eb, "%s", path);
+            break;
+        }
+        cr_assert_eq(a.ts_ns, b.ts_ns, "%s frame %u", path, frames);
+        cr_assert_eq(a.caplen, b.caplen, "%s frame %u", path, frames);
+        cr_assert_eq(a.wirelen, b.wirelen, "%s frame %u", path, frames);
+        cr_assert_eq(a.linktype, b.linktype, "%s frame %u", path, frames);
+        cr_assert_eq(memcmp(a.data, b.data, a.caplen), 0, "%s frame %u bytes", path, frames);
+        cr_assert_lt(++frames, (unsigned)TEST_MAX_FRAMES);
+    }
+    cr_assert_eq(frames, want_frames, "%s: %u frames", path, frames);
+    capture_close(fast);
+    capture_close(lib);
+}
+
+Test(capture, own_reader_matches_libpcap_on_the_samples)
+{
+    same_as_libpcap(sample("basic-call.pcap"), 479);
+    same_as_libpcap(sample("format-bigendian.pcap"), TEST_FULL_PACKETS);
+    same_as_libpcap(sample("format-nsec.pcap"), TEST_FULL_PACKETS);
+    same_as_libpcap(sample("link-sll2.pcap"), TEST_FULL_PACKETS);
+    same_as_libpcap(sample("truncated-mid-packet.pcap"), TEST_TRUNC_PACKETS);
+    same_as_libpcap(sample("truncated-mid-header.pcap"), TEST_TRUNC_PACKETS);
+    static const char *const others[] = { "basic-call-tcp.pcap", "ipv6-call.pcap",
+                                          "link-vlan-8021q.pcap", "ipv4-frag-invite.pcap" };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        struct capture *c = open_file(sample(others[i]), NULL);
+        struct test_read r;
+        read_all(c, &r);
+        capture_close(c);
+        cr_assert_eq(r.end, CAPTURE_EOF, "%s: %s", others[i], r.err);
+        same_as_libpcap(sample(others[i]), r.frames);
+    }
+}
+
+#define TEST_BIG_RECORDS 3000
+#define TEST_BIG_BYTES (24 + TEST_BIG_RECORDS * (16 + 1500) + 16 + 65535)
+
+/*
+ * A file larger than the reader's 1 MiB buffer, records of every size up to
+ * 1500 bytes and one of 65535, so records straddle each refill; then the same
+ * file with oddities the own reader leaves to libpcap: a record above the
+ * snaplen, a microsecond field of a million, and a record cut short at the end.
+ */
+static size_t build_big(uint8_t *buf, uint32_t snaplen)
+{
+    put_le32(buf, 0xa1b2c3d4u);
+    buf[4] = 2;
+    buf[5] = 0;
+    buf[6] = 4;
+    buf[7] = 0;
+    memset(buf + 8, 0, 8);
+    put_le32(buf + 16, snaplen);
+    put_le32(buf + 20, 1);
+    size_t off = 24;
+    for (uint32_t i = 0; i <= TEST_BIG_RECORDS; i++) {
+        uint32_t len = i == TEST_BIG_RECORDS / 2 ? 65535 : 14 + (i * 7919u) % 1487u;
+        if (len > snaplen)
+            len = i % 2 ? len : snaplen;
+        put_le32(buf + off, 1709295000u + i);
+        put_le32(buf + off + 4, (i * 104729u) % 1000000u);
+        put_le32(buf + off + 8, len);
+        put_le32(buf + off + 12, len + (i % 3));
+        for (uint32_t k = 0; k < len; k++)
+            buf[off + 16 + k] = (uint8_t)(k * 31u + i);
+        off += 16 + len;
+    }
+    return off;
+}
+
+Test(capture, own_reader_matches_libpcap_across_refills_and_oddities)
+{
+    static uint8_t buf[TEST_BIG_BYTES];
+    size_t len = build_big(buf, 65535);
+    cr_assert_gt(len, 2u << 20);
+    same_as_libpcap(write_tmp("big.pcap", buf, len), TEST_BIG_RECORDS + 1);
+
+    /* snaplen 1000: the odd records above it go to libpcap, which reads on from there */
+    len = build_big(buf, 1000);
+    same_as_libpcap(write_tmp("above-snaplen.pcap", buf, len), TEST_BIG_RECORDS + 1);
+
+    /* a microsecond field of 1000000 in record 10, then the last record cut short */
+    len = build_big(buf, 65535);
+    size_t off = 24;
+    for (int i = 0; i < 10; i++)
+        off += 16 + (buf[off + 8] | buf[off + 9] << 8 | (size_t)buf[off + 10] << 16);
+    put_le32(buf + off + 4, 1000000u);
+    same_as_libpcap(write_tmp("odd-usec.pcap", buf, len - 5), TEST_BIG_RECORDS);
+}
