@@ -63,9 +63,10 @@ struct capture {
     char end_err[CAPTURE_ERR_MAX];
     /* classic pcap records read here (capture_fast_*), while fast_buf is set */
     uint8_t *fast_buf;       /* CAPTURE_FAST_BYTES, 64-byte aligned; NULL: libpcap reads */
-    off_t fast_off;          /* file offset of fast_buf[0] */
+    int fast_fd;             /* the file, read with pread (libpcap's stdio buffer is left alone) */
+    off_t fast_next;         /* file offset of the byte after fast_buf[fast_len - 1] */
     size_t fast_pos;         /* next record header in fast_buf */
-    size_t fast_len;         /* bytes in fast_buf */
+    size_t fast_len;         /* end of the bytes in fast_buf */
     uint32_t fast_max;       /* largest caplen taken here: the file's snaplen as libpcap took it */
     uint32_t fast_mul;       /* ns per unit of the record's second field: 1000 or 1 */
     bool fast_swapped;       /* the file's byte order is not ours */
@@ -518,28 +519,41 @@ static void capture_fast_start(struct capture *c)
     c->fast_mul = (magic == 0xa1b23c4du || magic == 0x4d3cb2a1u) ? 1 : 1000;
     c->fast_max = (uint32_t)snap < CAPTURE_FAST_MAX_CAPLEN ? (uint32_t)snap
                                                             : CAPTURE_FAST_MAX_CAPLEN;
-    c->fast_off = at;
+    c->fast_fd = fileno(fp);
+    c->fast_next = at;
     c->fast_pos = c->fast_len = 0;
     c->fast_eof = false;
 }
 
-/* Keep the unread bytes, append what the file has next; false when nothing more came. */
+/*
+ * Keep the unread bytes, append what the file has next; false when nothing
+ * more came. The bytes kept are moved so that they end on a 64-byte boundary:
+ * the kernel then copies into an aligned address (see CAPTURE_IOBUF_ALIGN).
+ * pread at our own offset: stdio's buffer and position stay as libpcap left
+ * them until capture_fast_stop repositions the stream.
+ */
 static bool capture_fast_fill(struct capture *c)
 {
     size_t keep = c->fast_len - c->fast_pos;
-    if (keep && c->fast_pos)
-        memmove(c->fast_buf, c->fast_buf + c->fast_pos, keep);
-    c->fast_off += (off_t)c->fast_pos;
-    c->fast_pos = 0;
-    c->fast_len = keep;
+    size_t pad = (CAPTURE_IOBUF_ALIGN - keep % CAPTURE_IOBUF_ALIGN) % CAPTURE_IOBUF_ALIGN;
+    if (keep)
+        memmove(c->fast_buf + pad, c->fast_buf + c->fast_pos, keep);
+    c->fast_pos = pad;
+    c->fast_len = pad + keep;
     if (c->fast_eof)
         return false;
-    size_t want = CAPTURE_FAST_BYTES - keep;
-    size_t n = fread(c->fast_buf + keep, 1, want, pcap_file(c->p));
-    c->fast_len += n;
-    if (n < want)
-        c->fast_eof = true; /* end of file, or an error libpcap will meet again and name */
-    return n > 0;
+    ssize_t n;
+    do
+        n = pread(c->fast_fd, c->fast_buf + c->fast_len, CAPTURE_FAST_BYTES - c->fast_len,
+                  c->fast_next);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        c->fast_eof = true; /* the end, or an error libpcap will meet again and name */
+        return false;
+    }
+    c->fast_len += (size_t)n;
+    c->fast_next += n;
+    return true;
 }
 
 /*
@@ -551,7 +565,7 @@ static bool capture_fast_fill(struct capture *c)
 static void capture_fast_stop(struct capture *c)
 {
     FILE *fp = pcap_file(c->p);
-    off_t at = c->fast_off + (off_t)c->fast_pos;
+    off_t at = c->fast_next - (off_t)(c->fast_len - c->fast_pos);
     free(c->fast_buf);
     c->fast_buf = NULL;
     clearerr(fp);
