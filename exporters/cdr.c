@@ -84,7 +84,7 @@ void cdr_write(struct json *j, const struct call *c, const struct cdr_extra *x)
         x = &none;
 
     json_obj_begin(j);
-    json_key(j, "schema_version");
+    JSON_KEY(j, "schema_version");
     json_u64(j, CDR_SCHEMA_VERSION);
     CDR_FIELD(j, "call_id", c, call_id);
     CDR_FIELD(j, "from", c, from);
@@ -94,22 +94,22 @@ void cdr_write(struct json *j, const struct call *c, const struct cdr_extra *x)
     CDR_FIELD(j, "from_tag", c, from_tag);
     CDR_FIELD(j, "to_tag", c, to_tag);
     CDR_FIELD(j, "request_uri", c, request_uri);
-    json_key(j, "src");
+    JSON_KEY(j, "src");
     endpoint_value(j, &c->src);
-    json_key(j, "dst");
+    JSON_KEY(j, "dst");
     endpoint_value(j, &c->dst);
-    json_key(j, "transport");
+    JSON_KEY(j, "transport");
     json_str_cstr(j, call_transport_name(c->transport));
 
-    json_key(j, "start_ts");
+    JSON_KEY(j, "start_ts");
     json_ts(j, c->start_ns);
-    json_key(j, "trying_ts");
+    JSON_KEY(j, "trying_ts");
     json_ts(j, c->trying_ns);
-    json_key(j, "ringing_ts");
+    JSON_KEY(j, "ringing_ts");
     json_ts(j, c->ringing_ns);
-    json_key(j, "answer_ts");
+    JSON_KEY(j, "answer_ts");
     json_ts(j, c->answer_ns);
-    json_key(j, "end_ts");
+    JSON_KEY(j, "end_ts");
     json_ts(j, c->end_ns);
 
     interval(j, "setup_ms", c->start_ns, c->ringing_ns, 1e6);
@@ -117,50 +117,50 @@ void cdr_write(struct json *j, const struct call *c, const struct cdr_extra *x)
     interval(j, "answer_ms", c->start_ns, c->answer_ns, 1e6);
     interval(j, "duration_s", c->answer_ns, c->end_ns, 1e9); /* null while the call is up */
 
-    json_key(j, "state");
+    JSON_KEY(j, "state");
     json_str_cstr(j, call_state_name(c->state));
-    json_key(j, "final_code");
+    JSON_KEY(j, "final_code");
     if (c->final_code)
         json_u64(j, c->final_code);
     else
         json_null(j);
     CDR_FIELD(j, "end_reason", c, end_reason);
-    json_key(j, "hangup_by");
+    JSON_KEY(j, "hangup_by");
     json_str_cstr(j, call_party_name(c->hangup_by));
     CDR_FIELD(j, "reason_header", c, reason_header);
     CDR_FIELD(j, "pai", c, pai);
-    json_key(j, "user_agent");
+    JSON_KEY(j, "user_agent");
     json_obj_begin(j);
     CDR_FIELD(j, "caller", c, ua_caller);
     CDR_FIELD(j, "callee", c, ua_callee);
     json_obj_end(j);
 
-    json_key(j, "sip_messages");
+    JSON_KEY(j, "sip_messages");
     json_u64(j, c->sip_messages);
-    json_key(j, "retransmissions");
+    JSON_KEY(j, "retransmissions");
     json_u64(j, c->retransmissions);
-    json_key(j, "auth_challenges");
+    JSON_KEY(j, "auth_challenges");
     json_u64(j, c->auth_challenges);
-    json_key(j, "forks");
+    JSON_KEY(j, "forks");
     json_u64(j, c->forks);
-    json_key(j, "reinvites");
+    JSON_KEY(j, "reinvites");
     json_u64(j, c->reinvites);
 
-    json_key(j, "codecs");
+    JSON_KEY(j, "codecs");
     json_obj_begin(j);
-    json_key(j, "offered");
+    JSON_KEY(j, "offered");
     codec_list(j, &c->offer);
-    json_key(j, "answered");
+    JSON_KEY(j, "answered");
     codec_list(j, &c->answer);
     json_obj_end(j);
-    json_key(j, "media");
+    JSON_KEY(j, "media");
     json_obj_begin(j);
     /* The offer usually comes from the caller; a late offer (SDP first in the 18x/2xx)
      * comes from the callee, and then the caller's media is in the answer. */
     const struct call_sdp *of_caller = c->offer.party == CALL_PARTY_CALLEE ? &c->answer : &c->offer;
-    json_key(j, "caller");
+    JSON_KEY(j, "caller");
     media_value(j, of_caller);
-    json_key(j, "callee");
+    JSON_KEY(j, "callee");
     media_value(j, of_caller == &c->offer ? &c->answer : &c->offer);
     json_obj_end(j);
 
@@ -168,28 +168,28 @@ void cdr_write(struct json *j, const struct call *c, const struct cdr_extra *x)
         x->media_fields(x->ctx, j, c);
     /* What the sensor itself lost while the call was up: capture loss, not network loss.
      * Parse errors are counted for the whole run only (--stats), hence null here. */
-    json_key(j, "capture");
+    JSON_KEY(j, "capture");
     json_obj_begin(j);
-    json_key(j, "packets_dropped_kernel");
+    JSON_KEY(j, "packets_dropped_kernel");
     json_u64(j, c->capture_drops_kernel);
-    json_key(j, "packets_dropped_ring");
+    JSON_KEY(j, "packets_dropped_ring");
     json_u64(j, c->capture_drops_ring);
-    json_key(j, "parse_errors");
+    JSON_KEY(j, "parse_errors");
     json_null(j);
     json_obj_end(j);
     array_field(j, "streams", c, x->streams, x->ctx, x->streams_json, x->streams_json_len);
     array_field(j, "faults", c, x->faults, x->ctx, x->faults_json, x->faults_json_len);
 
-    json_key(j, "sensor");
+    JSON_KEY(j, "sensor");
     json_obj_begin(j);
-    json_key(j, "id");
+    JSON_KEY(j, "id");
     json_str_opt(j, x->sensor_id);
-    json_key(j, "host");
+    JSON_KEY(j, "host");
     json_str_opt(j, x->sensor_host);
-    json_key(j, "interface");
+    JSON_KEY(j, "interface");
     json_str_opt(j, x->sensor_interface);
     json_obj_end(j);
-    json_key(j, "sequence");
+    JSON_KEY(j, "sequence");
     if (x->has_sequence)
         json_u64(j, x->sequence);
     else

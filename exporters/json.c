@@ -165,6 +165,67 @@ static const uint8_t json_plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
+/*
+ * Does the word hold no byte below 0x20, above 0x7e, '"' or '\\'? The classic
+ * has-less, has-more and has-zero bit tests: exact for a word with no such
+ * byte; a false alarm could only send a text to the byte-wise path.
+ */
+static bool json_word_plain(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return !((((x - ones * 0x20) & ~x) | ((x + ones) | x) | ((q - ones) & ~q) | ((b - ones) & ~b)) &
+             highs);
+}
+
+/* All n bytes at s plain (json_plain)? Eight at a time; the last word overlaps, which is fine. */
+static bool json_all_plain(const char *s, size_t n)
+{
+    uint64_t x;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, s + i, sizeof x);
+            if (!json_word_plain(x))
+                return false;
+        }
+        memcpy(&x, s + n - 8, sizeof x);
+        return json_word_plain(x);
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, sizeof a);
+        memcpy(&b, s + n - 4, sizeof b);
+        return json_word_plain((uint64_t)a << 32 | b);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!json_plain[(uint8_t)s[i]])
+            return false;
+    return true;
+}
+
+/* Copy n bytes by words (short texts: no call into memcpy); the last word may overlap. */
+static void json_copy(char *o, const char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, s + i, sizeof x);
+            memcpy(o + i, &x, sizeof x);
+        }
+        memcpy(&x, s + n - 8, sizeof x);
+        memcpy(o + n - 8, &x, sizeof x);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, sizeof a);
+        memcpy(&b, s + n - 4, sizeof b);
+        memcpy(o, &a, sizeof a);
+        memcpy(o + n - 4, &b, sizeof b);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            o[i] = s[i];
+    }
+}
+
 static void put_escaped_slow(struct json *j, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -229,45 +290,53 @@ static void put_escaped_slow(struct json *j, const char *s, size_t len)
 /* Plain bytes (see json_plain) that fit go out in one copy; anything else takes the slow path. */
 static void put_escaped(struct json *j, const char *s, size_t len)
 {
-    const uint8_t *p = (const uint8_t *)s;
-    size_t i = 0;
-    while (i < len && json_plain[p[i]])
-        i++;
-    if (i < len || j->overflow || j->cap == 0 || len + 2 > j->cap - 1 - j->len) {
+    if (!json_all_plain(s, len) || j->overflow || j->cap == 0 || len + 2 > j->cap - 1 - j->len) {
         put_escaped_slow(j, s, len);
         return;
     }
     char *o = j->buf + j->len;
     o[0] = '"';
-    if (len)
-        memcpy(o + 1, s, len);
+    json_copy(o + 1, s, len);
     o[len + 1] = '"';
     o[len + 2] = '\0';
     j->len += len + 2;
 }
 
+static void json_key_put(struct json *j, const char *name, size_t len, bool plain);
+
+void json_key_n(struct json *j, const char *name, size_t len)
+{
+    if (!name) {
+        name = "";
+        len = 0;
+    }
+    json_key_put(j, name, len, json_all_plain(name, len));
+}
+
 void json_key(struct json *j, const char *name)
+{
+    json_key_n(j, name, name ? strlen(name) : 0);
+}
+
+void json_key_lit(struct json *j, const char *name, size_t len)
+{
+    json_key_put(j, name, len, true);
+}
+
+static void json_key_put(struct json *j, const char *name, size_t len, bool plain)
 {
     if (j->depth == 0 || j->kind[j->depth - 1] != '{' || j->after_key)
         j->misuse = true;
     bool comma = j->count[j->depth] > 0;
     j->count[j->depth]++;
     j->after_key = true;
-    if (!name)
-        name = "";
-    size_t len = 0;
-    while (json_plain[(uint8_t)name[len]]) /* stops at the NUL (not plain) */
-        len++;
-    bool plain = name[len] == '\0';
-    if (!plain)
-        len += strlen(name + len);
     /* the usual case, a plain name that fits: ,"name": in one copy */
     if (plain && !j->overflow && j->cap && len + 4 <= j->cap - 1 - j->len) {
         char *o = j->buf + j->len;
         if (comma)
             *o++ = ',';
         *o++ = '"';
-        memcpy(o, name, len);
+        json_copy(o, name, len);
         o += len;
         *o++ = '"';
         *o++ = ':';

@@ -57,6 +57,17 @@ void json_arr_end(struct json *j);
 
 /* Member name inside an object (escaped like json_str). NULL is written as "". */
 void json_key(struct json *j, const char *name);
+/* The same from a (pointer, length) view. */
+void json_key_n(struct json *j, const char *name, size_t len);
+/*
+ * A literal member name, as the program spells it (letters, digits, '_'):
+ * written without the escaping scan, its length known at compile time. The
+ * "" lit "" only compiles for a string literal. Every output is checked to be
+ * valid JSON by the golden tests and the fuzz oracles, so a literal that
+ * needed escaping would be caught there.
+ */
+#define JSON_KEY(j, lit) json_key_lit((j), "" lit "", sizeof(lit) - 1)
+void json_key_lit(struct json *j, const char *name, size_t len);
 
 /*
  * String value from a (pointer, length) view that may hold NUL bytes or

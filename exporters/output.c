@@ -70,9 +70,9 @@ static void cdr_faults(void *ctx, struct json *j, const struct call *c)
     struct output *out = ctx;
     for (size_t i = 0; i < out->fault_count; i++) {
         json_obj_begin(j);
-        json_key(j, "code");
+        JSON_KEY(j, "code");
         json_str_cstr(j, faults_code_name(out->faults[i].code));
-        json_key(j, "detail");
+        JSON_KEY(j, "detail");
         json_str_cstr(j, out->faults[i].detail);
         json_obj_end(j);
     }
@@ -152,19 +152,19 @@ static void cdr_media_fields(void *ctx, struct json *j, const struct call *c)
         if (q->mos_min.valid && (mos_min < 0 || q->mos_min.mos < mos_min))
             mos_min = q->mos_min.mos;
     }
-    json_key(j, "mos");
+    JSON_KEY(j, "mos");
     if (mos >= 0)
         json_double(j, mos, 2);
     else
         json_null(j);
-    json_key(j, "mos_min");
+    JSON_KEY(j, "mos_min");
     if (mos_min >= 0)
         json_double(j, mos_min, 2);
     else
         json_null(j);
     /* Merge the streams' digits by time: a call rarely has more than one event stream, so
      * repeated minimum search over the (bounded) per-stream arrays is plenty. */
-    json_key(j, "dtmf");
+    JSON_KEY(j, "dtmf");
     json_arr_begin(j);
     uint8_t used[CALL_MAX_MEDIA_ENDPOINTS * 4] = { 0 };
     for (;;) {
@@ -184,9 +184,9 @@ static void cdr_media_fields(void *ctx, struct json *j, const struct call *c)
             break;
         used[best_k]++;
         json_obj_begin(j);
-        json_key(j, "ts");
+        JSON_KEY(j, "ts");
         json_ts(j, best->dtmf_ns[best_i]);
-        json_key(j, "digit");
+        JSON_KEY(j, "digit");
         json_str(j, &best->dtmf_digit[best_i], 1);
         json_obj_end(j);
     }

@@ -48,25 +48,25 @@ static void rtcp_write(struct json *j, const struct media_rtcp *r)
         return;
     }
     json_obj_begin(j);
-    json_key(j, "reports");
+    JSON_KEY(j, "reports");
     json_u64(j, r->reports);
-    json_key(j, "fraction_lost_pct");
+    JSON_KEY(j, "fraction_lost_pct");
     if (r->reports)
         json_double(j, r->fraction_lost * 100.0 / 256.0, 3);
     else
         json_null(j);
-    json_key(j, "cumulative_lost");
+    JSON_KEY(j, "cumulative_lost");
     if (r->reports)
         json_i64(j, r->cumulative_lost);
     else
         json_null(j);
     ms_or_null(j, "jitter_ms", r->jitter_ms, r->reports > 0);
     ms_or_null(j, "rtt_ms", r->rtt_ms, true);
-    json_key(j, "sender_reports");
+    JSON_KEY(j, "sender_reports");
     json_u64(j, r->sender_reports);
-    json_key(j, "bye");
+    JSON_KEY(j, "bye");
     json_bool(j, r->bye);
-    json_key(j, "xr_mos_lq");
+    JSON_KEY(j, "xr_mos_lq");
     if (r->xr && r->xr_mos_lq >= 0)
         json_double(j, r->xr_mos_lq, 1);
     else
@@ -93,90 +93,90 @@ void stream_write_quality(struct json *j, const struct media_stream *s,
     ssrc[10] = '\0';
 
     json_obj_begin(j);
-    json_key(j, "ssrc");
+    JSON_KEY(j, "ssrc");
     json_str_cstr(j, ssrc);
-    json_key(j, "src");
+    JSON_KEY(j, "src");
     endpoint_str(j, &s->src);
-    json_key(j, "dst");
+    JSON_KEY(j, "dst");
     endpoint_str(j, &s->dst);
-    json_key(j, "payload_type");
+    JSON_KEY(j, "payload_type");
     json_u64(j, s->pt);
-    json_key(j, "codec");
+    JSON_KEY(j, "codec");
     json_str_opt(j, s->codec);
-    json_key(j, "clock_rate");
+    JSON_KEY(j, "clock_rate");
     if (s->clock_rate)
         json_u64(j, s->clock_rate);
     else
         json_null(j);
-    json_key(j, "packets");
+    JSON_KEY(j, "packets");
     json_u64(j, f->packets);
-    json_key(j, "expected");
+    JSON_KEY(j, "expected");
     json_u64(j, f->expected);
-    json_key(j, "lost");
+    JSON_KEY(j, "lost");
     json_i64(j, f->lost);
-    json_key(j, "lost_pct");
+    JSON_KEY(j, "lost_pct");
     json_double(j, f->lost_pct, 3);
-    json_key(j, "seq_errors");
+    JSON_KEY(j, "seq_errors");
     json_u64(j, f->seq_errors);
     ms_or_null(j, "max_delta_ms", f->max_delta_ms, true);
     ms_or_null(j, "max_jitter_ms", f->max_jitter_ms, f->jitter_valid);
     ms_or_null(j, "mean_jitter_ms", f->mean_jitter_ms, f->jitter_valid);
-    json_key(j, "first_ts");
+    JSON_KEY(j, "first_ts");
     json_ts(j, f->first_ns);
-    json_key(j, "last_ts");
+    JSON_KEY(j, "last_ts");
     json_ts(j, f->last_ns);
-    json_key(j, "lost_unique");
+    JSON_KEY(j, "lost_unique");
     json_u64(j, f->lost_unique);
-    json_key(j, "duplicates");
+    JSON_KEY(j, "duplicates");
     json_u64(j, f->duplicates);
-    json_key(j, "out_of_order");
+    JSON_KEY(j, "out_of_order");
     json_u64(j, f->out_of_order);
-    json_key(j, "loss_bursts");
+    JSON_KEY(j, "loss_bursts");
     json_obj_begin(j);
-    json_key(j, "1_9");
+    JSON_KEY(j, "1_9");
     json_u64(j, f->loss_bursts[0]);
-    json_key(j, "10_plus");
+    JSON_KEY(j, "10_plus");
     json_u64(j, f->loss_bursts[1]);
     json_obj_end(j);
-    json_key(j, "burst_ratio");
+    JSON_KEY(j, "burst_ratio");
     if (f->lost_unique)
         json_double(j, f->burst_ratio, 3);
     else
         json_null(j);
-    json_key(j, "r_factor");
+    JSON_KEY(j, "r_factor");
     if (q.mos.valid)
         json_double(j, q.mos.r_factor, 2);
     else
         json_null(j);
-    json_key(j, "mos");
+    JSON_KEY(j, "mos");
     if (q.mos.valid)
         json_double(j, q.mos.mos, 2);
     else
         json_null(j);
-    json_key(j, "mos_min");
+    JSON_KEY(j, "mos_min");
     if (q.mos_min.valid)
         json_double(j, q.mos_min.mos, 2);
     else
         json_null(j);
-    json_key(j, "mos_model");
+    JSON_KEY(j, "mos_model");
     json_str_opt(j, q.mos.valid ? q.mos.model : NULL);
-    json_key(j, "rtcp");
+    JSON_KEY(j, "rtcp");
     rtcp_write(j, &s->rtcp);
-    json_key(j, "dtmf");
+    JSON_KEY(j, "dtmf");
     json_arr_begin(j);
     for (uint8_t i = 0; i < s->dtmf_count; i++) {
         json_obj_begin(j);
-        json_key(j, "ts");
+        JSON_KEY(j, "ts");
         json_ts(j, s->dtmf_ns[i]);
-        json_key(j, "digit");
+        JSON_KEY(j, "digit");
         json_str(j, &s->dtmf_digit[i], 1);
         json_obj_end(j);
     }
     json_arr_end(j);
-    json_key(j, "origin");
+    JSON_KEY(j, "origin");
     static const char *const origins[] = { "sdp", "latched", "heuristic" };
     json_str_cstr(j, s->origin < 3 ? origins[s->origin] : NULL);
-    json_key(j, "call_id");
+    JSON_KEY(j, "call_id");
     json_str_opt(j, s->call_id);
     json_obj_end(j);
 }

@@ -1,6 +1,7 @@
 /* test_json.c: Criterion suite for exporters/json.c (RFC 8259 escaping, RFC 3629 UTF-8 repair, RFC 3339 times). */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../exporters/json.h"
@@ -422,4 +423,92 @@ Test(json, keys_that_are_not_plain)
     json_obj_end(&j);
     cr_assert(json_ok(&j));
     cr_assert_str_eq(buf, "{\"\":1,\"\xc3\xa9t\\u0001\":2}");
+}
+
+/* The expected JSON text of one byte inside a string (a lone byte >= 0x80 is U+FFFD). */
+static void escaped_byte(uint8_t b, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\') {
+        out[0] = (char)b;
+        out[1] = '\0';
+    } else if (b == '"' || b == '\\') {
+        out[0] = '\\';
+        out[1] = (char)b;
+        out[2] = '\0';
+    } else if (b >= 0x80) {
+        strcpy(out, "\xef\xbf\xbd");
+    } else {
+        const char *s = b == '\b' ? "\\b" : b == '\f' ? "\\f" : b == '\n' ? "\\n"
+                      : b == '\r' ? "\\r" : b == '\t' ? "\\t" : NULL;
+        if (s) {
+            strcpy(out, s);
+        } else {
+            memcpy(out, "\\u00", 4);
+            out[4] = hex[b >> 4];
+            out[5] = hex[b & 15];
+            out[6] = '\0';
+        }
+    }
+}
+
+/*
+ * Strings and keys are checked for bytes that need escaping eight at a time:
+ * every byte value at every position of every length up to 24 (whole words,
+ * overlapping last words, the 4-byte and the byte-wise paths) must come out
+ * exactly as escaping byte by byte gives.
+ */
+Test(json, every_byte_at_every_position_of_short_strings)
+{
+    for (size_t len = 1; len <= 24; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (unsigned b = 0; b < 256; b++) {
+                char in[24];
+                memset(in, 'a', len);
+                in[pos] = (char)b;
+                char esc[8];
+                escaped_byte((uint8_t)b, esc);
+                char want[80];
+                snprintf(want, sizeof want, "\"%.*s%s%.*s\"", (int)pos, in, esc,
+                         (int)(len - pos - 1), in + pos + 1);
+                char buf[128];
+                struct json j;
+                json_init(&j, buf, sizeof buf);
+                json_str(&j, in, len);
+                cr_assert(json_ok(&j));
+                cr_assert_str_eq(buf, want, "len %zu pos %zu byte 0x%02x", len, pos, b);
+                /* the same text as a key */
+                json_init(&j, buf, sizeof buf);
+                json_obj_begin(&j);
+                json_key_n(&j, in, len);
+                json_null(&j);
+                json_obj_end(&j);
+                char want_key[96];
+                snprintf(want_key, sizeof want_key, "{%s:null}", want);
+                cr_assert_str_eq(buf, want_key, "key: len %zu pos %zu byte 0x%02x", len, pos, b);
+            }
+        }
+    }
+}
+
+Test(json, literal_keys)
+{
+    char buf[64];
+    struct json j;
+    json_init(&j, buf, sizeof buf);
+    json_obj_begin(&j);
+    JSON_KEY(&j, "call_id");
+    json_u64(&j, 1);
+    JSON_KEY(&j, "1_9");
+    json_u64(&j, 2);
+    json_obj_end(&j);
+    cr_assert(json_ok(&j));
+    cr_assert_str_eq(buf, "{\"call_id\":1,\"1_9\":2}");
+    /* a literal key that does not fit overflows like any other write */
+    json_init(&j, buf, 8);
+    json_obj_begin(&j);
+    JSON_KEY(&j, "call_id");
+    cr_assert(j.overflow);
+    cr_assert_lt(j.len, 8);
+    cr_assert_eq(strncmp(buf, "{\"call_id\":", j.len), 0, "'%s' is no prefix", buf);
 }
