@@ -62,7 +62,8 @@ struct capture {
     char name[CAPTURE_NAME_MAX];
     char end_err[CAPTURE_ERR_MAX];
     /* classic pcap records read here (capture_fast_*), while fast_buf is set */
-    uint8_t *fast_buf;       /* CAPTURE_FAST_BYTES, 64-byte aligned; NULL: libpcap reads */
+    uint8_t *fast_buf;       /* fast_cap bytes, 64-byte aligned; NULL: libpcap reads */
+    size_t fast_cap;         /* CAPTURE_FAST_BYTES, or less for a small file */
     int fast_fd;             /* the file, read with pread (libpcap's stdio buffer is left alone) */
     off_t fast_next;         /* file offset of the byte after fast_buf[fast_len - 1] */
     size_t fast_pos;         /* next record header in fast_buf */
@@ -314,7 +315,7 @@ enum status capture_open(const struct capture_config *cfg, struct capture **out,
         capture_err(err, errlen, "out of memory for the capture");
         return STATUS_IO;
     }
-    memset(c, 0, sizeof *c);
+    memset(c, 0, offsetof(struct capture, iobuf)); /* the stdio buffer needs no clearing */
     atomic_init(&c->stop, false);
     c->ext_stop = cfg->stop;
     c->end = CAPTURE_FRAME;
@@ -471,7 +472,7 @@ static bool capture_pace(struct capture *c, uint64_t ts)
     }
 }
 
-/* ---- classic pcap records read here (CAPTURE_FAST_BYTES) ------------------------------ */
+/* ---- classic pcap records read here (CAPTURE_FAST_BYTES at most) ------------------------ */
 
 static uint32_t capture_fast_u32(const uint8_t *p, bool swapped)
 {
@@ -512,13 +513,21 @@ static void capture_fast_start(struct capture *c)
     int snap = pcap_snapshot(c->p);
     if (at < 0 || snap <= 0 || swapped != (pcap_is_swapped(c->p) == 1))
         return;
-    c->fast_buf = aligned_alloc(CAPTURE_IOBUF_ALIGN, CAPTURE_FAST_BYTES);
+    /* A small file gets a buffer its size (plus a page): opening many small files stays cheap.
+     * A file that grows meanwhile is still read whole: a record that does not fit goes to
+     * libpcap (capture_fast_next). */
+    struct stat st;
+    size_t cap = CAPTURE_FAST_BYTES;
+    if (fstat(fileno(fp), &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size < cap)
+        cap = (((size_t)st.st_size + 4095) & ~(size_t)4095) + 4096;
+    c->fast_buf = aligned_alloc(CAPTURE_IOBUF_ALIGN, cap);
     if (!c->fast_buf)
         return;
     c->fast_swapped = swapped;
     c->fast_mul = (magic == 0xa1b23c4du || magic == 0x4d3cb2a1u) ? 1 : 1000;
     c->fast_max = (uint32_t)snap < CAPTURE_FAST_MAX_CAPLEN ? (uint32_t)snap
                                                             : CAPTURE_FAST_MAX_CAPLEN;
+    c->fast_cap = cap;
     c->fast_fd = fileno(fp);
     c->fast_next = at;
     c->fast_pos = c->fast_len = 0;
@@ -544,7 +553,7 @@ static bool capture_fast_fill(struct capture *c)
         return false;
     ssize_t n;
     do
-        n = pread(c->fast_fd, c->fast_buf + c->fast_len, CAPTURE_FAST_BYTES - c->fast_len,
+        n = pread(c->fast_fd, c->fast_buf + c->fast_len, c->fast_cap - c->fast_len,
                   c->fast_next);
     while (n < 0 && errno == EINTR);
     if (n <= 0) {

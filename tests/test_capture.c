@@ -1201,3 +1201,41 @@ Test(capture, own_reader_matches_libpcap_across_refills_and_oddities)
     put_le32(buf + off + 4, 1000000u);
     same_as_libpcap(write_tmp("odd-usec.pcap", buf, len - 5), TEST_BIG_RECORDS);
 }
+
+/*
+ * A small file gets a small buffer. If it grows after the open (a capture
+ * still being written), the records past the buffer are read by libpcap:
+ * every record still arrives, in order, with its bytes.
+ */
+Test(capture, own_reader_file_growing_after_open)
+{
+    static uint8_t buf[TEST_BIG_BYTES];
+    size_t len = build_big(buf, 65535);
+    size_t head = 24;
+    for (int i = 0; i < 5; i++)
+        head += 16 + (buf[head + 8] | buf[head + 9] << 8 | (size_t)buf[head + 10] << 16);
+    const char *path = write_tmp("growing.pcap", buf, head);
+    struct capture *c = open_file(path, NULL);
+    FILE *fp = fopen(path, "ab");
+    cr_assert_not_null(fp);
+    cr_assert_eq(fwrite(buf + head, 1, len - head, fp), len - head);
+    fclose(fp);
+    struct capture *lib = open_file(path, "len >= 0");
+    unsigned frames = 0;
+    for (;;) {
+        struct frame a, b;
+        char ea[TEST_ERR_MAX] = "", eb[TEST_ERR_MAX] = "";
+        enum capture_result ra = capture_next(c, &a, ea, sizeof ea);
+        enum capture_result rb = capture_next(lib, &b, eb, sizeof eb);
+        cr_assert_eq(ra, rb, "frame %u: %s | %s", frames, ea, eb);
+        if (ra != CAPTURE_FRAME)
+            break;
+        cr_assert_eq(a.ts_ns, b.ts_ns, "frame %u", frames);
+        cr_assert_eq(a.caplen, b.caplen, "frame %u", frames);
+        cr_assert_eq(memcmp(a.data, b.data, a.caplen), 0, "frame %u", frames);
+        frames++;
+    }
+    cr_assert_eq(frames, TEST_BIG_RECORDS + 1);
+    capture_close(c);
+    capture_close(lib);
+}
