@@ -138,7 +138,7 @@ struct call {
     struct call_sdp answer;       /* the answer to it (18x or 2xx) */
 
     /* Media (decoders/media.c): announced endpoints and the call's RTP streams, by pool index. */
-    uint32_t media_ep[CALL_MAX_MEDIA_ENDPOINTS];
+    uint32_t media_ep_head;       /* first endpoint (chained in media.c), POOL_NONE if none */
     uint8_t media_ep_count;
     uint8_t media_ep_dropped;     /* endpoints not remembered (cap above) */
     uint32_t stream_head;

@@ -404,6 +404,7 @@ static struct call *call_create(struct correlate *co, struct sv call_id, uint64_
     c->id_hash = h;
     c->msg_head = c->msg_tail = POOL_NONE;
     c->stream_head = c->stream_tail = POOL_NONE;
+    c->media_ep_head = POOL_NONE;
     c->capture_drops_kernel = co->drops_kernel; /* turned into "during the call" at the end */
     c->capture_drops_ring = co->drops_ring;
     c->seq = ++co->call_seq; /* from 1: media.c reads 0 as "no call" */

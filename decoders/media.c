@@ -31,26 +31,38 @@
 
 #define MEDIA_MAX_PT 4              /* payload types remembered per endpoint */
 #define MEDIA_NO_EVENT RTPSTREAM_NO_EVENT_PT
+#define MEDIA_EP_NO_EVENT 0xFF      /* media_ep.event_pt when none (payload types are 0..127) */
 
-struct media_pt {
-    uint8_t pt;
-    uint32_t clock_rate;
-    char name[CALL_CODEC_MAX];
+/*
+ * The rtpmap of one announced RTP endpoint (its first MEDIA_MAX_PT payload
+ * types): a record of its own, taken only by RTP endpoints whose m= line
+ * lists a codec, so RTCP endpoints and the endpoint records stay small.
+ */
+struct media_pts {
+    uint32_t clock_rate[MEDIA_MAX_PT];
+    uint8_t pt[MEDIA_MAX_PT];
+    char name[MEDIA_MAX_PT][CALL_CODEC_MAX];
 };
 
+/*
+ * One announced endpoint (48 bytes: there are about four per call). The hash
+ * of ep is not kept: only a stream's first packets and RTCP look endpoints
+ * up, and ep_free recomputes it.
+ */
 struct media_ep {
     struct endpoint ep;
-    struct call *call;            /* stable: call records never move */
-    uint64_t call_seq;
     uint8_t party;                /* the party that receives here */
     bool rtcp;
-    uint32_t event_pt;            /* telephone-event payload type, or MEDIA_NO_EVENT */
-    struct media_pt pts[MEDIA_MAX_PT];
-    uint8_t pt_count;
-    uint64_t key_hash;
+    uint8_t event_pt;             /* telephone-event payload type, or MEDIA_EP_NO_EVENT */
+    uint8_t pt_count;             /* payload types in pts */
+    struct call *call;            /* stable: call records never move; its seq names it */
     uint32_t hash_next;
     uint32_t port_next;
+    uint32_t call_next;           /* next endpoint of the same call */
+    uint32_t pts;                 /* struct media_pts in the pts pool, POOL_NONE if none */
 };
+
+_Static_assert(sizeof(struct media_ep) <= 48, "struct media_ep grew: about four per call");
 
 struct media {
     struct media_config cfg;
@@ -59,6 +71,7 @@ struct media {
     void *ctx;
 
     struct pool *eps;
+    struct pool *pts;             /* struct media_pts, at most one per endpoint */
     uint32_t *ep_buckets;
     uint32_t *port_buckets;
     uint32_t ep_mask;
@@ -96,13 +109,14 @@ struct media *media_create(const struct media_config *cfg, struct stats *st, med
     m->on_end = on_end;
     m->ctx = ctx;
     m->eps = pool_create(sizeof(struct media_ep), cfg->max_endpoints);
+    m->pts = pool_create(sizeof(struct media_pts), cfg->max_endpoints);
     m->ep_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->port_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->streams = pool_create(sizeof(struct media_stream), cfg->max_streams);
     m->stream_buckets = pool_buckets_create(cfg->max_streams, &m->stream_mask_max);
     m->stream_mask = m->stream_mask_max < MEDIA_STREAM_BUCKETS_MIN - 1 ? m->stream_mask_max
                                                                        : MEDIA_STREAM_BUCKETS_MIN - 1;
-    if (!m->eps || !m->ep_buckets || !m->port_buckets || !m->streams || !m->stream_buckets) {
+    if (!m->eps || !m->pts || !m->ep_buckets || !m->port_buckets || !m->streams || !m->stream_buckets) {
         media_destroy(m);
         return NULL;
     }
@@ -116,6 +130,7 @@ void media_destroy(struct media *m)
     if (!m)
         return;
     pool_destroy(m->eps);
+    pool_destroy(m->pts);
     pool_destroy(m->streams);
     free(m->ep_buckets);
     free(m->port_buckets);
@@ -146,7 +161,7 @@ static struct media_ep *ep_find(const struct media *m, const struct endpoint *e)
     uint64_t h = endpoint_hash(e, 0);
     for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE;) {
         struct media_ep *x = pool_at(m->eps, i);
-        if (x->key_hash == h && endpoint_eq(&x->ep, e))
+        if (endpoint_eq(&x->ep, e))
             return x;
         i = x->hash_next;
     }
@@ -156,7 +171,8 @@ static struct media_ep *ep_find(const struct media *m, const struct endpoint *e)
 static void ep_free(struct media *m, uint32_t idx)
 {
     struct media_ep *x = pool_at(m->eps, idx);
-    pool_chain_unlink(m->eps, &m->ep_buckets[x->key_hash & m->ep_mask], idx,
+    pool_put(m->pts, x->pts);
+    pool_chain_unlink(m->eps, &m->ep_buckets[endpoint_hash(&x->ep, 0) & m->ep_mask], idx,
                       offsetof(struct media_ep, hash_next));
     pool_chain_unlink(m->eps, &m->port_buckets[port_bucket(m, x->ep.port)], idx,
                       offsetof(struct media_ep, port_next));
@@ -190,18 +206,19 @@ static struct media_ep *ep_add(struct media *m, struct call *c, enum call_party 
     x = pool_at(m->eps, idx);
     x->ep = *e;
     x->call = c;
-    x->call_seq = c->seq;
     x->party = (uint8_t)party;
     x->rtcp = rtcp;
-    x->event_pt = MEDIA_NO_EVENT;
-    x->key_hash = endpoint_hash(e, 0);
-    uint32_t *b = &m->ep_buckets[x->key_hash & m->ep_mask];
+    x->event_pt = MEDIA_EP_NO_EVENT;
+    x->pts = POOL_NONE;
+    uint32_t *b = &m->ep_buckets[endpoint_hash(e, 0) & m->ep_mask];
     x->hash_next = *b;
     *b = idx;
     uint32_t *pb = &m->port_buckets[port_bucket(m, e->port)];
     x->port_next = *pb;
     *pb = idx;
-    c->media_ep[c->media_ep_count++] = idx;
+    x->call_next = c->media_ep_head;
+    c->media_ep_head = idx;
+    c->media_ep_count++;
     return x;
 }
 
@@ -216,7 +233,7 @@ void media_announce(struct media *m, struct call *c, enum call_party party,
         struct media_ep *x = ep_add(m, c, party, &rtp, false);
         if (x) {
             x->pt_count = 0;
-            x->event_pt = MEDIA_NO_EVENT;
+            x->event_pt = MEDIA_EP_NO_EVENT;
             for (uint8_t f = 0; f < md->fmt_count; f++) {
                 uint32_t rate = 0;
                 struct sv name = sdp_media_codec(md, md->fmt[f], &rate);
@@ -224,12 +241,17 @@ void media_announce(struct media *m, struct call *c, enum call_party party,
                     x->event_pt = md->fmt[f];
                     continue;
                 }
-                if (x->pt_count < MEDIA_MAX_PT) {
-                    struct media_pt *p = &x->pts[x->pt_count++];
-                    p->pt = md->fmt[f];
-                    p->clock_rate = rate;
-                    sv_copy(p->name, sizeof p->name, name);
-                }
+                if (x->pt_count >= MEDIA_MAX_PT)
+                    continue;
+                if (x->pts == POOL_NONE)
+                    x->pts = pool_get(m->pts); /* never full: one record per endpoint */
+                if (x->pts == POOL_NONE)
+                    break;
+                struct media_pts *p = pool_at(m->pts, x->pts);
+                p->pt[x->pt_count] = md->fmt[f];
+                p->clock_rate[x->pt_count] = rate;
+                sv_copy(p->name[x->pt_count], sizeof p->name[0], name);
+                x->pt_count++;
             }
         }
         if (!md->rtcp_mux) {
@@ -254,12 +276,14 @@ static struct media_ep *ep_latched(const struct media *m, const struct endpoint 
                 continue;
             /* the near end must be an address the other party of the same call announced */
             const struct call *c = x->call;
-            for (uint8_t j = 0; j < c->media_ep_count; j++) {
-                const struct media_ep *y = pool_at(m->eps, c->media_ep[j]);
+            uint32_t j = c->media_ep_head;
+            for (uint8_t n = 0; j != POOL_NONE && n < c->media_ep_count; n++) {
+                const struct media_ep *y = pool_at(m->eps, j);
                 if (y->party != x->party && addr_eq(&y->ep.ip, &near[k]->ip)) {
                     *src_side = k == 0;
                     return (struct media_ep *)(uintptr_t)x;
                 }
+                j = y->call_next;
             }
         }
     }
@@ -398,7 +422,7 @@ static void stream_finish(struct media *m, uint32_t idx, struct call *c)
 static bool stream_confirmed(const struct media *m, const struct media_stream *s, uint64_t seq)
 {
     const struct media_ep *a = ep_find(m, &s->src), *b = ep_find(m, &s->dst);
-    return a && b && a->call_seq == seq && b->call_seq == seq;
+    return a && b && a->call->seq == seq && b->call->seq == seq;
 }
 
 /* Does t rank below v (ok: confirmed)? Unconfirmed first, then fewer packets, then idler. */
@@ -481,7 +505,7 @@ static void stream_bind(struct media *m, struct media_stream *s, const struct me
     }
     uint32_t idx = pool_index(m->streams, s);
     pool_list_remove(m->streams, &m->free_q, idx, STREAM_LRU);
-    s->call_seq = x->call_seq;
+    s->call_seq = c->seq;
     memcpy(s->call_id, c->call_id, sizeof s->call_id);
     s->origin = latched ? MEDIA_ORIGIN_LATCHED : MEDIA_ORIGIN_SDP;
     /* the receiver announced dst; a party sending from its own receive port announced src */
@@ -497,16 +521,39 @@ static void stream_bind(struct media *m, struct media_stream *s, const struct me
     pool_list_push_tail(m->streams, &m->bound_q, idx, STREAM_LRU);
 }
 
-/* Codec name and clock rate of pt: the endpoint's rtpmap, else the static table. */
-static void stream_codec(struct media_stream *s, const struct media_ep *x, uint8_t pt)
+/* The telephone-event payload type of an endpoint's media, as streams hold it. */
+static uint32_t ep_event_pt(const struct media_ep *x)
 {
-    for (uint8_t i = 0; x && i < x->pt_count; i++)
-        if (x->pts[i].pt == pt) {
-            memcpy(s->codec, x->pts[i].name, sizeof s->codec);
-            s->clock_rate = x->pts[i].clock_rate;
-            return;
+    return x && x->event_pt != MEDIA_EP_NO_EVENT ? x->event_pt : MEDIA_NO_EVENT;
+}
+
+/* The rtpmap entry of pt at endpoint x (index into its media_pts), -1 if none. */
+static int ep_pt(const struct media *m, const struct media_ep *x, uint8_t pt,
+                 const struct media_pts **out)
+{
+    if (!x || x->pts == POOL_NONE)
+        return -1;
+    const struct media_pts *p = pool_at(m->pts, x->pts);
+    for (uint8_t i = 0; i < x->pt_count && i < MEDIA_MAX_PT; i++)
+        if (p->pt[i] == pt) {
+            *out = p;
+            return i;
         }
-    if (x && x->event_pt == pt) {
+    return -1;
+}
+
+/* Codec name and clock rate of pt: the endpoint's rtpmap, else the static table. */
+static void stream_codec(const struct media *m, struct media_stream *s, const struct media_ep *x,
+                         uint8_t pt)
+{
+    const struct media_pts *p;
+    int i = ep_pt(m, x, pt, &p);
+    if (i >= 0) {
+        memcpy(s->codec, p->name[i], sizeof s->codec);
+        s->clock_rate = p->clock_rate[i];
+        return;
+    }
+    if (x && ep_event_pt(x) == pt) {
         snprintf(s->codec, sizeof s->codec, "telephone-event");
         s->clock_rate = 8000;
         return;
@@ -565,7 +612,7 @@ static struct media_stream *stream_create(struct media *m, const struct endpoint
         if (v->call_seq) {
             bool src_side, latched;
             const struct media_ep *x = ep_match(m, &v->src, &v->dst, &src_side, &latched);
-            vc = x && x->call_seq == v->call_seq ? x->call : NULL;
+            vc = x && x->call->seq == v->call_seq ? x->call : NULL;
         }
         stream_finish(m, vi, vc);
         stats_inc(m->st, STAT_STREAMS_EVICTED);
@@ -608,8 +655,8 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
             return false;
         idx = pool_index(m->streams, s);
         const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
-        stream_codec(s, x, h->pt);
-        s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT;
+        stream_codec(m, s, x, h->pt);
+        s->event_pt = ep_event_pt(x);
         if (x)
             stream_bind(m, s, x, src_side, latched);
         else
@@ -623,7 +670,7 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
         if (n <= 8 || (n & 63) == 0) {
             const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
             if (x) {
-                s->event_pt = x->event_pt;
+                s->event_pt = ep_event_pt(x);
                 stream_bind(m, s, x, src_side, latched);
             }
         }
@@ -632,11 +679,10 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
         /* A dynamic payload type the stream did not start with (it began with CN or an event,
          * or a re-INVITE changed the codec): its clock comes from the SDP's rtpmap. */
         const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
-        for (uint8_t i = 0; x && i < x->pt_count; i++)
-            if (x->pts[i].pt == h->pt && x->pts[i].clock_rate) {
-                rtpstream_set_clock(&s->stats, h->pt, x->pts[i].clock_rate);
-                break;
-            }
+        const struct media_pts *p;
+        int i = ep_pt(m, x, h->pt, &p);
+        if (i >= 0 && p->clock_rate[i])
+            rtpstream_set_clock(&s->stats, h->pt, p->clock_rate[i]);
         s->clock_pt = h->pt;
     }
     unsigned ev = rtpstream_update(&s->stats, h, ts_ns, s->event_pt);
@@ -737,8 +783,12 @@ void media_call_end(struct media *m, const struct call *cc)
     while (c->stream_head != POOL_NONE && c->stream_count)
         stream_finish(m, c->stream_head, c);
     c->stream_head = c->stream_tail = POOL_NONE;
-    for (uint8_t i = 0; i < c->media_ep_count; i++)
-        ep_free(m, c->media_ep[i]);
+    for (uint32_t i = c->media_ep_head, n = 0; i != POOL_NONE && n < c->media_ep_count; n++) {
+        uint32_t next = ((const struct media_ep *)pool_at(m->eps, i))->call_next;
+        ep_free(m, i);
+        i = next;
+    }
+    c->media_ep_head = POOL_NONE;
     c->media_ep_count = 0;
 }
 

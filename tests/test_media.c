@@ -48,6 +48,7 @@ static void call_init(struct call *c, uint64_t seq, const char *id)
     memset(c, 0, sizeof *c);
     c->seq = seq;
     c->stream_head = c->stream_tail = POOL_NONE;
+    c->media_ep_head = POOL_NONE;
     strcpy(c->call_id, id);
 }
 
