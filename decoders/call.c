@@ -1,6 +1,40 @@
 /* call.c: names and derived figures of the call record (DESIGN.md record fields). */
 #include "call.h"
 
+#include "strstore.h"
+
+void call_str_fields(struct call *c, const char **out[CALL_STR_FIELDS])
+{
+    size_t n = 0;
+    out[n++] = &c->call_id;
+    out[n++] = &c->from;
+    out[n++] = &c->to;
+    out[n++] = &c->from_user;
+    out[n++] = &c->to_user;
+    out[n++] = &c->from_tag;
+    out[n++] = &c->to_tag;
+    out[n++] = &c->request_uri;
+    out[n++] = &c->pai;
+    out[n++] = &c->ua_caller;
+    out[n++] = &c->ua_callee;
+    out[n++] = &c->reason_header;
+    for (size_t i = 0; i < CALL_MAX_DIALOGS; i++)
+        out[n++] = &c->dialog_tags[i];
+    for (size_t i = 0; i < CALL_MAX_CODECS; i++) {
+        out[n++] = &c->offer.codecs[i];
+        out[n++] = &c->answer.codecs[i];
+    }
+}
+
+void call_str_init(struct call *c)
+{
+    const char **f[CALL_STR_FIELDS];
+    call_str_fields(c, f);
+    for (size_t i = 0; i < CALL_STR_FIELDS; i++)
+        *f[i] = STRSTORE_EMPTY;
+    c->end_reason = STRSTORE_EMPTY;
+}
+
 const char *call_state_name(enum call_state s)
 {
     static const char *const names[] = {

@@ -10,7 +10,13 @@
 #include "pool.h"
 #include "sip.h"
 
-/* Fixed field sizes: longer values are truncated on copy and counted. */
+/*
+ * Caps of the text fields: longer values are truncated on copy and counted.
+ * The fields are `const char *` into the call table's string store
+ * (strstore.h), never NULL: "" when empty, else a string of at most cap - 1
+ * chars, which takes only the store block its length needs. They live as
+ * long as the call record (freed when the call is released).
+ */
 #define CALL_ID_MAX 128
 #define CALL_AOR_MAX 96
 #define CALL_TAG_MAX 64
@@ -86,25 +92,27 @@ struct call_msg {
 struct call_sdp {
     bool present;
     uint8_t party;                        /* enum call_party that sent it */
-    struct endpoint media;                /* first audio m=: c= address and port */
     uint8_t dir;                          /* enum sdp_dir */
     uint8_t codec_count;
-    char codecs[CALL_MAX_CODECS][CALL_CODEC_MAX];
+    struct endpoint media;                /* first audio m=: c= address and port */
+    /* codec names (CALL_CODEC_MAX - 1 chars at most): a codec table entry, or the string store */
+    const char *codecs[CALL_MAX_CODECS];
 };
 
+/* Text fields of the call: string store pointers, never NULL (see the caps above). */
 struct call {
-    char call_id[CALL_ID_MAX];
-    char from[CALL_AOR_MAX];      /* AOR "sip:alice@example.com" */
-    char to[CALL_AOR_MAX];
-    char from_user[CALL_TAG_MAX];
-    char to_user[CALL_TAG_MAX];
-    char from_tag[CALL_TAG_MAX];
-    char to_tag[CALL_TAG_MAX];    /* tag of the dialog that answered (or the first early one) */
-    char request_uri[CALL_AOR_MAX];
-    char pai[CALL_AOR_MAX];
-    char ua_caller[CALL_UA_MAX];
-    char ua_callee[CALL_UA_MAX];
-    char reason_header[CALL_REASON_MAX];
+    const char *call_id;          /* CALL_ID_MAX */
+    const char *from;             /* CALL_AOR_MAX: AOR "sip:alice@example.com" */
+    const char *to;               /* CALL_AOR_MAX */
+    const char *from_user;        /* CALL_TAG_MAX */
+    const char *to_user;          /* CALL_TAG_MAX */
+    const char *from_tag;         /* CALL_TAG_MAX */
+    const char *to_tag;           /* CALL_TAG_MAX: tag of the dialog that answered (or the first early one) */
+    const char *request_uri;      /* CALL_AOR_MAX */
+    const char *pai;              /* CALL_AOR_MAX */
+    const char *ua_caller;        /* CALL_UA_MAX */
+    const char *ua_callee;        /* CALL_UA_MAX */
+    const char *reason_header;    /* CALL_REASON_MAX */
 
     struct endpoint src;          /* sender of the first INVITE */
     struct endpoint dst;          /* its destination */
@@ -120,7 +128,8 @@ struct call {
     enum call_state state;
     uint16_t final_code;          /* final response to the initial INVITE, 0 if none */
     uint16_t first_provisional;   /* 180 or 183 that set ringing_ns */
-    char end_reason[32];          /* "bye", "cancel", "rejected", "timeout", "end_of_capture", "evicted" */
+    const char *end_reason;       /* "bye", "cancel", "rejected", "timeout", "end_of_capture", "evicted":
+                                     * a literal, "" while none */
     enum call_party hangup_by;    /* who sent BYE or CANCEL */
 
     uint64_t capture_drops_kernel; /* packets the kernel dropped while the call was up */
@@ -131,7 +140,7 @@ struct call {
     uint16_t reinvites;           /* INVITE/UPDATE with SDP inside the dialog */
     uint16_t forks;               /* distinct to-tags beyond the first */
     uint16_t dialog_count;
-    char dialog_tags[CALL_MAX_DIALOGS][CALL_TAG_MAX];
+    const char *dialog_tags[CALL_MAX_DIALOGS]; /* CALL_TAG_MAX; the first dialog_count are set */
     bool early_media_sdp;         /* a 18x carried SDP */
 
     struct call_sdp offer;        /* the initial INVITE's (or the first) offer */
@@ -162,6 +171,15 @@ struct call {
     uint64_t cancel_ns;           /* first CANCEL */
     bool ended;                   /* final state reached; lingers for retransmissions */
 };
+
+/* Longest text field plus its NUL: a reader's bound for any of them. */
+#define CALL_FIELD_MAX CALL_ID_MAX
+
+/* Every text field the call table stores (end_reason apart: always a literal), in a fixed order. */
+#define CALL_STR_FIELDS (12 + CALL_MAX_DIALOGS + 2 * CALL_MAX_CODECS)
+void call_str_fields(struct call *c, const char **out[CALL_STR_FIELDS]);
+/* Make every text field of a fresh (zeroed) record "" (end_reason included). */
+void call_str_init(struct call *c);
 
 /* The words records use ("completed", "udp", "caller"); NULL for CALL_PARTY_NONE or a value
  * out of range, which JSON writes as null. */

@@ -10,6 +10,7 @@
 #include "pool.h"
 #include "sdp.h"
 #include "sip_uri.h"
+#include "strstore.h"
 
 /*
  * Three bounded tables, each a pool with a chained hash index and expiry
@@ -61,6 +62,7 @@ struct correlate {
     struct call **flush_order; /* max_calls pointers, for correlate_flush */
 
     struct pool *msgs;
+    struct strstore *strs;        /* the text fields of calls (and of their ladder entries) */
 
     struct pool *seen;
     uint32_t *seen_buckets;
@@ -117,6 +119,8 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
     co->ctx = ctx;
     co->calls = pool_create(sizeof(struct call), cfg->max_calls);
     co->msgs = pool_create(sizeof(struct call_msg), cfg->max_msgs);
+    co->strs = strstore_create(cfg->str_bytes ? cfg->str_bytes
+                                              : (size_t)cfg->max_calls * CORRELATE_STR_BYTES_PER_CALL);
     co->seen = pool_create(sizeof(struct seen), cfg->max_txns);
     co->regs = pool_create(sizeof(struct registration), cfg->max_regs);
     co->media = media_create(&cfg->media, st, on_stream, ctx);
@@ -133,7 +137,7 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
         co->text_lap = 1;
         co->text = malloc(cap);
     }
-    if (!co->calls || !co->msgs || !co->seen || !co->regs || !co->media || !co->call_buckets ||
+    if (!co->calls || !co->msgs || !co->strs || !co->seen || !co->regs || !co->media || !co->call_buckets ||
         !co->flush_order || !co->seen_buckets || !co->reg_buckets ||
         (cfg->text_bytes && !co->text)) {
         correlate_destroy(co);
@@ -152,6 +156,7 @@ void correlate_destroy(struct correlate *co)
         return;
     pool_destroy(co->calls);
     pool_destroy(co->msgs);
+    strstore_destroy(co->strs);
     pool_destroy(co->seen);
     pool_destroy(co->regs);
     media_destroy(co->media);
@@ -339,6 +344,14 @@ static void call_requeue(struct correlate *co, struct call *c, enum call_queue q
     pool_list_push_tail(co->calls, &co->call_q[q], idx, off);
 }
 
+static void call_free_strings(struct correlate *co, struct call *c)
+{
+    const char **f[CALL_STR_FIELDS];
+    call_str_fields(c, f);
+    for (size_t i = 0; i < CALL_STR_FIELDS; i++)
+        strstore_clear(co->strs, f[i]);
+}
+
 /* Hand a call to the callback, then free it and its messages. */
 static void call_emit(struct correlate *co, struct call *c)
 {
@@ -356,6 +369,7 @@ static void call_emit(struct correlate *co, struct call *c)
     pool_chain_unlink(co->calls, &co->call_buckets[c->id_hash & co->call_mask], idx,
                       offsetof(struct call, hash_next));
     pool_list_remove(co->calls, &co->call_q[c->queue], idx, offsetof(struct call, lru));
+    call_free_strings(co, c);
     pool_put(co->calls, idx);
 }
 
@@ -372,35 +386,54 @@ static void call_close(struct correlate *co, struct call *c, const char *reason,
             c->state = CALL_STATE_TIMEOUT;
             c->end_ns = now;
         }
-        strncpy(c->end_reason, reason, sizeof c->end_reason - 1);
+        c->end_reason = reason;
     }
     call_emit(co, c);
+}
+
+/*
+ * Make room: close the oldest ended call, else the oldest nobody answered at
+ * all, else the oldest waiting for its final answer, else the oldest up
+ * (counted calls_evicted unless it had ended). False when no call is held.
+ */
+static bool call_evict_one(struct correlate *co, uint64_t now)
+{
+    static const enum call_queue order[] = { QUEUE_ENDED, QUEUE_PROBE, QUEUE_SETUP, QUEUE_UP };
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        uint32_t victim = co->call_q[order[k]].head;
+        if (victim == POOL_NONE)
+            continue;
+        struct call *v = pool_at(co->calls, victim);
+        if (!v->ended)
+            stats_inc(co->st, STAT_CALLS_EVICTED);
+        call_close(co, v, "evicted", now);
+        return true;
+    }
+    return false;
 }
 
 static struct call *call_create(struct correlate *co, struct sv call_id, uint64_t h, uint64_t now)
 {
     uint32_t idx = pool_get(co->calls);
     if (idx == POOL_NONE) {
-        /* Full: evict the oldest ended call, else the oldest nobody answered at all, else the
-         * oldest waiting for its final answer, else the oldest up. */
-        static const enum call_queue order[] = { QUEUE_ENDED, QUEUE_PROBE, QUEUE_SETUP, QUEUE_UP };
-        for (size_t k = 0; k < sizeof order / sizeof order[0] && idx == POOL_NONE; k++) {
-            uint32_t victim = co->call_q[order[k]].head;
-            if (victim == POOL_NONE)
-                continue;
-            struct call *v = pool_at(co->calls, victim);
-            if (!v->ended)
-                stats_inc(co->st, STAT_CALLS_EVICTED);
-            call_close(co, v, "evicted", now);
-            idx = pool_get(co->calls);
-        }
+        if (!call_evict_one(co, now))
+            return NULL;
+        idx = pool_get(co->calls);
         if (idx == POOL_NONE)
             return NULL;
     }
     struct call *c = pool_at(co->calls, idx);
-    if (!sv_copy(c->call_id, sizeof c->call_id, call_id))
-        stats_inc(co->st, STAT_SIP_CALL_ID_TRUNCATED);
-    /* A Call-ID with a NUL inside cannot round-trip through the C string; key on what was kept. */
+    call_str_init(c);
+    /* The Call-ID is the key: kept whole (call_id_key cut it to the cap already). A full
+     * string store makes room the way a full table does, by evicting calls. */
+    while (!strstore_set(co->strs, &c->call_id, call_id, CALL_ID_MAX)) {
+        if (!call_evict_one(co, now)) {
+            strstore_clear(co->strs, &c->call_id);
+            pool_put(co->calls, idx);
+            stats_inc(co->st, STAT_SIP_CALL_ID_TRUNCATED);
+            return NULL;
+        }
+    }
     c->id_hash = h;
     c->msg_head = c->msg_tail = POOL_NONE;
     c->stream_head = c->stream_tail = POOL_NONE;
@@ -430,7 +463,8 @@ static struct sv call_id_key(struct sv id)
 
 struct sdp_summary {
     bool ok;
-    struct call_sdp sdp;
+    struct call_sdp sdp;                          /* its codecs[] are not used: names below */
+    char codecs[CALL_MAX_CODECS][CALL_CODEC_MAX];
 };
 
 /*
@@ -462,7 +496,7 @@ static void summarise_sdp(struct correlate *co, struct call *c, enum call_party 
     out->sdp.dir = (uint8_t)m->dir;
     for (uint8_t f = 0; f < m->fmt_count && out->sdp.codec_count < CALL_MAX_CODECS; f++) {
         struct sv name = sdp_media_codec(m, m->fmt[f], NULL);
-        char *dst = out->sdp.codecs[out->sdp.codec_count];
+        char *dst = out->codecs[out->sdp.codec_count];
         if (name.len)
             sv_copy(dst, CALL_CODEC_MAX, name);
         else
@@ -517,13 +551,27 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
 /* ---- header helpers --------------------------------------------------- */
 
 /* Copy a header value into a call field; a value cut to fit is counted (STYLE rule 7). */
-static void copy_field(struct correlate *co, char *dst, size_t cap, struct sv v)
+static void copy_field(struct correlate *co, const char **dst, size_t cap, struct sv v)
 {
-    if (!sv_copy(dst, cap, v))
+    if (!strstore_set(co->strs, dst, v, cap))
         stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED);
 }
 
-/* AOR and user part of a From/To-style value into call fields; false if cut to fit. */
+/*
+ * A codec name into a call field: the codec table's own string when the name
+ * is spelt as the table spells it (most are: no store block), else a copy.
+ */
+static void set_codec(struct correlate *co, const char **dst, const char *name)
+{
+    size_t n = strlen(name);
+    const struct codec_info *ci = codec_by_name(sv_make(name, n));
+    if (ci && strcmp(ci->rtpmap, name) == 0)
+        strstore_set_static(co->strs, dst, ci->rtpmap);
+    else if (!strstore_set(co->strs, dst, sv_make(name, n), CALL_CODEC_MAX))
+        stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED); /* names fit the cap: the store was full */
+}
+
+/* AOR and user part of a From/To-style value into buffers; false if cut to fit. */
 static bool copy_aor(struct sv value, char *aor, size_t aor_cap, char *user, size_t user_cap)
 {
     struct sip_nameaddr na;
@@ -533,6 +581,17 @@ static bool copy_aor(struct sv value, char *aor, size_t aor_cap, char *user, siz
     struct sip_uri u;
     if (user && sip_uri_parse(na.uri, &u))
         whole &= sv_copy(user, user_cap, u.user);
+    return whole;
+}
+
+/* AOR and user part of a From/To-style value into call fields; false if cut to fit. */
+static bool set_aor(struct correlate *co, struct sv value, const char **aor, const char **user)
+{
+    char a[CALL_AOR_MAX] = "", u[CALL_TAG_MAX] = "";
+    bool whole = copy_aor(value, a, sizeof a, user ? u : NULL, sizeof u);
+    whole &= strstore_set_cstr(co->strs, aor, a, CALL_AOR_MAX);
+    if (user)
+        whole &= strstore_set_cstr(co->strs, user, u, CALL_TAG_MAX);
     return whole;
 }
 
@@ -556,13 +615,17 @@ static void add_dialog(struct correlate *co, struct call *c, struct sv to_tag)
     for (uint16_t i = 0; i < c->dialog_count && i < CALL_MAX_DIALOGS; i++)
         if (sv_eq(to_tag, sv_make(c->dialog_tags[i], strlen(c->dialog_tags[i]))))
             return;
-    if (c->dialog_count < CALL_MAX_DIALOGS)
-        sv_copy(c->dialog_tags[c->dialog_count], CALL_TAG_MAX, to_tag);
+    if (c->dialog_count < CALL_MAX_DIALOGS) {
+        uint64_t full = strstore_full(co->strs);
+        strstore_set(co->strs, &c->dialog_tags[c->dialog_count], to_tag, CALL_TAG_MAX);
+        if (strstore_full(co->strs) != full) /* a tag over the cap is cut as before, uncounted */
+            stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED);
+    }
     if (c->dialog_count >= 1)
         c->forks++;
     c->dialog_count++;
     if (!c->to_tag[0])
-        copy_field(co, c->to_tag, sizeof c->to_tag, to_tag);
+        copy_field(co, &c->to_tag, CALL_TAG_MAX, to_tag);
 }
 
 static enum call_state final_state(uint16_t code)
@@ -583,16 +646,26 @@ static void call_end(struct correlate *co, struct call *c, uint64_t now, const c
     c->ended = true;
     if (!c->end_ns)
         c->end_ns = now;
-    strncpy(c->end_reason, reason, sizeof c->end_reason - 1);
+    c->end_reason = reason;
     call_requeue(co, c, QUEUE_ENDED);
 }
 
 /* ---- the state machine ------------------------------------------------ */
 
-static void set_sdp(struct call_sdp *dst, const struct call_sdp *src, enum call_party party)
+static void set_sdp(struct correlate *co, struct call_sdp *dst, const struct sdp_summary *src,
+                    enum call_party party)
 {
-    *dst = *src;
+    dst->present = src->sdp.present;
     dst->party = (uint8_t)party;
+    dst->dir = src->sdp.dir;
+    dst->codec_count = src->sdp.codec_count;
+    dst->media = src->sdp.media;
+    for (uint8_t i = 0; i < CALL_MAX_CODECS; i++) {
+        if (i < src->sdp.codec_count)
+            set_codec(co, &dst->codecs[i], src->codecs[i]);
+        else
+            strstore_clear(co->strs, &dst->codecs[i]);
+    }
 }
 
 
@@ -617,7 +690,7 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
             if (!c->answer_ns) {
                 c->ended = false;
                 c->end_ns = 0;
-                c->end_reason[0] = '\0';
+                c->end_reason = STRSTORE_EMPTY;
                 c->final_code = 0;
                 c->state = c->ringing_ns ? CALL_STATE_RINGING : CALL_STATE_TRYING;
                 call_requeue(co, c, QUEUE_SETUP);
@@ -625,7 +698,7 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
         }
         c->invite_cseq = m->cseq;
         if (sdp->ok && !c->offer.present)
-            set_sdp(&c->offer, &sdp->sdp, CALL_PARTY_CALLER);
+            set_sdp(co, &c->offer, sdp, CALL_PARTY_CALLER);
         break;
     case SIP_METHOD_CANCEL:
         if (!c->cancel_seen)
@@ -647,7 +720,7 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
             break;
         c->hangup_by = by;
         if (m->hdr[SIP_HDR_REASON].len)
-            copy_field(co, c->reason_header, sizeof c->reason_header, m->hdr[SIP_HDR_REASON]);
+            copy_field(co, &c->reason_header, CALL_REASON_MAX, m->hdr[SIP_HDR_REASON]);
         if (c->answer_ns) {
             c->state = CALL_STATE_COMPLETED;
             c->end_ns = now;
@@ -666,7 +739,7 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
         break;
     case SIP_METHOD_ACK:
         if (sdp->ok && !c->answer.present && c->offer.present) /* late offer: ACK answers */
-            set_sdp(&c->answer, &sdp->sdp, CALL_PARTY_CALLER); /* (RFC 3261 §13.2.1) */
+            set_sdp(co, &c->answer, sdp, CALL_PARTY_CALLER); /* (RFC 3261 §13.2.1) */
         break;
     default:
         break;
@@ -699,7 +772,7 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
     }
     if (!c->ua_callee[0]) {
         struct sv ua = m->hdr[SIP_HDR_SERVER].len ? m->hdr[SIP_HDR_SERVER] : m->hdr[SIP_HDR_USER_AGENT];
-        copy_field(co, c->ua_callee, sizeof c->ua_callee, ua);
+        copy_field(co, &c->ua_callee, CALL_UA_MAX, ua);
     }
     if (code < 200) {
         if (code == 100 && !c->trying_ns)
@@ -715,9 +788,9 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
             if (sdp->ok) {
                 c->early_media_sdp = true;
                 if (!c->answer.present && c->offer.present)
-                    set_sdp(&c->answer, &sdp->sdp, CALL_PARTY_CALLEE);
+                    set_sdp(co, &c->answer, sdp, CALL_PARTY_CALLEE);
                 else if (!c->offer.present)
-                    set_sdp(&c->offer, &sdp->sdp, CALL_PARTY_CALLEE);
+                    set_sdp(co, &c->offer, sdp, CALL_PARTY_CALLEE);
             }
         }
         return;
@@ -730,15 +803,15 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
             c->state = CALL_STATE_ANSWERED;
             c->ended = false;
             c->end_ns = 0;
-            c->end_reason[0] = '\0';
-            copy_field(co, c->to_tag, sizeof c->to_tag, m->to_tag);
+            c->end_reason = STRSTORE_EMPTY;
+            copy_field(co, &c->to_tag, CALL_TAG_MAX, m->to_tag);
             call_requeue(co, c, QUEUE_UP);
         }
         if (sdp->ok) {
             if (!c->offer.present)
-                set_sdp(&c->offer, &sdp->sdp, CALL_PARTY_CALLEE); /* late offer in the 2xx */
+                set_sdp(co, &c->offer, sdp, CALL_PARTY_CALLEE); /* late offer in the 2xx */
             else if (c->offer.party == CALL_PARTY_CALLER)
-                set_sdp(&c->answer, &sdp->sdp, CALL_PARTY_CALLEE); /* the 2xx answer wins over 18x */
+                set_sdp(co, &c->answer, sdp, CALL_PARTY_CALLEE); /* the 2xx answer wins over 18x */
         }
         return;
     }
@@ -750,7 +823,7 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
     c->final_code = code;
     c->state = final_state(code);
     if (m->hdr[SIP_HDR_REASON].len)
-        copy_field(co, c->reason_header, sizeof c->reason_header, m->hdr[SIP_HDR_REASON]);
+        copy_field(co, &c->reason_header, CALL_REASON_MAX, m->hdr[SIP_HDR_REASON]);
     call_end(co, c, now, code == 487 ? "cancel" : code == 408 ? "timeout" : "rejected");
 }
 
@@ -763,16 +836,15 @@ static void call_first_invite(struct correlate *co, struct call *c, const struct
     c->start_ns = meta->ts_ns;
     c->state = CALL_STATE_TRYING;
     c->invite_cseq = m->cseq;
-    bool whole = copy_aor(m->hdr[SIP_HDR_FROM], c->from, sizeof c->from, c->from_user,
-                          sizeof c->from_user);
-    whole &= copy_aor(m->hdr[SIP_HDR_TO], c->to, sizeof c->to, c->to_user, sizeof c->to_user);
+    bool whole = set_aor(co, m->hdr[SIP_HDR_FROM], &c->from, &c->from_user);
+    whole &= set_aor(co, m->hdr[SIP_HDR_TO], &c->to, &c->to_user);
     if (m->hdr[SIP_HDR_P_ASSERTED_IDENTITY].len)
-        whole &= copy_aor(m->hdr[SIP_HDR_P_ASSERTED_IDENTITY], c->pai, sizeof c->pai, NULL, 0);
+        whole &= set_aor(co, m->hdr[SIP_HDR_P_ASSERTED_IDENTITY], &c->pai, NULL);
     if (!whole)
         stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED);
-    copy_field(co, c->from_tag, sizeof c->from_tag, m->from_tag);
-    copy_field(co, c->request_uri, sizeof c->request_uri, m->request_uri);
-    copy_field(co, c->ua_caller, sizeof c->ua_caller, m->hdr[SIP_HDR_USER_AGENT]);
+    copy_field(co, &c->from_tag, CALL_TAG_MAX, m->from_tag);
+    copy_field(co, &c->request_uri, CALL_AOR_MAX, m->request_uri);
+    copy_field(co, &c->ua_caller, CALL_UA_MAX, m->hdr[SIP_HDR_USER_AGENT]);
 }
 
 /* ---- registrations ---------------------------------------------------- */
@@ -949,7 +1021,7 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
         e->sdp_media = sdp.sdp.media;
         e->sdp_dir = sdp.sdp.dir;
         if (sdp.sdp.codec_count)
-            memcpy(e->sdp_codec, sdp.sdp.codecs[0], CALL_CODEC_MAX);
+            memcpy(e->sdp_codec, sdp.codecs[0], CALL_CODEC_MAX);
     }
 
     /* Keep the call at the tail of its queue: expiry looks only at heads. Calls waiting for a

@@ -77,6 +77,7 @@ struct media {
     uint32_t ep_mask;
 
     struct pool *streams;
+    struct pool *dtmfs;           /* struct media_dtmf, at most one per stream */
     uint32_t *stream_buckets;     /* allocated for max_streams; the first stream_mask + 1 in use */
     uint32_t stream_mask;
     uint32_t stream_mask_max;
@@ -113,10 +114,11 @@ struct media *media_create(const struct media_config *cfg, struct stats *st, med
     m->ep_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->port_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->streams = pool_create(sizeof(struct media_stream), cfg->max_streams);
+    m->dtmfs = pool_create(sizeof(struct media_dtmf), cfg->max_streams);
     m->stream_buckets = pool_buckets_create(cfg->max_streams, &m->stream_mask_max);
     m->stream_mask = m->stream_mask_max < MEDIA_STREAM_BUCKETS_MIN - 1 ? m->stream_mask_max
                                                                        : MEDIA_STREAM_BUCKETS_MIN - 1;
-    if (!m->eps || !m->pts || !m->ep_buckets || !m->port_buckets || !m->streams || !m->stream_buckets) {
+    if (!m->eps || !m->pts || !m->ep_buckets || !m->port_buckets || !m->streams || !m->dtmfs || !m->stream_buckets) {
         media_destroy(m);
         return NULL;
     }
@@ -132,6 +134,7 @@ void media_destroy(struct media *m)
     pool_destroy(m->eps);
     pool_destroy(m->pts);
     pool_destroy(m->streams);
+    pool_destroy(m->dtmfs);
     free(m->ep_buckets);
     free(m->port_buckets);
     free(m->stream_buckets);
@@ -415,6 +418,8 @@ static void stream_finish(struct media *m, uint32_t idx, struct call *c)
         }
     }
     pool_list_remove(m->streams, stream_queue(m, s), idx, STREAM_LRU);
+    if (s->dtmf)
+        pool_put(m->dtmfs, pool_index(m->dtmfs, s->dtmf));
     pool_put(m->streams, idx);
 }
 
@@ -506,7 +511,7 @@ static void stream_bind(struct media *m, struct media_stream *s, const struct me
     uint32_t idx = pool_index(m->streams, s);
     pool_list_remove(m->streams, &m->free_q, idx, STREAM_LRU);
     s->call_seq = c->seq;
-    memcpy(s->call_id, c->call_id, sizeof s->call_id);
+    s->call_id = c->call_id;
     s->origin = latched ? MEDIA_ORIGIN_LATCHED : MEDIA_ORIGIN_SDP;
     /* the receiver announced dst; a party sending from its own receive port announced src */
     s->party = (uint8_t)(src_side ? x->party : other_party(x->party));
@@ -632,6 +637,7 @@ static struct media_stream *stream_create(struct media *m, const struct endpoint
     uint32_t *b = &m->stream_buckets[h & m->stream_mask];
     s->hash_next = *b;
     *b = idx;
+    s->call_id = "";
     s->rtcp.jitter_ms = -1;
     s->rtcp.rtt_ms = -1;
     s->rtcp.xr_mos_lq = -1;
@@ -687,9 +693,14 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
     }
     unsigned ev = rtpstream_update(&s->stats, h, ts_ns, s->event_pt);
     if ((ev & RTPSTREAM_EV_DTMF_BEGIN) && s->stats.dtmf_last.digit) {
-        if (s->dtmf_count < MEDIA_DTMF_MAX) {
-            s->dtmf_digit[s->dtmf_count] = s->stats.dtmf_last.digit;
-            s->dtmf_ns[s->dtmf_count++] = s->stats.dtmf_last.start_ns;
+        if (!s->dtmf) {
+            uint32_t di = pool_get(m->dtmfs); /* never full: one record per stream */
+            s->dtmf = di == POOL_NONE ? NULL : pool_at(m->dtmfs, di);
+        }
+        if (s->dtmf && s->dtmf_count < MEDIA_DTMF_MAX) {
+            struct media_dtmf *d = (struct media_dtmf *)(uintptr_t)s->dtmf;
+            d->digit[s->dtmf_count] = s->stats.dtmf_last.digit;
+            d->ns[s->dtmf_count++] = s->stats.dtmf_last.start_ns;
         } else {
             stats_inc(m->st, STAT_DTMF_DROPPED);
         }

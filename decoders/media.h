@@ -35,16 +35,22 @@ enum media_origin {
 /* What the endpoints reported about a stream in RTCP (receiver reports about its SSRC). */
 struct media_rtcp {
     uint32_t reports;              /* report blocks about this stream */
-    uint8_t fraction_lost;         /* last report: 8-bit fraction */
     int32_t cumulative_lost;       /* last report: 24-bit signed */
     uint32_t jitter_ts;            /* last report: timestamp units */
-    double jitter_ms;              /* the same in ms (clock rate known), else -1 */
-    double rtt_ms;                 /* last round-trip time from LSR/DLSR, -1 if never */
     uint32_t sender_reports;       /* SRs sent by this stream's source */
     uint32_t sr_packets;           /* last SR: sender's packet count */
+    uint8_t fraction_lost;         /* last report: 8-bit fraction */
     bool bye;                      /* the source sent BYE */
     bool xr;                       /* XR VoIP metrics seen */
+    double jitter_ms;              /* the same in ms (clock rate known), else -1 */
+    double rtt_ms;                 /* last round-trip time from LSR/DLSR, -1 if never */
     double xr_mos_lq;              /* XR MOS-LQ, -1 when absent */
+};
+
+/* The RFC 4733 digits of a stream, in order: a record of their own, taken at the first digit. */
+struct media_dtmf {
+    uint64_t ns[MEDIA_DTMF_MAX];   /* arrival of each event's first packet */
+    char digit[MEDIA_DTMF_MAX];
 };
 
 /*
@@ -74,10 +80,14 @@ struct media_stream {
     struct media_rtcp rtcp;
     uint32_t clock_rate;
     char codec[CALL_CODEC_MAX];    /* encoding name from SDP or the static table */
-    uint8_t dtmf_count;            /* RFC 4733 digits below, in order */
-    char dtmf_digit[MEDIA_DTMF_MAX];
-    uint64_t dtmf_ns[MEDIA_DTMF_MAX]; /* arrival of each event's first packet */
-    char call_id[CALL_ID_MAX];     /* copied when bound, "" = no call */
+    uint8_t dtmf_count;            /* RFC 4733 digits in *dtmf */
+    const struct media_dtmf *dtmf; /* NULL while dtmf_count is 0 */
+    /*
+     * The Call-ID of its call ("" = no call): the call record's own string,
+     * valid as long as the stream (a call's streams are finished, and
+     * on_end called, before the call is released). Copy it to keep it.
+     */
+    const char *call_id;
 };
 
 struct media_config {

@@ -75,7 +75,11 @@ static size_t ladder_clean(char *dst, size_t cap, const char *src, size_t src_ca
     return k;
 }
 
-#define LADDER_CLEAN(dst, field) ladder_clean((dst), sizeof(dst), (field), sizeof(field))
+/* A field's bound: a char array's size, or CALL_FIELD_MAX for a record's string pointer (call.h). */
+#define LADDER_FIELD_CAP(field)                                                                   \
+    _Generic(&(field), const char **: (size_t)CALL_FIELD_MAX,                                    \
+             const char *const *: (size_t)CALL_FIELD_MAX, default: sizeof(field))
+#define LADDER_CLEAN(dst, field) ladder_clean((dst), sizeof(dst), (field), LADDER_FIELD_CAP(field))
 
 /* Fixed-point number without locale (the JSON writer's formatting). */
 static const char *ladder_num(char *out, size_t cap, double v, int decimals)
@@ -206,7 +210,7 @@ static void ladder_geometry(struct ladder *l)
 /* "From:    A -> B" on one line when it fits the width, else From: and To: lines. */
 static bool ladder_from_to_fits(const struct ladder *l)
 {
-    size_t n = 9 + strnlen(l->call.from, sizeof l->call.from) + 4 + strnlen(l->call.to, sizeof l->call.to);
+    size_t n = 9 + strnlen(l->call.from, CALL_FIELD_MAX) + 4 + strnlen(l->call.to, CALL_FIELD_MAX);
     return n <= l->width;
 }
 

@@ -153,7 +153,7 @@ static void cdr_media_fields(void *ctx, struct json *j, const struct call *c)
         for (const struct media_stream *s = media_first_stream(m, c); s && k < sizeof used;
              s = media_next_stream(m, s), k++) {
             uint8_t i = used[k];
-            if (i < s->dtmf_count && (!best || s->dtmf_ns[i] < best->dtmf_ns[best_i])) {
+            if (i < s->dtmf_count && (!best || s->dtmf->ns[i] < best->dtmf->ns[best_i])) {
                 best = s;
                 best_i = i;
                 best_k = k;
@@ -164,9 +164,9 @@ static void cdr_media_fields(void *ctx, struct json *j, const struct call *c)
         used[best_k]++;
         json_obj_begin(j);
         json_key(j, "ts");
-        json_ts(j, best->dtmf_ns[best_i]);
+        json_ts(j, best->dtmf->ns[best_i]);
         json_key(j, "digit");
-        json_str(j, &best->dtmf_digit[best_i], 1);
+        json_str(j, &best->dtmf->digit[best_i], 1);
         json_obj_end(j);
     }
     json_arr_end(j);

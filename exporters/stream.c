@@ -157,9 +157,9 @@ void stream_write(struct json *j, const struct media_stream *s)
     for (uint8_t i = 0; i < s->dtmf_count; i++) {
         json_obj_begin(j);
         json_key(j, "ts");
-        json_ts(j, s->dtmf_ns[i]);
+        json_ts(j, s->dtmf->ns[i]);
         json_key(j, "digit");
-        json_str(j, &s->dtmf_digit[i], 1);
+        json_str(j, &s->dtmf->digit[i], 1);
         json_obj_end(j);
     }
     json_arr_end(j);

@@ -22,6 +22,15 @@ static void on_call(void *ctx, const struct call *c, const struct correlate *co)
     (void)ctx;
     cr_assert_lt(nseen, MAX_SEEN);
     seen_calls[nseen] = *c;
+    /* the text fields point into the table's string store, freed with the call: copy them */
+    static char text[MAX_SEEN][CALL_STR_FIELDS][CALL_FIELD_MAX];
+    const char **f[CALL_STR_FIELDS];
+    call_str_fields(&seen_calls[nseen], f);
+    for (size_t i = 0; i < CALL_STR_FIELDS; i++) {
+        cr_assert_lt(strlen(*f[i]), CALL_FIELD_MAX);
+        strcpy(text[nseen][i], *f[i]);
+        *f[i] = text[nseen][i];
+    }
     char *l = seen_ladder[nseen];
     l[0] = '\0';
     for (const struct call_msg *m = correlate_first_msg(co, c); m; m = correlate_next_msg(co, m)) {

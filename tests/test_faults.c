@@ -29,7 +29,8 @@ static struct endpoint ep(const char *ip, uint16_t port)
 static void setup(void)
 {
     memset(&c, 0, sizeof c);
-    strcpy(c.call_id, "t");
+    call_str_init(&c);
+    c.call_id = "t";
     c.src = ep("198.51.100.1", 5060);
     c.dst = ep("198.51.100.2", 5060);
     c.start_ns = T0;
@@ -174,11 +175,11 @@ Test(faults, no_common_codec_is_a_mismatch)
 {
     c.offer.present = c.answer.present = true;
     c.offer.codec_count = 1;
-    strcpy(c.offer.codecs[0], "G729");
+    c.offer.codecs[0] = "G729";
     c.answer.codec_count = 1;
-    strcpy(c.answer.codecs[0], "PCMU");
+    c.answer.codecs[0] = "PCMU";
     cr_assert(has(run(), FAULT_CODEC_MISMATCH));
-    strcpy(c.answer.codecs[0], "G729");
+    c.answer.codecs[0] = "G729";
     cr_assert_not(has(run(), FAULT_CODEC_MISMATCH));
 }
 

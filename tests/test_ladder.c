@@ -55,10 +55,11 @@ static void with_sdp(struct call_msg *m, const char *codec, struct endpoint medi
 static void base_call(struct call *c, struct endpoint src, struct endpoint dst)
 {
     memset(c, 0, sizeof *c);
+    call_str_init(c);
     nmsgs = 0;
-    strcpy(c->call_id, "3c26b1f2e9a0-22066-1@127.0.1.1");
-    strcpy(c->from, "sip:alice@127.0.1.1");
-    strcpy(c->to, "sip:bob@127.0.1.2");
+    c->call_id = "3c26b1f2e9a0-22066-1@127.0.1.1";
+    c->from = "sip:alice@127.0.1.1";
+    c->to = "sip:bob@127.0.1.2";
     c->src = src;
     c->dst = dst;
     c->start_ns = T0;
@@ -194,7 +195,7 @@ static void proxy_call(struct call *c)
     struct endpoint a = ep("127.0.1.1", 5060), p = ep("127.0.1.10", 5060), b = ep("127.0.1.2", 5060);
     struct endpoint ma = ep("127.0.1.1", 16384), mb = ep("127.0.1.2", 20000);
     base_call(c, a, p);
-    strcpy(c->call_id, "8f1c2b@127.0.1.1");
+    c->call_id = "8f1c2b@127.0.1.1";
     with_sdp(add(T0, a, p, "INVITE", 0), "PCMA", ma, SDP_DIR_SENDRECV);
     add(T0 + 300 * US, p, a, "100 Trying", 100);
     with_sdp(add(T0 + 900 * US, p, b, "INVITE", 0), "PCMA", ma, SDP_DIR_SENDRECV);
@@ -280,9 +281,9 @@ Test(ladder, ipv6_endpoints)
     struct call c;
     struct endpoint a = ep("2001:db8::1", 5060), b = ep("2001:db8::2", 5060);
     base_call(&c, a, b);
-    strcpy(c.call_id, "v6@[2001:db8::1]");
-    strcpy(c.from, "sip:alice@[2001:db8::1]");
-    strcpy(c.to, "sip:bob@[2001:db8::2]");
+    c.call_id = "v6@[2001:db8::1]";
+    c.from = "sip:alice@[2001:db8::1]";
+    c.to = "sip:bob@[2001:db8::2]";
     with_sdp(add(T0, a, b, "INVITE", 0), "opus", ep("2001:db8::1", 40000), SDP_DIR_SENDRECV);
     with_sdp(add(T0 + 20 * MS, b, a, "200 OK", 200), "opus", ep("2001:db8::2", 50000), SDP_DIR_RECVONLY);
     add(T0 + 21 * MS, a, b, "ACK", 0);
@@ -514,6 +515,7 @@ Test(ladder, empty_call_record)
     /* nothing at all: no caller, no messages, no strings */
     struct call c;
     memset(&c, 0, sizeof c);
+    call_str_init(&c);
     nmsgs = 0;
     expect_text(draw(&c, 80, LADDER_TIME_RELATIVE),
         "Call-ID: -\n"
@@ -572,8 +574,8 @@ Test(ladder, hostile_text_is_printable_ascii)
     struct call c;
     struct endpoint a = ep("127.0.1.1", 5060), b = ep("127.0.1.2", 5060);
     base_call(&c, a, b);
-    strcpy(c.call_id, "id\x1b]0;pwned\x07\xc3\xa9");
-    strcpy(c.from, "sip:\r\nx@y");
+    c.call_id = "id\x1b]0;pwned\x07\xc3\xa9";
+    c.from = "sip:\r\nx@y";
     with_sdp(add(T0, a, b, "INV\x1bITE", 0), "PC\x7f" "MA", ep("127.0.1.1", 4000), (enum sdp_dir)9);
     add(T0, b, a, "", 0);    /* no label: "?" */
     add(T0, b, a, "", 404);  /* no label, a status: the code */
@@ -593,9 +595,10 @@ Test(ladder, long_from_and_to_split_over_two_lines)
 {
     struct call c;
     basic_call(&c);
-    memset(c.from, 'f', sizeof c.from - 1);
-    c.from[sizeof c.from - 1] = '\0';
-    strcpy(c.to, "sip:bob@example.com");
+    static char from[CALL_AOR_MAX];
+    memset(from, 'f', sizeof from - 1);
+    c.from = from;
+    c.to = "sip:bob@example.com";
     char line[LADDER_LINE_MAX];
     draw(&c, 80, LADDER_TIME_RELATIVE);
     cr_assert_eq(lad.title_lines, 6);

@@ -46,10 +46,11 @@ static struct endpoint ep(const char *ip, uint16_t port)
 static void call_init(struct call *c, uint64_t seq, const char *id)
 {
     memset(c, 0, sizeof *c);
+    call_str_init(c);
     c->seq = seq;
     c->stream_head = c->stream_tail = POOL_NONE;
     c->media_ep_head = POOL_NONE;
-    strcpy(c->call_id, id);
+    c->call_id = id;
 }
 
 /* Announce that `party` receives audio at ip:port (PCMA, telephone-event 101). */
