@@ -3,6 +3,8 @@
 
 #include "strstore.h"
 
+const struct call_msg_sdp call_msg_no_sdp = { .codec = STRSTORE_EMPTY };
+
 void call_str_fields(struct call *c, const char **out[CALL_STR_FIELDS])
 {
     size_t n = 0;

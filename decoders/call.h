@@ -57,9 +57,19 @@ enum call_party {
 /* One SIP message of the call, for the ladder and the counters. */
 enum call_msg_flag {
     CALL_MSG_RETRANS = 1u << 0,  /* a retransmission of an earlier message */
-    CALL_MSG_SDP = 1u << 1,      /* carried SDP (sdp_* fields are set) */
+    CALL_MSG_SDP = 1u << 1,      /* carried SDP (its sdp record is set) */
     CALL_MSG_REINVITE = 1u << 2, /* INVITE inside an established dialog */
 };
+
+/* What a message's SDP announced: a record of its own, taken only by messages that carry SDP. */
+struct call_msg_sdp {
+    const char *codec;            /* first codec of the first audio m= line ("" if none; CALL_CODEC_MAX) */
+    struct endpoint media;        /* its c=/m= address and port */
+    uint8_t dir;                  /* enum sdp_dir */
+};
+
+/* call_msg.sdp of a message without SDP: no codec, no address, dir 0. */
+extern const struct call_msg_sdp call_msg_no_sdp;
 
 struct call_msg {
     uint64_t ts_ns;
@@ -69,23 +79,20 @@ struct call_msg {
     uint16_t status;             /* 0 for requests */
     uint8_t method;              /* enum sip_method of a request, or of the CSeq for a response */
     uint8_t flags;               /* enum call_msg_flag */
-    char label[CALL_MSG_LABEL_MAX];       /* "INVITE", "180 Ringing", "FOO" (unknown method) */
-    char sdp_codec[CALL_CODEC_MAX];       /* first codec of the first audio m= line */
-    struct endpoint sdp_media;            /* its c=/m= address and port */
-    uint8_t sdp_dir;                      /* enum sdp_dir */
-    uint32_t next;                        /* pool index of the next message, POOL_NONE at the end */
+    uint32_t next;               /* pool index of the next message, POOL_NONE at the end */
     /*
-     * Where the message's SIP text sits in the correlator's text arena
-     * (correlate_config.text_bytes; read it with correlate_msg_text()): byte
-     * offset, the arena lap it was written in (so a text overwritten since is
-     * detected), and its length (0: not kept). text_cut: the message was
-     * longer than the per-message cap (CORRELATE_TEXT_MSG_MAX, or the arena's
-     * eighth) and only its first text_len bytes were kept.
+     * "INVITE", "180 Ringing", "FOO" (unknown method): CALL_MSG_LABEL_MAX - 1
+     * chars at most. Never NULL: a literal for the usual methods and
+     * responses, else a string of the call table's string store (freed with
+     * the message, like the call's text fields).
      */
-    uint32_t text_off;
-    uint32_t text_gen;
-    uint16_t text_len;
-    bool text_cut;
+    const char *label;
+    const struct call_msg_sdp *sdp; /* never NULL: &call_msg_no_sdp unless CALL_MSG_SDP */
+    /*
+     * The message's SIP text, if the correlator keeps texts, is read with
+     * correlate_msg_text() (its whereabouts are the correlator's, kept apart
+     * so that messages cost nothing for it when texts are off).
+     */
 };
 
 /* An offer or an answer as the call remembers it (copied out of the SDP views). */

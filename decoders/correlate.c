@@ -38,6 +38,19 @@
  * and counts it (a call evicted that way is still handed to the callback).
  */
 
+/*
+ * Where a ladder entry's SIP text sits in the text arena: byte offset, the
+ * arena lap it was written in (so a text overwritten since is detected), and
+ * its length (0: not kept). cut: the message was longer than the per-message
+ * cap and only its first len bytes were kept.
+ */
+struct msg_text {
+    uint32_t off;
+    uint32_t gen;
+    uint16_t len;
+    bool cut;
+};
+
 enum call_queue { QUEUE_PROBE = 0, QUEUE_SETUP, QUEUE_UP, QUEUE_ENDED, QUEUE__COUNT };
 
 struct seen {
@@ -62,6 +75,7 @@ struct correlate {
     struct call **flush_order; /* max_calls pointers, for correlate_flush */
 
     struct pool *msgs;
+    struct pool *msg_sdps;        /* struct call_msg_sdp of messages with SDP (max_msgs, by use) */
     struct strstore *strs;        /* the text fields of calls (and of their ladder entries) */
 
     struct pool *seen;
@@ -80,7 +94,9 @@ struct correlate {
     uint32_t reg_mask;
     struct pool_list reg_q;
 
-    /* The text arena (text_cap bytes, NULL when off): see text_keep(). */
+    /* The text arena (text_cap bytes, NULL when off): see text_keep(). texts: where each
+     * message's text is, by message pool index (max_msgs, NULL when off). */
+    struct msg_text *texts;
     char *text;
     uint32_t text_cap;
     uint32_t text_msg_max;        /* per-message cap: CORRELATE_TEXT_MSG_MAX or text_cap / 8 */
@@ -119,6 +135,7 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
     co->ctx = ctx;
     co->calls = pool_create(sizeof(struct call), cfg->max_calls);
     co->msgs = pool_create(sizeof(struct call_msg), cfg->max_msgs);
+    co->msg_sdps = pool_create(sizeof(struct call_msg_sdp), cfg->max_msgs);
     co->strs = strstore_create(cfg->str_bytes ? cfg->str_bytes
                                               : (size_t)cfg->max_calls * CORRELATE_STR_BYTES_PER_CALL);
     co->seen = pool_create(sizeof(struct seen), cfg->max_txns);
@@ -136,10 +153,11 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
                                                                       : CORRELATE_TEXT_MSG_MAX;
         co->text_lap = 1;
         co->text = malloc(cap);
+        co->texts = calloc(cfg->max_msgs ? cfg->max_msgs : 1, sizeof *co->texts);
     }
     if (!co->calls || !co->msgs || !co->strs || !co->seen || !co->regs || !co->media || !co->call_buckets ||
         !co->flush_order || !co->seen_buckets || !co->reg_buckets ||
-        (cfg->text_bytes && !co->text)) {
+        !co->msg_sdps || (cfg->text_bytes && (!co->text || !co->texts))) {
         correlate_destroy(co);
         return NULL;
     }
@@ -156,6 +174,7 @@ void correlate_destroy(struct correlate *co)
         return;
     pool_destroy(co->calls);
     pool_destroy(co->msgs);
+    pool_destroy(co->msg_sdps);
     strstore_destroy(co->strs);
     pool_destroy(co->seen);
     pool_destroy(co->regs);
@@ -165,6 +184,7 @@ void correlate_destroy(struct correlate *co)
     free(co->seen_buckets);
     free(co->reg_buckets);
     free(co->text);
+    free(co->texts);
     free(co);
 }
 
@@ -231,36 +251,52 @@ const struct call *correlate_next_call(const struct correlate *co, const struct 
  * been (or may have been) overwritten. Checked in O(1) from the entry's
  * (offset, lap) without any back-pointers, and nothing is allocated.
  */
-_Static_assert(CORRELATE_TEXT_MSG_MAX <= UINT16_MAX, "call_msg.text_len is 16 bits");
+_Static_assert(CORRELATE_TEXT_MSG_MAX <= UINT16_MAX, "msg_text.len is 16 bits");
+
+/* The text record of a message of the pool (texts on). */
+static struct msg_text *msg_text_of(const struct correlate *co, const struct call_msg *m)
+{
+    return &co->texts[pool_index(co->msgs, m)];
+}
 
 static void text_keep(struct correlate *co, struct call_msg *e, struct sv raw)
 {
-    if (!co->text || !raw.len || !co->text_msg_max)
+    if (!co->text)
+        return;
+    struct msg_text *t = msg_text_of(co, e);
+    *t = (struct msg_text){ 0 };
+    if (!raw.len || !co->text_msg_max)
         return;
     size_t n = raw.len;
     if (n > co->text_msg_max) {
         n = co->text_msg_max;
-        e->text_cut = true;
+        t->cut = true;
     }
     if (n > co->text_cap - co->text_head) {
         co->text_lap++;
         co->text_head = 0;
     }
     memcpy(co->text + co->text_head, raw.p, n);
-    e->text_off = co->text_head;
-    e->text_gen = co->text_lap;
-    e->text_len = (uint16_t)n;
+    t->off = co->text_head;
+    t->gen = co->text_lap;
+    t->len = (uint16_t)n;
     co->text_head += (uint32_t)n;
 }
 
 struct sv correlate_msg_text(const struct correlate *co, const struct call_msg *m)
 {
-    if (!co->text || !m->text_len || m->text_off > co->text_cap ||
-        m->text_len > co->text_cap - m->text_off)
+    if (!co->text)
         return SV_NULL;
-    bool intact = m->text_gen == co->text_lap ||
-                  (m->text_gen + 1 == co->text_lap && m->text_off >= co->text_head);
-    return intact ? sv_make(co->text + m->text_off, m->text_len) : SV_NULL;
+    const struct msg_text *t = msg_text_of(co, m);
+    if (!t->len || t->off > co->text_cap || t->len > co->text_cap - t->off)
+        return SV_NULL;
+    bool intact = t->gen == co->text_lap || (t->gen + 1 == co->text_lap && t->off >= co->text_head);
+    return intact ? sv_make(co->text + t->off, t->len) : SV_NULL;
+}
+
+bool correlate_msg_text_cut(const struct correlate *co, const struct call_msg *m)
+{
+    return co->text && msg_text_of(co, m)->cut;
 }
 
 /* ---- retransmission detection ---------------------------------------- */
@@ -344,6 +380,8 @@ static void call_requeue(struct correlate *co, struct call *c, enum call_queue q
     pool_list_push_tail(co->calls, &co->call_q[q], idx, off);
 }
 
+static void msg_free(struct correlate *co, uint32_t idx);
+
 static void call_free_strings(struct correlate *co, struct call *c)
 {
     const char **f[CALL_STR_FIELDS];
@@ -362,7 +400,7 @@ static void call_emit(struct correlate *co, struct call *c)
     media_call_end(co->media, c);
     for (uint32_t m = c->msg_head; m != POOL_NONE;) {
         uint32_t next = ((struct call_msg *)pool_at(co->msgs, m))->next;
-        pool_put(co->msgs, m);
+        msg_free(co, m);
         m = next;
     }
     uint32_t idx = pool_index(co->calls, c);
@@ -507,6 +545,52 @@ static void summarise_sdp(struct correlate *co, struct call *c, enum call_party 
 
 /* ---- ladder entries --------------------------------------------------- */
 
+/*
+ * The usual labels as literals, so that most ladder entries take no string
+ * store block: the method names as the parser's table spells them, and the
+ * RFC 3261 §21 reason phrases of the common responses. A label that differs
+ * in any byte (another phrase, another case) is stored as it came.
+ */
+static const char *msg_label_literal(const char *label, const struct sip_msg *m)
+{
+    static const struct {
+        uint16_t code;
+        const char *label;
+    } responses[] = {
+        { 100, "100 Trying" },           { 180, "180 Ringing" },
+        { 181, "181 Call Is Being Forwarded" }, { 182, "182 Queued" },
+        { 183, "183 Session Progress" }, { 200, "200 OK" },
+        { 202, "202 Accepted" },         { 401, "401 Unauthorized" },
+        { 403, "403 Forbidden" },        { 404, "404 Not Found" },
+        { 407, "407 Proxy Authentication Required" }, { 408, "408 Request Timeout" },
+        { 480, "480 Temporarily Unavailable" }, { 481, "481 Call/Transaction Does Not Exist" },
+        { 486, "486 Busy Here" },        { 487, "487 Request Terminated" },
+        { 488, "488 Not Acceptable Here" }, { 500, "500 Server Internal Error" },
+        { 503, "503 Service Unavailable" }, { 603, "603 Decline" },
+    };
+    if (m->is_request) {
+        const char *name = sip_method_name(m->method);
+        return m->method != SIP_METHOD_UNKNOWN && strcmp(name, label) == 0 ? name : NULL;
+    }
+    for (size_t i = 0; i < sizeof responses / sizeof responses[0]; i++)
+        if (responses[i].code == m->status)
+            return strcmp(responses[i].label, label) == 0 ? responses[i].label : NULL;
+    return NULL;
+}
+
+/* Free a ladder entry's store strings and SDP record, then the entry. */
+static void msg_free(struct correlate *co, uint32_t idx)
+{
+    struct call_msg *e = pool_at(co->msgs, idx);
+    strstore_clear(co->strs, &e->label);
+    if (e->sdp && e->sdp != &call_msg_no_sdp) {
+        struct call_msg_sdp *x = (struct call_msg_sdp *)(uintptr_t)e->sdp;
+        strstore_clear(co->strs, &x->codec);
+        pool_put(co->msg_sdps, pool_index(co->msg_sdps, x));
+    }
+    pool_put(co->msgs, idx);
+}
+
 static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
                                      const struct sip_msg *m, const struct sip_meta *meta)
 {
@@ -529,16 +613,24 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
     e->status = m->status;
     e->method = (uint8_t)(m->is_request ? m->method : m->cseq_method);
     e->next = POOL_NONE;
+    e->sdp = &call_msg_no_sdp;
     text_keep(co, e, m->raw);
+    char label[CALL_MSG_LABEL_MAX];
     if (m->is_request) {
-        sv_copy(e->label, sizeof e->label, m->method_name);
+        sv_copy(label, sizeof label, m->method_name);
     } else {
         char code[8];
         snprintf(code, sizeof code, "%u ", m->status);
         size_t n = strlen(code);
-        memcpy(e->label, code, n + 1);
-        sv_copy(e->label + n, sizeof e->label - n, m->reason);
+        memcpy(label, code, n + 1);
+        sv_copy(label + n, sizeof label - n, m->reason);
     }
+    const char *known = msg_label_literal(label, m);
+    e->label = STRSTORE_EMPTY;
+    if (known)
+        e->label = known;
+    else if (!strstore_set_cstr(co->strs, &e->label, label, CALL_MSG_LABEL_MAX))
+        stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED); /* labels fit the cap: the store was full */
     if (c->msg_tail == POOL_NONE)
         c->msg_head = idx;
     else
@@ -1018,10 +1110,16 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
         e->flags |= CALL_MSG_RETRANS;
     if (e && sdp.ok) {
         e->flags |= CALL_MSG_SDP;
-        e->sdp_media = sdp.sdp.media;
-        e->sdp_dir = sdp.sdp.dir;
-        if (sdp.sdp.codec_count)
-            memcpy(e->sdp_codec, sdp.codecs[0], CALL_CODEC_MAX);
+        uint32_t xi = pool_get(co->msg_sdps); /* never full: one record per message at most */
+        if (xi != POOL_NONE) {
+            struct call_msg_sdp *x = pool_at(co->msg_sdps, xi);
+            x->codec = STRSTORE_EMPTY;
+            x->media = sdp.sdp.media;
+            x->dir = sdp.sdp.dir;
+            if (sdp.sdp.codec_count)
+                set_codec(co, &x->codec, sdp.codecs[0]);
+            e->sdp = x;
+        }
     }
 
     /* Keep the call at the tail of its queue: expiry looks only at heads. Calls waiting for a

@@ -158,10 +158,12 @@ const struct call *correlate_next_call(const struct correlate *co, const struct 
  * wire), kept in a ring arena of correlate_config.text_bytes that overwrites
  * the oldest texts first. Of a message longer than CORRELATE_TEXT_MSG_MAX
  * (or than text_bytes / 8, when that is less) only the first bytes are kept,
- * and m->text_cut says so. Returns an empty view when texts are off, when
+ * and correlate_msg_text_cut() says so. Returns an empty view when texts are off, when
  * this one was not kept, or when it was overwritten since. The view points
  * into the arena: valid until the next correlate_sip(). No allocation, O(1).
  */
 struct sv correlate_msg_text(const struct correlate *co, const struct call_msg *m);
+/* Was the message longer than the per-message cap (only its first bytes kept)? */
+bool correlate_msg_text_cut(const struct correlate *co, const struct call_msg *m);
 
 #endif

@@ -100,9 +100,9 @@ static int party_sdp(const struct faults_input *in, enum call_party p, const str
         if (msg_party(in->call, m) != p)
             continue;
         *last = m;
-        dir = m->sdp_dir;
-        if ((m->sdp_dir == SDP_DIR_SENDRECV || m->sdp_dir == SDP_DIR_SENDONLY) &&
-            !addr_is_unspecified(&m->sdp_media.ip))
+        dir = m->sdp->dir;
+        if ((m->sdp->dir == SDP_DIR_SENDRECV || m->sdp->dir == SDP_DIR_SENDONLY) &&
+            !addr_is_unspecified(&m->sdp->media.ip))
             may_send = true;
     }
     /* -1: no SDP; 0: never allowed to send (hold, recvonly, inactive); 1: allowed at some point */
@@ -262,11 +262,11 @@ static void rule_media_flow(struct ctx *x)
         return; /* it never offered to send (hold, recvonly, inactive): not a fault */
     char a[ADDR_STR_MAX] = "?", hs[ADDR_STR_MAX] = "?", hd[ADDR_STR_MAX] = "?";
     if (sdp)
-        endpoint_format(&sdp->sdp_media, a, sizeof a);
+        endpoint_format(&sdp->sdp->media, a, sizeof a);
     endpoint_format(&s_heard->src, hs, sizeof hs);
     endpoint_format(&s_heard->dst, hd, sizeof hd);
-    bool nat = sdp && addr_is_private(&sdp->sdp_media.ip) && !addr_is_private(&sdp->src.ip) &&
-               !addr_is_unspecified(&sdp->sdp_media.ip);
+    bool nat = sdp && addr_is_private(&sdp->sdp->media.ip) && !addr_is_private(&sdp->src.ip) &&
+               !addr_is_unspecified(&sdp->sdp->media.ip);
     const char *why = nat ? "its SDP address is private while its signalling came from a public "
                             "one (NAT)"
                       : s_heard->origin == MEDIA_ORIGIN_LATCHED
@@ -276,7 +276,7 @@ static void rule_media_flow(struct ctx *x)
         "only the %s was heard: %u packets %s -> %s; the %s announced %s (%s, in %s at +%.3f s) "
         "but sent no RTP: %s",
         party_word(other(silent)), heard, hs, hd, party_word(silent), a,
-        sdp ? sdp_dir_name((enum sdp_dir)sdp->sdp_dir) : "?", sdp ? sdp->label : "?",
+        sdp ? sdp_dir_name((enum sdp_dir)sdp->sdp->dir) : "?", sdp ? sdp->label : "?",
         sdp ? rel_s(c, sdp->ts_ns) : 0.0, why);
     if (nat) {
         char sip[ADDR_STR_MAX];

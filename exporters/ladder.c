@@ -332,13 +332,15 @@ void ladder_layout(struct ladder *l, const struct call *c, const struct call_msg
         r->to = (uint8_t)b;
         /* only the message bits: the row-kind bits (stream, fault) are the layout's own */
         r->flags = m->flags & (CALL_MSG_RETRANS | CALL_MSG_SDP | CALL_MSG_REINVITE);
-        r->sdp_dir = m->sdp_dir;
+        r->sdp_dir = m->sdp->dir;
         r->status = m->status;
-        memcpy(r->label, m->label, sizeof r->label);
-        r->label[sizeof r->label - 1] = '\0';
-        memcpy(r->sdp_codec, m->sdp_codec, sizeof r->sdp_codec);
-        r->sdp_codec[sizeof r->sdp_codec - 1] = '\0';
-        r->sdp_media = m->sdp_media;
+        size_t len = strnlen(m->label, sizeof r->label - 1);
+        memcpy(r->label, m->label, len);
+        r->label[len] = '\0';
+        len = strnlen(m->sdp->codec, sizeof r->sdp_codec - 1);
+        memcpy(r->sdp_codec, m->sdp->codec, len);
+        r->sdp_codec[len] = '\0';
+        r->sdp_media = m->sdp->media;
     }
     if (!have_t0)
         l->t0_ns = c->start_ns;

@@ -54,9 +54,11 @@ static void sdp_msg(bool from_caller, const char *label, const char *media_ip, u
     m->src = from_caller ? c.src : c.dst;
     m->dst = from_caller ? c.dst : c.src;
     m->flags = CALL_MSG_SDP;
-    m->sdp_dir = (uint8_t)dir;
-    m->sdp_media = ep(media_ip, port);
-    strcpy(m->label, label);
+    static struct call_msg_sdp sdps[8];
+    sdps[nmsgs] = (struct call_msg_sdp){ .codec = "", .media = ep(media_ip, port),
+                                         .dir = (uint8_t)dir };
+    m->sdp = &sdps[nmsgs];
+    m->label = label;
     mp[nmsgs] = m;
     nmsgs++;
 }

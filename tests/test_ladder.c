@@ -38,7 +38,12 @@ static struct call_msg *add(uint64_t t, struct endpoint src, struct endpoint dst
     m->src = src;
     m->dst = dst;
     m->status = status;
-    snprintf(m->label, sizeof m->label, "%s", label);
+    static char labels[MAX_MSGS][CALL_MSG_LABEL_MAX];
+    static struct call_msg_sdp sdps[MAX_MSGS];
+    snprintf(labels[nmsgs], sizeof labels[nmsgs], "%s", label);
+    m->label = labels[nmsgs];
+    sdps[nmsgs] = call_msg_no_sdp;
+    m->sdp = &sdps[nmsgs];
     order[nmsgs] = m;
     nmsgs++;
     return m;
@@ -47,9 +52,10 @@ static struct call_msg *add(uint64_t t, struct endpoint src, struct endpoint dst
 static void with_sdp(struct call_msg *m, const char *codec, struct endpoint media, enum sdp_dir dir)
 {
     m->flags |= CALL_MSG_SDP;
-    snprintf(m->sdp_codec, sizeof m->sdp_codec, "%s", codec);
-    m->sdp_media = media;
-    m->sdp_dir = (uint8_t)dir;
+    struct call_msg_sdp *x = (struct call_msg_sdp *)(uintptr_t)m->sdp; /* add()'s own record */
+    x->codec = codec;
+    x->media = media;
+    x->dir = (uint8_t)dir;
 }
 
 static void base_call(struct call *c, struct endpoint src, struct endpoint dst)
@@ -659,7 +665,7 @@ Test(ladder, svg_has_arrows_and_escapes_text)
 {
     struct call c;
     basic_call(&c);
-    strcpy(msgs[4].label, "<ACK & \"x\">");
+    msgs[4].label = "<ACK & \"x\">";
     msgs[1].flags |= CALL_MSG_RETRANS;
     ladder_layout(&lad, &c, order, nmsgs, NULL);
     FILE *f = fmemopen(out, sizeof out, "w");
@@ -700,16 +706,20 @@ Test(ladder, random_messages_never_break_the_drawing)
         size_t n = rnd() % 40;
         for (size_t i = 0; i < n; i++) {
             struct call_msg *m = add(T0 + rnd() % (100 * NS), pool[rnd() % 5], pool[rnd() % 5], "", 0);
-            uint8_t *p = (uint8_t *)m->label;
-            for (size_t k = 0; k < sizeof m->label; k++)
-                p[k] = (uint8_t)rnd();
-            p = (uint8_t *)m->sdp_codec;
-            for (size_t k = 0; k < sizeof m->sdp_codec; k++)
-                p[k] = (uint8_t)rnd();
+            /* random bytes, a NUL anywhere or none before the caps */
+            static char garbage[MAX_MSGS][2][CALL_FIELD_MAX];
+            char *g = garbage[nmsgs - 1][0], *h = garbage[nmsgs - 1][1];
+            for (size_t k = 0; k + 1 < CALL_FIELD_MAX; k++) {
+                g[k] = (char)rnd();
+                h[k] = (char)rnd();
+            }
+            m->label = g;
+            struct call_msg_sdp *x = (struct call_msg_sdp *)(uintptr_t)m->sdp;
+            x->codec = h;
             m->flags = (uint8_t)rnd();
-            m->sdp_dir = (uint8_t)rnd();
+            x->dir = (uint8_t)rnd();
             m->status = (uint16_t)rnd();
-            m->sdp_media = pool[rnd() % 5];
+            x->media = pool[rnd() % 5];
         }
         uint16_t width = (uint16_t)(rnd() % 200);
         const char *s = draw(&c, width, rnd() & 1 ? LADDER_TIME_ABSOLUTE : LADDER_TIME_RELATIVE);

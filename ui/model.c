@@ -341,48 +341,75 @@ static bool arena_put(struct ui_model *m, uint64_t id, const uint8_t *rec, size_
  * and every copy of a detail (detail_copy, the arena) moves those pointers
  * to the new strs[] (detail_rebase). Literals (end_reason) are left alone.
  */
-#define DETAIL_REFS (CALL_STR_FIELDS + UI_DETAIL_STREAMS)
-
-static size_t detail_refs(struct ui_detail *d, const char **out[DETAIL_REFS])
+/* Copy n bytes into d->strs (8-aligned); NULL when it is full (cannot happen: see UI_DETAIL_STRS_MAX). */
+static char *detail_put(struct ui_detail *d, const void *src, size_t n)
 {
-    call_str_fields(&d->call, out);
-    size_t n = CALL_STR_FIELDS;
-    for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++)
-        out[n++] = &d->streams[i].call_id;
-    return n;
+    size_t at = ((size_t)d->strs_used + 7) & ~(size_t)7;
+    if (at > UI_DETAIL_STRS_MAX || n > UI_DETAIL_STRS_MAX - at)
+        return NULL;
+    memcpy(d->strs + at, src, n);
+    d->strs_used = (uint32_t)(at + n);
+    return d->strs + at;
 }
 
-/* Copy every string the records point at into d->strs and point there. */
+static void own_str(struct ui_detail *d, const char **f)
+{
+    size_t len = strnlen(*f, CALL_FIELD_MAX - 1);
+    char *dst = detail_put(d, *f, len + 1);
+    if (dst)
+        dst[len] = '\0';
+    *f = dst ? dst : "";
+}
+
+/* Copy every string (and SDP record) the records point at into d->strs and point there. */
 static void detail_own(struct ui_detail *d)
 {
-    const char **f[DETAIL_REFS];
-    size_t n = detail_refs(d, f);
     d->strs_used = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strnlen(*f[i], CALL_FIELD_MAX - 1);
-        if (len + 1 > UI_DETAIL_STRS_MAX - d->strs_used) {
-            *f[i] = ""; /* cannot happen: strs holds every field at its cap */
-            continue;
-        }
-        char *dst = d->strs + d->strs_used;
-        memcpy(dst, *f[i], len);
-        dst[len] = '\0';
-        *f[i] = dst;
-        d->strs_used += (uint32_t)len + 1;
+    const char **f[CALL_STR_FIELDS];
+    call_str_fields(&d->call, f);
+    for (size_t i = 0; i < CALL_STR_FIELDS; i++)
+        own_str(d, f[i]);
+    for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++)
+        own_str(d, &d->streams[i].call_id);
+    for (uint16_t i = 0; i < d->msg_count && i < UI_DETAIL_MSGS; i++) {
+        struct call_msg *m = &d->msgs[i];
+        own_str(d, &m->label);
+        struct call_msg_sdp *x = (struct call_msg_sdp *)(void *)detail_put(d, m->sdp, sizeof *m->sdp);
+        m->sdp = x ? x : &call_msg_no_sdp;
+        if (x)
+            own_str(d, &x->codec);
     }
+}
+
+/* A pointer into the strs that were at `base`, moved to d->strs; NULL if it was not in them. */
+static char *rebased(const struct ui_detail *d, const void *p, uintptr_t base)
+{
+    uintptr_t v = (uintptr_t)p;
+    return v >= base && v - base < d->strs_used ? (char *)(uintptr_t)d->strs + (v - base) : NULL;
+}
+
+static void rebase_str(const struct ui_detail *d, const char **f, uintptr_t base)
+{
+    const char *p = rebased(d, *f, base);
+    *f = p ? p : "";
 }
 
 /* d->strs holds what strs_used bytes at `base` held: move the pointers into it there. */
 static void detail_rebase(struct ui_detail *d, uintptr_t base)
 {
-    const char **f[DETAIL_REFS];
-    size_t n = detail_refs(d, f);
-    for (size_t i = 0; i < n; i++) {
-        uintptr_t p = (uintptr_t)*f[i];
-        if (p >= base && p - base < d->strs_used)
-            *f[i] = d->strs + (p - base);
-        else
-            *f[i] = "";
+    const char **f[CALL_STR_FIELDS];
+    call_str_fields(&d->call, f);
+    for (size_t i = 0; i < CALL_STR_FIELDS; i++)
+        rebase_str(d, f[i], base);
+    for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++)
+        rebase_str(d, &d->streams[i].call_id, base);
+    for (uint16_t i = 0; i < d->msg_count && i < UI_DETAIL_MSGS; i++) {
+        struct call_msg *m = &d->msgs[i];
+        rebase_str(d, &m->label, base);
+        struct call_msg_sdp *x = (struct call_msg_sdp *)(void *)rebased(d, m->sdp, base);
+        m->sdp = x ? x : &call_msg_no_sdp;
+        if (x)
+            rebase_str(d, &x->codec, base);
     }
 }
 

@@ -32,9 +32,12 @@ struct ui_model;
 #define UI_DETAIL_MSGS 512           /* ladder entries in one detail (more are counted as omitted) */
 #define UI_DETAIL_STREAMS 16
 #define UI_DETAIL_TEXT_MAX (512u << 10) /* SIP text of one call's messages, all together */
-/* The text fields of the records a detail copies (the call's, its streams' Call-IDs), each with its NUL: they point into
+/* The text fields of the records a detail copies (the call's, its streams' Call-IDs, its messages'
+ * labels and SDP records), each with its NUL: they point into
  * the worker's string store, so a detail holds its own copies (see detail_own in model.c). */
-#define UI_DETAIL_STRS_MAX ((CALL_STR_FIELDS + UI_DETAIL_STREAMS) * CALL_FIELD_MAX)
+#define UI_DETAIL_STRS_MAX                                                                         \
+    ((CALL_STR_FIELDS + UI_DETAIL_STREAMS) * CALL_FIELD_MAX +                                      \
+     UI_DETAIL_MSGS * (CALL_MSG_LABEL_MAX + sizeof(struct call_msg_sdp) + 8 + CALL_CODEC_MAX))
 #define UI_SERIES_MAX 120            /* per-second samples kept per stream (the last two minutes) */
 #define UI_SERIES_STREAMS 4096u      /* active streams followed for series at once */
 
@@ -108,7 +111,7 @@ struct ui_detail {
     uint32_t text_used;
     char text[UI_DETAIL_TEXT_MAX];
     uint32_t strs_used;
-    char strs[UI_DETAIL_STRS_MAX];   /* what the records' string fields point at */
+    char strs[UI_DETAIL_STRS_MAX];   /* what the records' string (and SDP) fields point at */
 };
 
 struct ui_model_config {
