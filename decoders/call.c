@@ -5,6 +5,20 @@
 
 const struct call_msg_sdp call_msg_no_sdp = { .codec = STRSTORE_EMPTY };
 
+const struct endpoint *call_msg_src(const struct call *c, const struct call_msg *m)
+{
+    if (m->path == CALL_MSG_PATH_ROUTE && m->route)
+        return &m->route->src;
+    return m->path == CALL_MSG_PATH_REV ? &c->dst : &c->src;
+}
+
+const struct endpoint *call_msg_dst(const struct call *c, const struct call_msg *m)
+{
+    if (m->path == CALL_MSG_PATH_ROUTE && m->route)
+        return &m->route->dst;
+    return m->path == CALL_MSG_PATH_REV ? &c->src : &c->dst;
+}
+
 void call_str_fields(struct call *c, const char **out[CALL_STR_FIELDS])
 {
     size_t n = 0;

@@ -71,15 +71,30 @@ struct call_msg_sdp {
 /* call_msg.sdp of a message without SDP: no codec, no address, dir 0. */
 extern const struct call_msg_sdp call_msg_no_sdp;
 
-struct call_msg {
-    uint64_t ts_ns;
+/* Where a message went when that was not between the call's src and dst (a proxy's leg, a fork). */
+struct call_msg_route {
     struct endpoint src;
     struct endpoint dst;
+};
+
+/* call_msg.path: where a message went (read it with call_msg_src/call_msg_dst). */
+enum call_msg_path {
+    CALL_MSG_PATH_FWD = 0,       /* the call's src to its dst (as the first INVITE) */
+    CALL_MSG_PATH_REV,           /* the call's dst to its src */
+    CALL_MSG_PATH_ROUTE,         /* elsewhere: call_msg.route says */
+};
+
+/* One SIP message of the call, for the ladder and the counters (48 bytes: about 7 per call). */
+struct call_msg {
+    uint64_t ts_ns;
     uint32_t cseq;
     uint16_t status;             /* 0 for requests */
     uint8_t method;              /* enum sip_method of a request, or of the CSeq for a response */
     uint8_t flags;               /* enum call_msg_flag */
     uint32_t next;               /* pool index of the next message, POOL_NONE at the end */
+    uint8_t path;                /* enum call_msg_path */
+    /* with CALL_MSG_PATH_ROUTE: its source and destination (a record of its own), else NULL */
+    const struct call_msg_route *route;
     /*
      * "INVITE", "180 Ringing", "FOO" (unknown method): CALL_MSG_LABEL_MAX - 1
      * chars at most. Never NULL: a literal for the usual methods and
@@ -178,6 +193,10 @@ struct call {
     uint64_t cancel_ns;           /* first CANCEL */
     bool ended;                   /* final state reached; lingers for retransmissions */
 };
+
+/* Source and destination of a message of call c. */
+const struct endpoint *call_msg_src(const struct call *c, const struct call_msg *m);
+const struct endpoint *call_msg_dst(const struct call *c, const struct call_msg *m);
 
 /* Longest text field plus its NUL: a reader's bound for any of them. */
 #define CALL_FIELD_MAX CALL_ID_MAX

@@ -76,6 +76,7 @@ struct correlate {
 
     struct pool *msgs;
     struct pool *msg_sdps;        /* struct call_msg_sdp of messages with SDP (max_msgs, by use) */
+    struct pool *msg_routes;      /* struct call_msg_route of messages off the call's path */
     struct strstore *strs;        /* the text fields of calls (and of their ladder entries) */
 
     struct pool *seen;
@@ -136,6 +137,7 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
     co->calls = pool_create(sizeof(struct call), cfg->max_calls);
     co->msgs = pool_create(sizeof(struct call_msg), cfg->max_msgs);
     co->msg_sdps = pool_create(sizeof(struct call_msg_sdp), cfg->max_msgs);
+    co->msg_routes = pool_create(sizeof(struct call_msg_route), cfg->max_msgs);
     co->strs = strstore_create(cfg->str_bytes ? cfg->str_bytes
                                               : (size_t)cfg->max_calls * CORRELATE_STR_BYTES_PER_CALL);
     co->seen = pool_create(sizeof(struct seen), cfg->max_txns);
@@ -157,7 +159,7 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
     }
     if (!co->calls || !co->msgs || !co->strs || !co->seen || !co->regs || !co->media || !co->call_buckets ||
         !co->flush_order || !co->seen_buckets || !co->reg_buckets ||
-        !co->msg_sdps || (cfg->text_bytes && (!co->text || !co->texts))) {
+        !co->msg_sdps || !co->msg_routes || (cfg->text_bytes && (!co->text || !co->texts))) {
         correlate_destroy(co);
         return NULL;
     }
@@ -175,6 +177,7 @@ void correlate_destroy(struct correlate *co)
     pool_destroy(co->calls);
     pool_destroy(co->msgs);
     pool_destroy(co->msg_sdps);
+    pool_destroy(co->msg_routes);
     strstore_destroy(co->strs);
     pool_destroy(co->seen);
     pool_destroy(co->regs);
@@ -588,6 +591,8 @@ static void msg_free(struct correlate *co, uint32_t idx)
         strstore_clear(co->strs, &x->codec);
         pool_put(co->msg_sdps, pool_index(co->msg_sdps, x));
     }
+    if (e->route)
+        pool_put(co->msg_routes, pool_index(co->msg_routes, e->route));
     pool_put(co->msgs, idx);
 }
 
@@ -607,8 +612,24 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
     }
     struct call_msg *e = pool_at(co->msgs, idx);
     e->ts_ns = meta->ts_ns;
-    e->src = meta->src;
-    e->dst = meta->dst;
+    if (endpoint_eq(&meta->src, &c->src) && endpoint_eq(&meta->dst, &c->dst)) {
+        e->path = CALL_MSG_PATH_FWD;
+    } else if (endpoint_eq(&meta->src, &c->dst) && endpoint_eq(&meta->dst, &c->src)) {
+        e->path = CALL_MSG_PATH_REV;
+    } else {
+        uint32_t ri = pool_get(co->msg_routes); /* never full: one record per message at most */
+        if (ri == POOL_NONE) {
+            pool_put(co->msgs, idx);
+            c->msg_dropped++;
+            stats_inc(co->st, STAT_CALL_MSGS_DROPPED);
+            return NULL;
+        }
+        struct call_msg_route *r = pool_at(co->msg_routes, ri);
+        r->src = meta->src;
+        r->dst = meta->dst;
+        e->path = CALL_MSG_PATH_ROUTE;
+        e->route = r;
+    }
     e->cseq = m->cseq;
     e->status = m->status;
     e->method = (uint8_t)(m->is_request ? m->method : m->cseq_method);

@@ -55,7 +55,7 @@ static double rel_s(const struct call *c, uint64_t ts)
 /* Which party sent a message: the caller sends from where its first INVITE came. */
 static enum call_party msg_party(const struct call *c, const struct call_msg *m)
 {
-    return endpoint_eq(&m->src, &c->src) ? CALL_PARTY_CALLER : CALL_PARTY_CALLEE;
+    return endpoint_eq(call_msg_src(c, m), &c->src) ? CALL_PARTY_CALLER : CALL_PARTY_CALLEE;
 }
 
 static const char *party_word(enum call_party p)
@@ -265,7 +265,7 @@ static void rule_media_flow(struct ctx *x)
         endpoint_format(&sdp->sdp->media, a, sizeof a);
     endpoint_format(&s_heard->src, hs, sizeof hs);
     endpoint_format(&s_heard->dst, hd, sizeof hd);
-    bool nat = sdp && addr_is_private(&sdp->sdp->media.ip) && !addr_is_private(&sdp->src.ip) &&
+    bool nat = sdp && addr_is_private(&sdp->sdp->media.ip) && !addr_is_private(&call_msg_src(c, sdp)->ip) &&
                !addr_is_unspecified(&sdp->sdp->media.ip);
     const char *why = nat ? "its SDP address is private while its signalling came from a public "
                             "one (NAT)"
@@ -282,7 +282,7 @@ static void rule_media_flow(struct ctx *x)
         char sip[ADDR_STR_MAX];
         add(x, FAULT_NAT_PRIVATE_SDP, sdp->ts_ns,
             "the %s's SDP in %s announces private %s while its SIP came from %s", party_word(silent),
-            sdp->label, a, addr_format(&sdp->src.ip, sip, sizeof sip));
+            sdp->label, a, addr_format(&call_msg_src(c, sdp)->ip, sip, sizeof sip));
     }
 }
 

@@ -316,16 +316,17 @@ void ladder_layout(struct ladder *l, const struct call *c, const struct call_msg
             l->t0_ns = m->ts_ns;
             have_t0 = true;
         }
-        int a = ladder_col_find(l, &m->src), b = ladder_col_find(l, &m->dst);
-        int add = (a < 0) + (b < 0 && !endpoint_eq(&m->src, &m->dst));
+        const struct endpoint *src = call_msg_src(c, m), *dst = call_msg_dst(c, m);
+        int a = ladder_col_find(l, src), b = ladder_col_find(l, dst);
+        int add = (a < 0) + (b < 0 && !endpoint_eq(src, dst));
         if (l->row_count >= LADDER_MAX_ROWS || l->col_count + add > LADDER_MAX_COLS) {
             l->not_drawn++;
             continue;
         }
         if (a < 0)
-            a = ladder_col_add(l, &m->src);
+            a = ladder_col_add(l, src);
         if (b < 0)
-            b = endpoint_eq(&m->src, &m->dst) ? a : ladder_col_add(l, &m->dst);
+            b = endpoint_eq(src, dst) ? a : ladder_col_add(l, dst);
         struct ladder_arrow *r = &l->rows[l->row_count++];
         r->ts_ns = m->ts_ns;
         r->from = (uint8_t)a;

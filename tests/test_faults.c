@@ -51,8 +51,7 @@ static void sdp_msg(bool from_caller, const char *label, const char *media_ip, u
     struct call_msg *m = &msgs[nmsgs];
     memset(m, 0, sizeof *m);
     m->ts_ns = T0 + (uint64_t)(at_s * 1e9);
-    m->src = from_caller ? c.src : c.dst;
-    m->dst = from_caller ? c.dst : c.src;
+    m->path = from_caller ? CALL_MSG_PATH_FWD : CALL_MSG_PATH_REV;
     m->flags = CALL_MSG_SDP;
     static struct call_msg_sdp sdps[8];
     sdps[nmsgs] = (struct call_msg_sdp){ .codec = "", .media = ep(media_ip, port),

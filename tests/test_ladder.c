@@ -35,8 +35,10 @@ static struct call_msg *add(uint64_t t, struct endpoint src, struct endpoint dst
     struct call_msg *m = &msgs[nmsgs];
     memset(m, 0, sizeof *m);
     m->ts_ns = t;
-    m->src = src;
-    m->dst = dst;
+    static struct call_msg_route routes[MAX_MSGS];
+    routes[nmsgs] = (struct call_msg_route){ src, dst };
+    m->path = CALL_MSG_PATH_ROUTE;
+    m->route = &routes[nmsgs];
     m->status = status;
     static char labels[MAX_MSGS][CALL_MSG_LABEL_MAX];
     static struct call_msg_sdp sdps[MAX_MSGS];

@@ -378,6 +378,9 @@ static void detail_own(struct ui_detail *d)
         m->sdp = x ? x : &call_msg_no_sdp;
         if (x)
             own_str(d, &x->codec);
+        if (m->route)
+            m->route = (const struct call_msg_route *)(const void *)detail_put(d, m->route,
+                                                                              sizeof *m->route);
     }
 }
 
@@ -410,6 +413,8 @@ static void detail_rebase(struct ui_detail *d, uintptr_t base)
         m->sdp = x ? x : &call_msg_no_sdp;
         if (x)
             rebase_str(d, &x->codec, base);
+        if (m->route)
+            m->route = (const struct call_msg_route *)(const void *)rebased(d, m->route, base);
     }
 }
 
