@@ -18,7 +18,7 @@ struct pool *pool_create(size_t size, uint32_t count)
 {
     if (size == 0 || count == 0 || count == POOL_NONE)
         return NULL;
-    size = (size + 15) & ~(size_t)15; /* keep every record 16-byte aligned */
+    size = (size + 7) & ~(size_t)7; /* every record 8-byte aligned: the widest field (u64, double, pointer) */
     struct pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;

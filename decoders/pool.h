@@ -8,7 +8,8 @@
 /*
  * A pool hands out records by 32-bit index; POOL_NONE is "no record". Indices
  * stay valid until the record is put back, so tables link records by index
- * rather than by pointer. Records come back zeroed from pool_get(); a record
+ * rather than by pointer (records are 8-byte aligned: their size is rounded up
+ * to a multiple of 8). Records come back zeroed from pool_get(); a record
  * put back is not kept (its first bytes link the free list): read it before.
  */
 #define POOL_NONE UINT32_MAX

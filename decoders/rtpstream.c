@@ -143,7 +143,6 @@ static void rtpstream_ws_first(struct rtpstream *s, const struct rtp_hdr *h)
     s->time_ms = 0;
     s->lastnominal_ms = 0;
     s->last_pt = h->pt;
-    s->delta_ms = 0;
     s->max_delta_ms = 0;
     s->min_delta_ms = -1; /* Q12 */
     s->mean_delta_ms = 0;
@@ -204,6 +203,7 @@ static void rtpstream_ws_update(struct rtpstream *s, const struct rtp_hdr *h, do
         clock = 0; /* not reproduced: below 1000 Hz Wireshark divides by zero */
 
     double cur_jitter = 0;
+    double delta_ms = 0; /* read below only for in-time packets, which always set it */
     if (in_time) {
         if (clock != 0) {
             s->last_clock = clock;
@@ -212,22 +212,22 @@ static void rtpstream_ws_update(struct rtpstream *s, const struct rtp_hdr *h, do
             double expected = s->time_ms + (nominal - s->lastnominal_ms);
             double diff = fabs(t_ms - expected);
             cur_jitter = (15 * s->jitter_ms + diff) / 16;
-            s->delta_ms = t_ms - s->time_ms;
+            delta_ms = t_ms - s->time_ms;
             s->jitter_ms = cur_jitter;
             s->lastnominal_ms = nominal;
         } else {
-            s->delta_ms = t_ms - s->time_ms;
+            delta_ms = t_ms - s->time_ms;
         }
     }
 
     /* Q3, Q4: regular packets feed max/min/mean; n = packets before this one. */
     if (!h->marker && !cn && !wrong_ts && !follow_cn) {
         double n = (double)s->total_nr;
-        if (s->delta_ms > s->max_delta_ms)
-            s->max_delta_ms = s->delta_ms;
-        if (s->min_delta_ms == -1 || s->delta_ms < s->min_delta_ms)
-            s->min_delta_ms = s->delta_ms;
-        s->mean_delta_ms = (s->mean_delta_ms * (n - 1) + s->delta_ms) / n;
+        if (delta_ms > s->max_delta_ms)
+            s->max_delta_ms = delta_ms;
+        if (s->min_delta_ms == -1 || delta_ms < s->min_delta_ms)
+            s->min_delta_ms = delta_ms;
+        s->mean_delta_ms = (s->mean_delta_ms * (n - 1) + delta_ms) / n;
         if (clock != 0) {
             if (s->jitter_ms > s->max_jitter_ms)
                 s->max_jitter_ms = s->jitter_ms;
@@ -421,12 +421,6 @@ static unsigned rtpstream_dtmf_update(struct rtpstream *s, const struct rtp_hdr 
         d->event = event;
         d->ended = false;
         d->digit = rtpstream_dtmf_digit(event);
-        if (d->digit) {
-            if (s->dtmf_count < RTPSTREAM_DTMF_MAX)
-                s->dtmf_digits[s->dtmf_count++] = d->digit;
-            else if (s->dtmf_dropped < 255)
-                s->dtmf_dropped++;
-        }
         ev |= RTPSTREAM_EV_DTMF_BEGIN;
     } else if (h->ts != d->rtp_ts) {
         return RTPSTREAM_EV_NONE; /* a late packet of an earlier event */
@@ -446,7 +440,6 @@ static unsigned rtpstream_dtmf_update(struct rtpstream *s, const struct rtp_hdr 
 unsigned rtpstream_update(struct rtpstream *s, const struct rtp_hdr *h, uint64_t arrival_ns,
                           uint32_t event_pt)
 {
-    s->pt_seen[h->pt >> 5] |= 1u << (h->pt & 31);
     uint32_t clock = rtpstream_clock(s, h->pt, event_pt);
     if (s->total_nr == 0) {
         s->first_ns = arrival_ns;
