@@ -320,7 +320,7 @@ static void rule_poor_quality(struct ctx *x)
             continue;
         struct mos_input mi = { .codec = sv_make(s->codec, strlen(s->codec)),
                                 .loss_pct = f.lost_unique_pct, .burst_r = f.burst_ratio,
-                                .rtt_ms = s->rtcp.rtt_ms };
+                                .rtt_ms = s->rtcp->rtt_ms };
         struct mos_result r = mos_compute(&mi);
         char what[96] = "";
         if (r.valid && r.mos < x->t->mos_poor)

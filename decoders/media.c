@@ -78,12 +78,15 @@ struct media {
 
     struct pool *streams;
     struct pool *dtmfs;           /* struct media_dtmf, at most one per stream */
+    struct pool *rtcps;           /* struct media_rtcp, at most one per stream */
     uint32_t *stream_buckets;     /* allocated for max_streams; the first stream_mask + 1 in use */
     uint32_t stream_mask;
     uint32_t stream_mask_max;
     struct pool_list bound_q;     /* streams of calls, by last packet */
     struct pool_list free_q;      /* streams of no call, by last packet */
 };
+
+const struct media_rtcp media_no_rtcp = { .jitter_ms = -1, .rtt_ms = -1, .xr_mos_lq = -1 };
 
 #define NS_PER_S 1000000000ULL
 #define STREAM_LRU offsetof(struct media_stream, lru)
@@ -115,10 +118,11 @@ struct media *media_create(const struct media_config *cfg, struct stats *st, med
     m->port_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->streams = pool_create(sizeof(struct media_stream), cfg->max_streams);
     m->dtmfs = pool_create(sizeof(struct media_dtmf), cfg->max_streams);
+    m->rtcps = pool_create(sizeof(struct media_rtcp), cfg->max_streams);
     m->stream_buckets = pool_buckets_create(cfg->max_streams, &m->stream_mask_max);
     m->stream_mask = m->stream_mask_max < MEDIA_STREAM_BUCKETS_MIN - 1 ? m->stream_mask_max
                                                                        : MEDIA_STREAM_BUCKETS_MIN - 1;
-    if (!m->eps || !m->pts || !m->ep_buckets || !m->port_buckets || !m->streams || !m->dtmfs || !m->stream_buckets) {
+    if (!m->eps || !m->pts || !m->ep_buckets || !m->port_buckets || !m->streams || !m->dtmfs || !m->rtcps || !m->stream_buckets) {
         media_destroy(m);
         return NULL;
     }
@@ -135,6 +139,7 @@ void media_destroy(struct media *m)
     pool_destroy(m->pts);
     pool_destroy(m->streams);
     pool_destroy(m->dtmfs);
+    pool_destroy(m->rtcps);
     free(m->ep_buckets);
     free(m->port_buckets);
     free(m->stream_buckets);
@@ -420,6 +425,8 @@ static void stream_finish(struct media *m, uint32_t idx, struct call *c)
     pool_list_remove(m->streams, stream_queue(m, s), idx, STREAM_LRU);
     if (s->dtmf)
         pool_put(m->dtmfs, pool_index(m->dtmfs, s->dtmf));
+    if (s->rtcp != &media_no_rtcp)
+        pool_put(m->rtcps, pool_index(m->rtcps, s->rtcp));
     pool_put(m->streams, idx);
 }
 
@@ -638,9 +645,7 @@ static struct media_stream *stream_create(struct media *m, const struct endpoint
     s->hash_next = *b;
     *b = idx;
     s->call_id = "";
-    s->rtcp.jitter_ms = -1;
-    s->rtcp.rtt_ms = -1;
-    s->rtcp.xr_mos_lq = -1;
+    s->rtcp = &media_no_rtcp;
     pool_list_push_tail(m->streams, &m->free_q, idx, STREAM_LRU);
     stats_inc(m->st, STAT_STREAMS);
     return s;
@@ -741,6 +746,22 @@ static struct media_stream *stream_by_ssrc(struct media *m, const struct call *c
     return NULL;
 }
 
+/* The stream's own RTCP record, taken at its first report (NULL for no stream). */
+static struct media_rtcp *stream_rtcp(struct media *m, struct media_stream *s)
+{
+    if (!s)
+        return NULL;
+    if (s->rtcp == &media_no_rtcp) {
+        uint32_t i = pool_get(m->rtcps); /* never full: one record per stream */
+        if (i == POOL_NONE)
+            return NULL;
+        struct media_rtcp *r = pool_at(m->rtcps, i);
+        *r = media_no_rtcp;
+        s->rtcp = r;
+    }
+    return (struct media_rtcp *)(uintptr_t)s->rtcp;
+}
+
 void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoint *dst,
                 const struct rtcp_compound *r, uint64_t ts_ns)
 {
@@ -753,37 +774,41 @@ void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoi
         const struct rtcp_packet *p = &r->packets[i];
         if (p->type == RTCP_SR) {
             struct media_stream *s = stream_by_ssrc(m, c, p->ssrc, &src->ip);
-            if (s) {
-                s->rtcp.sender_reports++;
-                s->rtcp.sr_packets = p->sr_packet_count;
+            struct media_rtcp *q = stream_rtcp(m, s);
+            if (q) {
+                q->sender_reports++;
+                q->sr_packets = p->sr_packet_count;
             }
         } else if (p->type == RTCP_BYE) {
             for (uint32_t k = 0; k < p->bye_count; k++) {
                 struct media_stream *s = stream_by_ssrc(m, c, p->bye_ssrc[k], &src->ip);
-                if (s)
-                    s->rtcp.bye = true;
+                struct media_rtcp *q = stream_rtcp(m, s);
+                if (q)
+                    q->bye = true;
             }
         } else if (p->type == RTCP_XR && p->has_voip_metrics) {
             struct media_stream *s = stream_by_ssrc(m, c, p->voip.ssrc, NULL);
-            if (s) {
-                s->rtcp.xr = true;
-                s->rtcp.xr_mos_lq = p->voip.mos_lq == 127 ? -1 : p->voip.mos_lq / 10.0;
+            struct media_rtcp *q = stream_rtcp(m, s);
+            if (q) {
+                q->xr = true;
+                q->xr_mos_lq = p->voip.mos_lq == 127 ? -1 : p->voip.mos_lq / 10.0;
             }
         }
         for (uint32_t k = 0; k < p->block_count; k++) {
             const struct rtcp_report *b = &r->blocks[p->first_block + k];
             /* A report about SSRC X comes from X's receiver: the stream X -> RTCP sender. */
             struct media_stream *s = stream_by_ssrc(m, c, b->ssrc, NULL);
-            if (!s)
+            struct media_rtcp *q = stream_rtcp(m, s);
+            if (!q)
                 continue;
-            s->rtcp.reports++;
-            s->rtcp.fraction_lost = b->fraction_lost;
-            s->rtcp.cumulative_lost = b->cumulative_lost;
-            s->rtcp.jitter_ts = b->jitter;
-            s->rtcp.jitter_ms = s->clock_rate ? rtcp_jitter_ms(b->jitter, s->clock_rate) : -1;
+            q->reports++;
+            q->fraction_lost = b->fraction_lost;
+            q->cumulative_lost = b->cumulative_lost;
+            q->jitter_ts = b->jitter;
+            q->jitter_ms = s->clock_rate ? rtcp_jitter_ms(b->jitter, s->clock_rate) : -1;
             double rtt;
             if (rtcp_rtt_ms(b->lsr, b->dlsr, ts_ns, &rtt))
-                s->rtcp.rtt_ms = rtt;
+                q->rtt_ms = rtt;
         }
     }
 }

@@ -47,6 +47,9 @@ struct media_rtcp {
     double xr_mos_lq;              /* XR MOS-LQ, -1 when absent */
 };
 
+/* media_stream.rtcp of a stream nothing reported on: counts 0, jitter_ms, rtt_ms, xr_mos_lq -1. */
+extern const struct media_rtcp media_no_rtcp;
+
 /* The RFC 4733 digits of a stream, in order: a record of their own, taken at the first digit. */
 struct media_dtmf {
     uint64_t ns[MEDIA_DTMF_MAX];   /* arrival of each event's first packet */
@@ -77,7 +80,8 @@ struct media_stream {
     uint32_t call_next;            /* next stream of the same call */
     uint32_t packets_unbound;      /* packets seen while no call claimed it (rebinding tries) */
     struct rtpstream stats;
-    struct media_rtcp rtcp;
+    /* what RTCP said about it: a record of its own, taken at the first report; never NULL */
+    const struct media_rtcp *rtcp;
     uint32_t clock_rate;
     char codec[CALL_CODEC_MAX];    /* encoding name from SDP or the static table */
     uint8_t dtmf_count;            /* RFC 4733 digits in *dtmf */

@@ -13,7 +13,7 @@ void stream_quality(const struct media_stream *s, struct stream_quality *q)
         .codec = sv_make(s->codec, strlen(s->codec)),
         .loss_pct = q->f.lost_unique_pct,
         .burst_r = q->f.burst_ratio,
-        .rtt_ms = s->rtcp.rtt_ms,
+        .rtt_ms = s->rtcp->rtt_ms,
     };
     q->mos = mos_compute(&in);
     if (q->f.window_valid) {
@@ -151,7 +151,7 @@ void stream_write(struct json *j, const struct media_stream *s)
     json_key(j, "mos_model");
     json_str_opt(j, q.mos.valid ? q.mos.model : NULL);
     json_key(j, "rtcp");
-    rtcp_write(j, &s->rtcp);
+    rtcp_write(j, s->rtcp);
     json_key(j, "dtmf");
     json_arr_begin(j);
     for (uint8_t i = 0; i < s->dtmf_count; i++) {

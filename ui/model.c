@@ -369,8 +369,12 @@ static void detail_own(struct ui_detail *d)
     call_str_fields(&d->call, f);
     for (size_t i = 0; i < CALL_STR_FIELDS; i++)
         own_str(d, f[i]);
-    for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++)
-        own_str(d, &d->streams[i].call_id);
+    for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++) {
+        struct media_stream *s = &d->streams[i];
+        own_str(d, &s->call_id);
+        const struct media_rtcp *r = (const void *)detail_put(d, s->rtcp, sizeof *s->rtcp);
+        s->rtcp = r ? r : &media_no_rtcp;
+    }
     for (uint16_t i = 0; i < d->msg_count && i < UI_DETAIL_MSGS; i++) {
         struct call_msg *m = &d->msgs[i];
         own_str(d, &m->label);
@@ -404,8 +408,12 @@ static void detail_rebase(struct ui_detail *d, uintptr_t base)
     call_str_fields(&d->call, f);
     for (size_t i = 0; i < CALL_STR_FIELDS; i++)
         rebase_str(d, f[i], base);
-    for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++)
-        rebase_str(d, &d->streams[i].call_id, base);
+    for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++) {
+        struct media_stream *s = &d->streams[i];
+        rebase_str(d, &s->call_id, base);
+        const struct media_rtcp *r = (const void *)rebased(d, s->rtcp, base);
+        s->rtcp = r ? r : &media_no_rtcp;
+    }
     for (uint16_t i = 0; i < d->msg_count && i < UI_DETAIL_MSGS; i++) {
         struct call_msg *m = &d->msgs[i];
         rebase_str(d, &m->label, base);
