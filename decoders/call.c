@@ -90,3 +90,6 @@ double call_duration_s(const struct call *c)
         return -1.0;
     return (double)(c->end_ns - c->answer_ns) / 1e9;
 }
+
+_Static_assert(sizeof(struct call) <= CALL_RECORD_MAX, "struct call grew: see CALL_RECORD_MAX");
+_Static_assert(sizeof(struct call_msg) <= CALL_MSG_RECORD_MAX, "struct call_msg grew: see CALL_MSG_RECORD_MAX");

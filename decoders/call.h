@@ -139,6 +139,7 @@ struct call {
     struct endpoint src;          /* sender of the first INVITE */
     struct endpoint dst;          /* its destination */
     enum call_transport transport;
+    enum call_state state;
 
     uint64_t start_ns;            /* first INVITE */
     uint64_t trying_ns;           /* first 100, 0 if none */
@@ -147,15 +148,13 @@ struct call {
     uint64_t end_ns;              /* BYE, CANCEL or final non-2xx, 0 if none */
     uint64_t last_ns;             /* newest SIP message of the call */
 
-    enum call_state state;
-    uint16_t final_code;          /* final response to the initial INVITE, 0 if none */
-    uint16_t first_provisional;   /* 180 or 183 that set ringing_ns */
     const char *end_reason;       /* "bye", "cancel", "rejected", "timeout", "end_of_capture", "evicted":
                                      * a literal, "" while none */
-    enum call_party hangup_by;    /* who sent BYE or CANCEL */
-
     uint64_t capture_drops_kernel; /* packets the kernel dropped while the call was up */
     uint64_t capture_drops_ring;   /* packets the capture ring dropped while the call was up */
+    enum call_party hangup_by;    /* who sent BYE or CANCEL */
+    uint16_t final_code;          /* final response to the initial INVITE, 0 if none */
+    uint16_t first_provisional;   /* 180 or 183 that set ringing_ns */
     uint32_t sip_messages;        /* retransmissions included */
     uint32_t retransmissions;
     uint16_t auth_challenges;     /* 401/407 to INVITEs */
@@ -163,15 +162,12 @@ struct call {
     uint16_t forks;               /* distinct to-tags beyond the first */
     uint16_t dialog_count;
     const char *dialog_tags[CALL_MAX_DIALOGS]; /* CALL_TAG_MAX; the first dialog_count are set */
-    bool early_media_sdp;         /* a 18x carried SDP */
 
     struct call_sdp offer;        /* the initial INVITE's (or the first) offer */
     struct call_sdp answer;       /* the answer to it (18x or 2xx) */
 
     /* Media (decoders/media.c): announced endpoints and the call's RTP streams, by pool index. */
     uint32_t media_ep_head;       /* first endpoint (chained in media.c), POOL_NONE if none */
-    uint8_t media_ep_count;
-    uint8_t media_ep_dropped;     /* endpoints not remembered (cap above) */
     uint32_t stream_head;
     uint32_t stream_tail;
     uint32_t stream_count;
@@ -184,15 +180,27 @@ struct call {
 
     /* Table bookkeeping (owned by call.c). */
     uint64_t id_hash;
+    uint64_t seq;                 /* order of creation from 1, for stable output */
+    uint64_t cancel_ns;           /* first CANCEL */
     uint32_t hash_next;
     struct pool_link lru;         /* on one of the table's expiry queues */
-    uint8_t queue;                /* which queue (correlate.c) */
-    uint64_t seq;                 /* order of creation from 1, for stable output */
     uint32_t invite_cseq;         /* CSeq of the current initial INVITE transaction */
+
+    /* the byte-sized fields together (no padding between them) */
+    uint8_t media_ep_count;       /* announced endpoints remembered (media.c) */
+    uint8_t media_ep_dropped;     /* endpoints not remembered (cap above) */
+    uint8_t queue;                /* which queue (correlate.c) */
+    bool early_media_sdp;         /* a 18x carried SDP */
     bool cancel_seen;
-    uint64_t cancel_ns;           /* first CANCEL */
     bool ended;                   /* final state reached; lingers for retransmissions */
 };
+
+/*
+ * Per-call memory budget (issue 7): the records a call holds, checked at
+ * compile time so that a field added without care shows up here.
+ */
+#define CALL_RECORD_MAX 528
+#define CALL_MSG_RECORD_MAX 48
 
 /* Source and destination of a message of call c. */
 const struct endpoint *call_msg_src(const struct call *c, const struct call_msg *m);

@@ -31,7 +31,7 @@
 
 #define MEDIA_MAX_PT 4              /* payload types remembered per endpoint */
 #define MEDIA_NO_EVENT RTPSTREAM_NO_EVENT_PT
-#define MEDIA_EP_NO_EVENT 0xFF      /* media_ep.event_pt when none (payload types are 0..127) */
+#define MEDIA_EP_NO_EVENT MEDIA_NO_EVENT_PT /* media_ep.event_pt when none */
 
 /*
  * The rtpmap of one announced RTP endpoint (its first MEDIA_MAX_PT payload
@@ -87,6 +87,9 @@ struct media {
 };
 
 const struct media_rtcp media_no_rtcp = { .jitter_ms = -1, .rtt_ms = -1, .xr_mos_lq = -1 };
+
+_Static_assert(sizeof(struct media_stream) <= MEDIA_STREAM_RECORD_MAX,
+               "struct media_stream grew: see MEDIA_STREAM_RECORD_MAX");
 
 #define NS_PER_S 1000000000ULL
 #define STREAM_LRU offsetof(struct media_stream, lru)
@@ -387,7 +390,7 @@ static uint32_t stream_find(const struct media *m, const struct endpoint *src,
 {
     for (uint32_t i = m->stream_buckets[h & m->stream_mask]; i != POOL_NONE;) {
         const struct media_stream *s = pool_at(m->streams, i);
-        if (s->key_hash == h && s->ssrc == ssrc && media_endpoint_eq(&s->src, src) &&
+        if (s->key_hash == (uint32_t)h && s->ssrc == ssrc && media_endpoint_eq(&s->src, src) &&
             media_endpoint_eq(&s->dst, dst))
             return i;
         i = s->hash_next;
@@ -637,7 +640,7 @@ static struct media_stream *stream_create(struct media *m, const struct endpoint
     s->dst = *dst;
     s->ssrc = ssrc;
     s->pt = pt;
-    s->key_hash = h;
+    s->key_hash = (uint32_t)h;
     s->call_next = POOL_NONE;
     if (pool_in_use(m->streams) > m->stream_mask + 1 && m->stream_mask < m->stream_mask_max)
         stream_index_grow(m);
@@ -667,7 +670,7 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
         idx = pool_index(m->streams, s);
         const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
         stream_codec(m, s, x, h->pt);
-        s->event_pt = ep_event_pt(x);
+        s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT_PT;
         if (x)
             stream_bind(m, s, x, src_side, latched);
         else
@@ -681,12 +684,13 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
         if (n <= 8 || (n & 63) == 0) {
             const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
             if (x) {
-                s->event_pt = ep_event_pt(x);
+                s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT_PT;
                 stream_bind(m, s, x, src_side, latched);
             }
         }
     }
-    if (h->pt >= 96 && h->pt != s->clock_pt && h->pt != s->event_pt && s->call_seq) {
+    uint32_t event_pt = s->event_pt == MEDIA_NO_EVENT_PT ? MEDIA_NO_EVENT : s->event_pt;
+    if (h->pt >= 96 && h->pt != s->clock_pt && h->pt != event_pt && s->call_seq) {
         /* A dynamic payload type the stream did not start with (it began with CN or an event,
          * or a re-INVITE changed the codec): its clock comes from the SDP's rtpmap. */
         const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
@@ -696,7 +700,7 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
             rtpstream_set_clock(&s->stats, h->pt, p->clock_rate[i]);
         s->clock_pt = h->pt;
     }
-    unsigned ev = rtpstream_update(&s->stats, h, ts_ns, s->event_pt);
+    unsigned ev = rtpstream_update(&s->stats, h, ts_ns, event_pt);
     if ((ev & RTPSTREAM_EV_DTMF_BEGIN) && s->stats.dtmf_last.digit) {
         if (!s->dtmf) {
             uint32_t di = pool_get(m->dtmfs); /* never full: one record per stream */

@@ -64,27 +64,26 @@ struct media_dtmf {
  */
 struct media_stream {
     /* table bookkeeping and the key */
-    uint64_t key_hash;
+    uint32_t key_hash;             /* low bits of the key's hash (the index uses fewer) */
     uint32_t hash_next;
     uint32_t ssrc;
+    uint32_t call_next;            /* next stream of the same call */
     struct endpoint src;
     struct endpoint dst;
-    uint32_t event_pt;             /* telephone-event PT of its media, RTPSTREAM_NO_EVENT_PT if none */
+    uint8_t event_pt;              /* telephone-event PT of its media, MEDIA_NO_EVENT_PT if none */
     uint8_t pt;                    /* payload type of the first packet */
     uint8_t clock_pt;              /* dynamic payload type whose clock the statistics use */
     uint8_t origin;                /* enum media_origin */
     uint8_t party;                 /* enum call_party that sends it, NONE if unknown */
+    uint8_t dtmf_count;            /* RFC 4733 digits in *dtmf */
     uint64_t call_seq;             /* the call's creation number; 0 = no call */
     struct pool_link lru;
     uint64_t queued_ns;            /* packet time it last moved to its queue's tail */
-    uint32_t call_next;            /* next stream of the same call */
     uint32_t packets_unbound;      /* packets seen while no call claimed it (rebinding tries) */
+    uint32_t clock_rate;
     struct rtpstream stats;
     /* what RTCP said about it: a record of its own, taken at the first report; never NULL */
     const struct media_rtcp *rtcp;
-    uint32_t clock_rate;
-    char codec[CALL_CODEC_MAX];    /* encoding name from SDP or the static table */
-    uint8_t dtmf_count;            /* RFC 4733 digits in *dtmf */
     const struct media_dtmf *dtmf; /* NULL while dtmf_count is 0 */
     /*
      * The Call-ID of its call ("" = no call): the call record's own string,
@@ -92,7 +91,11 @@ struct media_stream {
      * on_end called, before the call is released). Copy it to keep it.
      */
     const char *call_id;
+    char codec[CALL_CODEC_MAX];    /* encoding name from SDP or the static table */
 };
+
+#define MEDIA_NO_EVENT_PT 0xFF            /* media_stream.event_pt: none (payload types are 0..127) */
+#define MEDIA_STREAM_RECORD_MAX 384       /* per-call memory budget (issue 7): about 2 per call */
 
 struct media_config {
     uint32_t max_endpoints;

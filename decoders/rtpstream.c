@@ -361,15 +361,22 @@ static bool rtpstream_window_worse(const struct rtpstream_window *a,
     return (uint64_t)a->lost * b->expected > (uint64_t)b->lost * a->expected;
 }
 
+/* Arrival-time start of a window (windows are whole RTPSTREAM_WINDOW_NS from the first packet). */
+static uint64_t rtpstream_window_start(const struct rtpstream *s, const struct rtpstream_window *w)
+{
+    return s->first_ns + (uint64_t)w->index * RTPSTREAM_WINDOW_NS;
+}
+
 static void rtpstream_window_roll(struct rtpstream *s, uint64_t arrival_ns)
 {
-    if (arrival_ns < s->win.start_ns + RTPSTREAM_WINDOW_NS)
+    uint64_t start = rtpstream_window_start(s, &s->win);
+    if (arrival_ns < start + RTPSTREAM_WINDOW_NS)
         return;
     if (rtpstream_window_worse(&s->win, &s->worst))
         s->worst = s->win;
     /* Empty windows (a pause) are skipped: silence is not loss. */
-    uint64_t n = (arrival_ns - s->win.start_ns) / RTPSTREAM_WINDOW_NS;
-    s->win.start_ns += n * RTPSTREAM_WINDOW_NS;
+    uint64_t n = (arrival_ns - start) / RTPSTREAM_WINDOW_NS;
+    s->win.index += (uint32_t)n;
     s->win.expected = s->win.lost = s->win.bursts = 0;
 }
 
@@ -443,7 +450,7 @@ unsigned rtpstream_update(struct rtpstream *s, const struct rtp_hdr *h, uint64_t
     uint32_t clock = rtpstream_clock(s, h->pt, event_pt);
     if (s->total_nr == 0) {
         s->first_ns = arrival_ns;
-        s->win.start_ns = arrival_ns;
+        s->win.index = 0; /* the first window starts at first_ns */
         rtpstream_ws_first(s, h);
         rtpstream_a1_start(s, h->seq);
     } else {
@@ -519,12 +526,13 @@ void rtpstream_figures(const struct rtpstream *s, struct rtpstream_figures *f)
     /* The open window competes when it is the only one or already covers half a window. */
     struct rtpstream_window w = s->worst;
     bool open_counts =
-        s->worst.expected == 0 || s->last_ns - s->win.start_ns >= RTPSTREAM_WINDOW_MIN_NS;
+        s->worst.expected == 0 ||
+        s->last_ns - rtpstream_window_start(s, &s->win) >= RTPSTREAM_WINDOW_MIN_NS;
     if (open_counts && rtpstream_window_worse(&s->win, &w))
         w = s->win;
     if (w.expected) {
         f->window_valid = true;
-        f->window_start_ns = w.start_ns;
+        f->window_start_ns = rtpstream_window_start(s, &w);
         f->window_expected = w.expected;
         f->window_lost = w.lost;
         f->window_loss_pct = 100.0 * w.lost / w.expected;

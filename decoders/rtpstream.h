@@ -66,7 +66,7 @@ struct rtpstream_dtmf {
 
 /* A 10-second window of arrival time: what rtpstream keeps of it. */
 struct rtpstream_window {
-    uint64_t start_ns; /* arrival-time start of the window */
+    uint32_t index;    /* which: it starts at first_ns + index * RTPSTREAM_WINDOW_NS */
     uint32_t expected; /* sequence numbers the window's packets advanced over */
     uint32_t lost;     /* of those, missing at the end of the window (late arrivals refilled) */
     uint32_t bursts;   /* runs of consecutive missing sequence numbers */
@@ -129,7 +129,7 @@ struct rtpstream {
     struct rtpstream_dtmf dtmf_last;
 };
 
-#define RTPSTREAM_RECORD_MAX 272 /* bytes a record may take (checked at compile time) */
+#define RTPSTREAM_RECORD_MAX 256 /* bytes a record may take (checked at compile time) */
 #define RTPSTREAM_NO_BAD_SEQ 0x10000u
 
 /* Everything rtpstream_figures() reports. Times in ms; "not measured" is said by the flags. */
