@@ -53,12 +53,30 @@ struct msg_text {
 
 enum call_queue { QUEUE_PROBE = 0, QUEUE_SETUP, QUEUE_UP, QUEUE_ENDED, QUEUE__COUNT };
 
+/*
+ * 28 bytes, 4-aligned: the 64-bit key and time are kept as halves (seen_u64)
+ * so that the record needs no padding (there are as many as messages in the
+ * last CORRELATE_TXN_TIMEOUT_S).
+ */
 struct seen {
-    uint64_t key;
-    uint64_t last_ns;
+    uint32_t key[2];
+    uint32_t last_ns[2];
     uint32_t hash_next;
     struct pool_link lru;
 };
+
+_Static_assert(sizeof(struct seen) == 28, "struct seen: no padding");
+
+static uint64_t seen_u64(const uint32_t v[2])
+{
+    return (uint64_t)v[1] << 32 | v[0];
+}
+
+static void seen_set_u64(uint32_t v[2], uint64_t x)
+{
+    v[0] = (uint32_t)x;
+    v[1] = (uint32_t)(x >> 32);
+}
 
 struct correlate {
     struct correlate_config cfg;
@@ -140,7 +158,7 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
     co->msg_routes = pool_create(sizeof(struct call_msg_route), cfg->max_msgs);
     co->strs = strstore_create(cfg->str_bytes ? cfg->str_bytes
                                               : (size_t)cfg->max_calls * CORRELATE_STR_BYTES_PER_CALL);
-    co->seen = pool_create(sizeof(struct seen), cfg->max_txns);
+    co->seen = pool_packed_create(sizeof(struct seen), cfg->max_txns);
     co->regs = pool_create(sizeof(struct registration), cfg->max_regs);
     co->media = media_create(&cfg->media, st, on_stream, ctx);
     co->call_buckets = pool_buckets_create(cfg->max_calls, &co->call_mask);
@@ -324,7 +342,7 @@ static uint64_t message_key(const struct sip_msg *m, const struct sip_meta *meta
 static void seen_free(struct correlate *co, uint32_t idx)
 {
     struct seen *s = pool_at(co->seen, idx);
-    pool_chain_unlink(co->seen, &co->seen_buckets[s->key & co->seen_mask], idx,
+    pool_chain_unlink(co->seen, &co->seen_buckets[seen_u64(s->key) & co->seen_mask], idx,
                       offsetof(struct seen, hash_next));
     pool_list_remove(co->seen, &co->seen_q, idx, offsetof(struct seen, lru));
     pool_put(co->seen, idx);
@@ -336,8 +354,8 @@ static bool seen_check(struct correlate *co, uint64_t key, uint64_t now)
     size_t off = offsetof(struct seen, lru);
     for (uint32_t i = co->seen_buckets[key & co->seen_mask]; i != POOL_NONE;) {
         struct seen *s = pool_at(co->seen, i);
-        if (s->key == key) {
-            s->last_ns = now;
+        if (seen_u64(s->key) == key) {
+            seen_set_u64(s->last_ns, now);
             pool_list_remove(co->seen, &co->seen_q, i, off);
             pool_list_push_tail(co->seen, &co->seen_q, i, off);
             return true;
@@ -351,8 +369,8 @@ static bool seen_check(struct correlate *co, uint64_t key, uint64_t now)
         idx = pool_get(co->seen);
     }
     struct seen *s = pool_at(co->seen, idx);
-    s->key = key;
-    s->last_ns = now;
+    seen_set_u64(s->key, key);
+    seen_set_u64(s->last_ns, now);
     uint32_t *b = &co->seen_buckets[key & co->seen_mask];
     s->hash_next = *b;
     *b = idx;
@@ -1168,7 +1186,7 @@ void correlate_tick(struct correlate *co, uint64_t now_ns)
     uint64_t txn_age = (uint64_t)CORRELATE_TXN_TIMEOUT_S * NS_PER_S;
     while (co->seen_q.head != POOL_NONE) {
         struct seen *s = pool_at(co->seen, co->seen_q.head);
-        if (now_ns < s->last_ns + txn_age)
+        if (now_ns < seen_u64(s->last_ns) + txn_age)
             break;
         seen_free(co, co->seen_q.head);
     }

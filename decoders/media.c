@@ -116,7 +116,7 @@ struct media *media_create(const struct media_config *cfg, struct stats *st, med
     m->on_end = on_end;
     m->ctx = ctx;
     m->eps = pool_create(sizeof(struct media_ep), cfg->max_endpoints);
-    m->pts = pool_create(sizeof(struct media_pts), cfg->max_endpoints);
+    m->pts = pool_packed_create(sizeof(struct media_pts), cfg->max_endpoints);
     m->ep_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->port_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->streams = pool_create(sizeof(struct media_stream), cfg->max_streams);

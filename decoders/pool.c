@@ -16,9 +16,16 @@ struct pool {
 
 struct pool *pool_create(size_t size, uint32_t count)
 {
+    /* every record 8-byte aligned: the widest field a record may hold (u64, double, pointer) */
+    return pool_packed_create((size + 7) & ~(size_t)7, count);
+}
+
+struct pool *pool_packed_create(size_t size, uint32_t count)
+{
     if (size == 0 || count == 0 || count == POOL_NONE)
         return NULL;
-    size = (size + 7) & ~(size_t)7; /* every record 8-byte aligned: the widest field (u64, double, pointer) */
+    if (size < sizeof(uint32_t))
+        size = sizeof(uint32_t); /* room for the free-list link (copied with memcpy) */
     struct pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;

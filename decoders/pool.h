@@ -19,6 +19,12 @@ struct pool;
 /* Allocate `count` records of `size` bytes (count < POOL_NONE). NULL when out of memory. */
 struct pool *pool_create(size_t size, uint32_t count);
 void pool_destroy(struct pool *p);
+/*
+ * The same with records exactly `size` apart: for records that are one
+ * struct (sizeof is a multiple of its alignment, so each stays aligned), when
+ * rounding to 8 would pad it (a 28-byte struct of 32-bit fields).
+ */
+struct pool *pool_packed_create(size_t size, uint32_t count);
 
 /* Take a zeroed record; POOL_NONE when every record is in use (caller counts it). */
 uint32_t pool_get(struct pool *p);
