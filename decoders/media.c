@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "strstore.h"
 
 /*
  * Two bounded tables, each a pool with a chained hash index:
@@ -39,9 +40,9 @@
  * lists a codec, so RTCP endpoints and the endpoint records stay small.
  */
 struct media_pts {
+    const char *name[MEDIA_MAX_PT]; /* a codec table entry, or the media store's (media_name) */
     uint32_t clock_rate[MEDIA_MAX_PT];
     uint8_t pt[MEDIA_MAX_PT];
-    char name[MEDIA_MAX_PT][CALL_CODEC_MAX];
 };
 
 /*
@@ -72,6 +73,9 @@ struct media {
 
     struct pool *eps;
     struct pool *pts;             /* struct media_pts, at most one per endpoint */
+    /* codec names that are not a codec table entry: a block for every name an endpoint or a
+     * stream can hold, so it is never full (pages are used only as names are) */
+    struct strstore *names;
     uint32_t *ep_buckets;
     uint32_t *port_buckets;
     uint32_t ep_mask;
@@ -116,7 +120,9 @@ struct media *media_create(const struct media_config *cfg, struct stats *st, med
     m->on_end = on_end;
     m->ctx = ctx;
     m->eps = pool_create(sizeof(struct media_ep), cfg->max_endpoints);
-    m->pts = pool_packed_create(sizeof(struct media_pts), cfg->max_endpoints);
+    m->pts = pool_create(sizeof(struct media_pts), cfg->max_endpoints);
+    m->names = strstore_create(((size_t)cfg->max_endpoints * MEDIA_MAX_PT + cfg->max_streams) *
+                               STRSTORE_MIN);
     m->ep_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->port_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->streams = pool_create(sizeof(struct media_stream), cfg->max_streams);
@@ -125,7 +131,7 @@ struct media *media_create(const struct media_config *cfg, struct stats *st, med
     m->stream_buckets = pool_buckets_create(cfg->max_streams, &m->stream_mask_max);
     m->stream_mask = m->stream_mask_max < MEDIA_STREAM_BUCKETS_MIN - 1 ? m->stream_mask_max
                                                                        : MEDIA_STREAM_BUCKETS_MIN - 1;
-    if (!m->eps || !m->pts || !m->ep_buckets || !m->port_buckets || !m->streams || !m->dtmfs || !m->rtcps || !m->stream_buckets) {
+    if (!m->eps || !m->pts || !m->names || !m->ep_buckets || !m->port_buckets || !m->streams || !m->dtmfs || !m->rtcps || !m->stream_buckets) {
         media_destroy(m);
         return NULL;
     }
@@ -140,6 +146,7 @@ void media_destroy(struct media *m)
         return;
     pool_destroy(m->eps);
     pool_destroy(m->pts);
+    strstore_destroy(m->names);
     pool_destroy(m->streams);
     pool_destroy(m->dtmfs);
     pool_destroy(m->rtcps);
@@ -179,10 +186,30 @@ static struct media_ep *ep_find(const struct media *m, const struct endpoint *e)
     return NULL;
 }
 
+/* A codec name into a field: the codec table's own string when spelt as the table spells it. */
+static void media_name(struct media *m, const char **dst, struct sv name)
+{
+    const struct codec_info *ci = codec_by_name(name);
+    if (ci && strlen(ci->rtpmap) == name.len && memcmp(ci->rtpmap, name.p, name.len) == 0)
+        strstore_set_static(m->names, dst, ci->rtpmap);
+    else
+        strstore_set(m->names, dst, name, CALL_CODEC_MAX); /* sized never to be full */
+}
+
+static void pts_free(struct media *m, uint32_t idx)
+{
+    if (idx == POOL_NONE)
+        return;
+    struct media_pts *p = pool_at(m->pts, idx);
+    for (int i = 0; i < MEDIA_MAX_PT; i++)
+        strstore_clear(m->names, &p->name[i]);
+    pool_put(m->pts, idx);
+}
+
 static void ep_free(struct media *m, uint32_t idx)
 {
     struct media_ep *x = pool_at(m->eps, idx);
-    pool_put(m->pts, x->pts);
+    pts_free(m, x->pts);
     pool_chain_unlink(m->eps, &m->ep_buckets[endpoint_hash(&x->ep, 0) & m->ep_mask], idx,
                       offsetof(struct media_ep, hash_next));
     pool_chain_unlink(m->eps, &m->port_buckets[port_bucket(m, x->ep.port)], idx,
@@ -261,7 +288,7 @@ void media_announce(struct media *m, struct call *c, enum call_party party,
                 struct media_pts *p = pool_at(m->pts, x->pts);
                 p->pt[x->pt_count] = md->fmt[f];
                 p->clock_rate[x->pt_count] = rate;
-                sv_copy(p->name[x->pt_count], sizeof p->name[0], name);
+                media_name(m, &p->name[x->pt_count], name);
                 x->pt_count++;
             }
         }
@@ -430,6 +457,7 @@ static void stream_finish(struct media *m, uint32_t idx, struct call *c)
         pool_put(m->dtmfs, pool_index(m->dtmfs, s->dtmf));
     if (s->rtcp != &media_no_rtcp)
         pool_put(m->rtcps, pool_index(m->rtcps, s->rtcp));
+    strstore_clear(m->names, &s->codec);
     pool_put(m->streams, idx);
 }
 
@@ -558,24 +586,25 @@ static int ep_pt(const struct media *m, const struct media_ep *x, uint8_t pt,
 }
 
 /* Codec name and clock rate of pt: the endpoint's rtpmap, else the static table. */
-static void stream_codec(const struct media *m, struct media_stream *s, const struct media_ep *x,
+static void stream_codec(struct media *m, struct media_stream *s, const struct media_ep *x,
                          uint8_t pt)
 {
     const struct media_pts *p;
     int i = ep_pt(m, x, pt, &p);
     if (i >= 0) {
-        memcpy(s->codec, p->name[i], sizeof s->codec);
+        /* a copy (or the same table entry): the endpoint may go, or change, before the stream */
+        media_name(m, &s->codec, sv_make(p->name[i], strlen(p->name[i])));
         s->clock_rate = p->clock_rate[i];
         return;
     }
     if (x && ep_event_pt(x) == pt) {
-        snprintf(s->codec, sizeof s->codec, "telephone-event");
+        media_name(m, &s->codec, SV_LIT("telephone-event"));
         s->clock_rate = 8000;
         return;
     }
     const struct codec_info *ci = codec_by_pt(pt);
     if (ci) {
-        snprintf(s->codec, sizeof s->codec, "%s", ci->rtpmap);
+        media_name(m, &s->codec, sv_make(ci->rtpmap, strlen(ci->rtpmap)));
         s->clock_rate = ci->clock_rate;
     }
 }
@@ -648,6 +677,7 @@ static struct media_stream *stream_create(struct media *m, const struct endpoint
     s->hash_next = *b;
     *b = idx;
     s->call_id = "";
+    s->codec = STRSTORE_EMPTY;
     s->rtcp = &media_no_rtcp;
     pool_list_push_tail(m->streams, &m->free_q, idx, STREAM_LRU);
     stats_inc(m->st, STAT_STREAMS);

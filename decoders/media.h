@@ -91,11 +91,13 @@ struct media_stream {
      * on_end called, before the call is released). Copy it to keep it.
      */
     const char *call_id;
-    char codec[CALL_CODEC_MAX];    /* encoding name from SDP or the static table */
+    /* encoding name from SDP or the static table (CALL_CODEC_MAX - 1 chars at most): a codec
+     * table entry, or a string of the media tables' own store, freed with the stream; never NULL */
+    const char *codec;
 };
 
 #define MEDIA_NO_EVENT_PT 0xFF            /* media_stream.event_pt: none (payload types are 0..127) */
-#define MEDIA_STREAM_RECORD_MAX 384       /* per-call memory budget (issue 7): about 2 per call */
+#define MEDIA_STREAM_RECORD_MAX 376       /* per-call memory budget (issue 7): about 2 per call */
 
 struct media_config {
     uint32_t max_endpoints;

@@ -222,7 +222,7 @@ static void ladder_call(struct output *out, const struct call *c, const struct c
                                       .first_ns = q.f.first_ns, .last_ns = q.f.last_ns,
                                       .packets = q.f.packets, .lost = q.f.lost,
                                       .mos = q.mos.valid ? q.mos.mos : -1 };
-        memcpy(sp->codec, s->codec, sizeof sp->codec);
+        memcpy(sp->codec, s->codec, strnlen(s->codec, sizeof sp->codec - 1));
     }
     for (size_t i = 0; i < out->fault_count; i++)
         out->marks[i] = (struct ladder_mark){ out->faults[i].ts_ns,

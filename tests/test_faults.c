@@ -71,7 +71,7 @@ static void stream(enum call_party party, int n, double t0_s, int gap)
     s->ssrc = 0x100u + (uint32_t)nstreams;
     s->src = party == CALL_PARTY_CALLER ? ep("198.51.100.1", 4000) : ep("198.51.100.2", 6000);
     s->dst = party == CALL_PARTY_CALLER ? ep("198.51.100.2", 6000) : ep("198.51.100.1", 4000);
-    strcpy(s->codec, "PCMA");
+    s->codec = "PCMA";
     static const struct media_rtcp no_rtcp = { .jitter_ms = -1, .rtt_ms = -1, .xr_mos_lq = -1 };
     s->rtcp = &no_rtcp;
     rtpstream_init(&s->stats, s->ssrc, 8, 8000);

@@ -36,8 +36,9 @@ void dash_call_ladder(struct dash *d, struct ladder *l, const struct ui_detail *
                                       .first_ns = q.f.first_ns, .last_ns = q.f.last_ns,
                                       .packets = q.f.packets, .lost = q.f.lost,
                                       .mos = q.mos.valid ? q.mos.mos : -1 };
-        memcpy(sp->codec, s->codec, sizeof sp->codec);
-        sp->codec[sizeof sp->codec - 1] = '\0';
+        size_t len = strnlen(s->codec, sizeof sp->codec - 1);
+        memcpy(sp->codec, s->codec, len);
+        sp->codec[len] = '\0';
     }
     size_t nf = dt->fault_count < FAULTS_MAX ? dt->fault_count : FAULTS_MAX;
     for (size_t i = 0; i < nf; i++)

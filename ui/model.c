@@ -372,6 +372,7 @@ static void detail_own(struct ui_detail *d)
     for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++) {
         struct media_stream *s = &d->streams[i];
         own_str(d, &s->call_id);
+        own_str(d, &s->codec);
         const struct media_rtcp *r = (const void *)detail_put(d, s->rtcp, sizeof *s->rtcp);
         s->rtcp = r ? r : &media_no_rtcp;
     }
@@ -411,6 +412,7 @@ static void detail_rebase(struct ui_detail *d, uintptr_t base)
     for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++) {
         struct media_stream *s = &d->streams[i];
         rebase_str(d, &s->call_id, base);
+        rebase_str(d, &s->codec, base);
         const struct media_rtcp *r = (const void *)rebased(d, s->rtcp, base);
         s->rtcp = r ? r : &media_no_rtcp;
     }

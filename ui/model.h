@@ -36,7 +36,7 @@ struct ui_model;
  * labels and SDP records), each with its NUL: they point into
  * the worker's string store, so a detail holds its own copies (see detail_own in model.c). */
 #define UI_DETAIL_STRS_MAX                                                                         \
-    ((CALL_STR_FIELDS + UI_DETAIL_STREAMS) * CALL_FIELD_MAX +                                      \
+    ((CALL_STR_FIELDS + 2 * UI_DETAIL_STREAMS) * CALL_FIELD_MAX +                                  \
      UI_DETAIL_STREAMS * (sizeof(struct media_rtcp) + 8) +                                          \
      UI_DETAIL_MSGS * (CALL_MSG_LABEL_MAX + sizeof(struct call_msg_sdp) + 8 + CALL_CODEC_MAX +   \
                        sizeof(struct call_msg_route) + 8))
