@@ -19,7 +19,7 @@ const struct endpoint *call_msg_dst(const struct call *c, const struct call_msg 
     return m->path == CALL_MSG_PATH_REV ? &c->src : &c->dst;
 }
 
-void call_str_fields(struct call *c, const char **out[CALL_STR_FIELDS])
+size_t call_str_fields(struct call *c, const char **out[CALL_STR_FIELDS])
 {
     size_t n = 0;
     out[n++] = &c->call_id;
@@ -36,17 +36,20 @@ void call_str_fields(struct call *c, const char **out[CALL_STR_FIELDS])
     out[n++] = &c->reason_header;
     for (size_t i = 0; i < CALL_MAX_DIALOGS; i++)
         out[n++] = &c->dialog_tags[i];
-    for (size_t i = 0; i < CALL_MAX_CODECS; i++) {
-        out[n++] = &c->offer.codecs[i];
-        out[n++] = &c->answer.codecs[i];
-    }
+    struct call_sdp *sdp[2] = { &c->offer, &c->answer };
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; sdp[k]->codecs && i < sdp[k]->codec_count && i < CALL_MAX_CODECS; i++)
+            out[n++] = &sdp[k]->codecs[i];
+    return n;
 }
 
 void call_str_init(struct call *c)
 {
+    c->offer.codecs = c->answer.codecs = NULL;
+    c->offer.codec_count = c->answer.codec_count = 0;
     const char **f[CALL_STR_FIELDS];
-    call_str_fields(c, f);
-    for (size_t i = 0; i < CALL_STR_FIELDS; i++)
+    size_t n = call_str_fields(c, f);
+    for (size_t i = 0; i < n; i++)
         *f[i] = STRSTORE_EMPTY;
     c->end_reason = STRSTORE_EMPTY;
 }

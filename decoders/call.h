@@ -117,8 +117,12 @@ struct call_sdp {
     uint8_t dir;                          /* enum sdp_dir */
     uint8_t codec_count;
     struct endpoint media;                /* first audio m=: c= address and port */
-    /* codec names (CALL_CODEC_MAX - 1 chars at most): a codec table entry, or the string store */
-    const char *codecs[CALL_MAX_CODECS];
+    /*
+     * codec_count names (each CALL_CODEC_MAX - 1 chars at most: a codec
+     * table entry, or the string store), in an array that is itself a block
+     * of the string store; NULL while codec_count is 0.
+     */
+    const char **codecs;
 };
 
 /* Text fields of the call: string store pointers, never NULL (see the caps above). */
@@ -199,7 +203,7 @@ struct call {
  * Per-call memory budget (issue 7): the records a call holds, checked at
  * compile time so that a field added without care shows up here.
  */
-#define CALL_RECORD_MAX 528
+#define CALL_RECORD_MAX 416
 #define CALL_MSG_RECORD_MAX 48
 
 /* Source and destination of a message of call c. */
@@ -209,10 +213,14 @@ const struct endpoint *call_msg_dst(const struct call *c, const struct call_msg 
 /* Longest text field plus its NUL: a reader's bound for any of them. */
 #define CALL_FIELD_MAX CALL_ID_MAX
 
-/* Every text field the call table stores (end_reason apart: always a literal), in a fixed order. */
+/*
+ * Every text field the call table stores (end_reason apart: always a
+ * literal), in a fixed order, codec names included (those of the codecs
+ * arrays, which must be valid); returns how many.
+ */
 #define CALL_STR_FIELDS (12 + CALL_MAX_DIALOGS + 2 * CALL_MAX_CODECS)
-void call_str_fields(struct call *c, const char **out[CALL_STR_FIELDS]);
-/* Make every text field of a fresh (zeroed) record "" (end_reason included). */
+size_t call_str_fields(struct call *c, const char **out[CALL_STR_FIELDS]);
+/* Make every text field of a fresh (zeroed) record "" (end_reason included), codecs NULL. */
 void call_str_init(struct call *c);
 
 /* The words records use ("completed", "udp", "caller"); NULL for CALL_PARTY_NONE or a value

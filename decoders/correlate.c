@@ -403,12 +403,25 @@ static void call_requeue(struct correlate *co, struct call *c, enum call_queue q
 
 static void msg_free(struct correlate *co, uint32_t idx);
 
+/* Free an offer's or answer's codec names and their array. */
+static void sdp_codecs_free(struct correlate *co, struct call_sdp *s)
+{
+    for (uint8_t i = 0; s->codecs && i < s->codec_count; i++)
+        strstore_clear(co->strs, &s->codecs[i]);
+    if (s->codecs)
+        strstore_block_put(co->strs, s->codecs, s->codec_count * sizeof *s->codecs);
+    s->codecs = NULL;
+    s->codec_count = 0;
+}
+
 static void call_free_strings(struct correlate *co, struct call *c)
 {
     const char **f[CALL_STR_FIELDS];
-    call_str_fields(c, f);
-    for (size_t i = 0; i < CALL_STR_FIELDS; i++)
+    size_t n = call_str_fields(c, f);
+    for (size_t i = 0; i < n; i++)
         strstore_clear(co->strs, f[i]);
+    sdp_codecs_free(co, &c->offer);
+    sdp_codecs_free(co, &c->answer);
 }
 
 /* Hand a call to the callback, then free it and its messages. */
@@ -786,16 +799,23 @@ static void call_end(struct correlate *co, struct call *c, uint64_t now, const c
 static void set_sdp(struct correlate *co, struct call_sdp *dst, const struct sdp_summary *src,
                     enum call_party party)
 {
+    sdp_codecs_free(co, dst);
     dst->present = src->sdp.present;
     dst->party = (uint8_t)party;
     dst->dir = src->sdp.dir;
-    dst->codec_count = src->sdp.codec_count;
     dst->media = src->sdp.media;
-    for (uint8_t i = 0; i < CALL_MAX_CODECS; i++) {
-        if (i < src->sdp.codec_count)
-            set_codec(co, &dst->codecs[i], src->codecs[i]);
-        else
-            strstore_clear(co->strs, &dst->codecs[i]);
+    uint8_t n = src->sdp.codec_count < CALL_MAX_CODECS ? src->sdp.codec_count : CALL_MAX_CODECS;
+    if (n) {
+        dst->codecs = strstore_block_get(co->strs, n * sizeof *dst->codecs);
+        if (!dst->codecs) {
+            stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED); /* the store is full: no names */
+            n = 0;
+        }
+    }
+    dst->codec_count = n;
+    for (uint8_t i = 0; i < n; i++) {
+        dst->codecs[i] = STRSTORE_EMPTY;
+        set_codec(co, &dst->codecs[i], src->codecs[i]);
     }
 }
 

@@ -104,6 +104,26 @@ static void block_put(struct strstore *s, char *p, unsigned k)
     s->used -= class_size(k);
 }
 
+void *strstore_block_get(struct strstore *s, size_t bytes)
+{
+    if (bytes == 0 || bytes > STRSTORE_MAX)
+        return NULL;
+    unsigned k = class_of(bytes);
+    char *b = block_get(s, k);
+    if (!b) {
+        s->full++;
+        return NULL;
+    }
+    s->used += class_size(k);
+    return b;
+}
+
+void strstore_block_put(struct strstore *s, void *p, size_t bytes)
+{
+    if (p && bytes && bytes <= STRSTORE_MAX && strstore_owns(s, p))
+        block_put(s, p, class_of(bytes));
+}
+
 void strstore_clear(struct strstore *s, const char **field)
 {
     const char *p = *field;

@@ -58,6 +58,14 @@ bool strstore_set_cstr(struct strstore *s, const char **field, const char *str, 
  */
 void strstore_set_static(struct strstore *s, const char **field, const char *str);
 
+/*
+ * A block of at least `bytes` (1..STRSTORE_MAX) for other short data a record
+ * owns (an array of pointers to its strings); NULL when none is free (counted
+ * in strstore_full()). Give it back with strstore_block_put and the same size.
+ */
+void *strstore_block_get(struct strstore *s, size_t bytes);
+void strstore_block_put(struct strstore *s, void *p, size_t bytes);
+
 /* Free what *field holds (if the store's) and make it STRSTORE_EMPTY. */
 void strstore_clear(struct strstore *s, const char **field);
 

@@ -188,6 +188,9 @@ static void basic_call(struct call *c)
     c->offer.present = true;
     c->offer.media = ep4(127, 0, 1, 1, 16384);
     c->offer.codec_count = 2;
+    static const char *offer_codecs[CALL_MAX_CODECS], *answer_codecs[CALL_MAX_CODECS];
+    c->offer.codecs = offer_codecs;
+    c->answer.codecs = answer_codecs;
     c->offer.codecs[0] = "PCMA";
     c->offer.codecs[1] = "telephone-event";
     c->answer.present = true;
@@ -543,19 +546,27 @@ Test(cdr, random_call_records_always_give_valid_json)
         c.ended = rnd() & 1;
         c.offer.present = rnd() & 1;
         c.answer.present = rnd() & 1;
-        /* text fields: random bytes (NUL anywhere, or none before the cap) */
+        /* text fields: random bytes (NUL anywhere, or none before the cap); the codec arrays
+         * hold CALL_MAX_CODECS names whatever codec_count says */
+        static const char *offer_codecs[CALL_MAX_CODECS], *answer_codecs[CALL_MAX_CODECS];
+        c.offer.codecs = offer_codecs;
+        c.answer.codecs = answer_codecs;
+        uint8_t counts[2] = { c.offer.codec_count, c.answer.codec_count };
+        c.offer.codec_count = c.answer.codec_count = CALL_MAX_CODECS;
         static char text[CALL_STR_FIELDS + 1][CALL_FIELD_MAX + 64];
         const char **f[CALL_STR_FIELDS];
-        call_str_fields(&c, f);
-        for (size_t k = 0; k <= CALL_STR_FIELDS; k++) {
+        size_t nf = call_str_fields(&c, f);
+        for (size_t k = 0; k <= nf; k++) {
             for (size_t b = 0; b < sizeof text[k]; b++)
                 text[k][b] = (char)rnd();
             text[k][sizeof text[k] - 1] = '\0';
-            if (k < CALL_STR_FIELDS)
+            if (k < nf)
                 *f[k] = text[k];
             else
                 c.end_reason = text[k];
         }
+        c.offer.codec_count = counts[0];
+        c.answer.codec_count = counts[1];
         if (iter % 3 == 0) {
             c.src.ip.family = 4;
             c.answer.media.ip.family = 6;

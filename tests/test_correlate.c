@@ -24,9 +24,17 @@ static void on_call(void *ctx, const struct call *c, const struct correlate *co)
     seen_calls[nseen] = *c;
     /* the text fields point into the table's string store, freed with the call: copy them */
     static char text[MAX_SEEN][CALL_STR_FIELDS][CALL_FIELD_MAX];
+    static const char *codecs[MAX_SEEN][2][CALL_MAX_CODECS];
+    struct call_sdp *sdp[2] = { &seen_calls[nseen].offer, &seen_calls[nseen].answer };
+    for (int k = 0; k < 2; k++) {
+        cr_assert_leq(sdp[k]->codec_count, CALL_MAX_CODECS);
+        if (sdp[k]->codec_count)
+            memcpy(codecs[nseen][k], sdp[k]->codecs, sdp[k]->codec_count * sizeof(char *));
+        sdp[k]->codecs = codecs[nseen][k];
+    }
     const char **f[CALL_STR_FIELDS];
-    call_str_fields(&seen_calls[nseen], f);
-    for (size_t i = 0; i < CALL_STR_FIELDS; i++) {
+    size_t nf = call_str_fields(&seen_calls[nseen], f);
+    for (size_t i = 0; i < nf; i++) {
         cr_assert_lt(strlen(*f[i]), CALL_FIELD_MAX);
         strcpy(text[nseen][i], *f[i]);
         *f[i] = text[nseen][i];

@@ -176,6 +176,9 @@ Test(faults, slow_setup_above_the_threshold)
 Test(faults, no_common_codec_is_a_mismatch)
 {
     c.offer.present = c.answer.present = true;
+    static const char *offered[1], *answered[1];
+    c.offer.codecs = offered;
+    c.answer.codecs = answered;
     c.offer.codec_count = 1;
     c.offer.codecs[0] = "G729";
     c.answer.codec_count = 1;

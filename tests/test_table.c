@@ -313,14 +313,18 @@ Test(table, random_records_keep_the_layout)
             p[k] = (uint8_t)rnd();
         c.early_media_sdp = c.ended = c.offer.present = c.answer.present = false;
         /* text fields: random bytes, a NUL anywhere or none before the cap */
+        static const char *codecs[2][CALL_MAX_CODECS];
+        c.offer.codecs = codecs[0];
+        c.answer.codecs = codecs[1];
+        c.offer.codec_count = c.answer.codec_count = CALL_MAX_CODECS;
         static char text[CALL_STR_FIELDS + 1][CALL_FIELD_MAX + 64];
         const char **f[CALL_STR_FIELDS];
-        call_str_fields(&c, f);
-        for (size_t k = 0; k <= CALL_STR_FIELDS; k++) {
+        size_t nf = call_str_fields(&c, f);
+        for (size_t k = 0; k <= nf; k++) {
             for (size_t b = 0; b < sizeof text[k]; b++)
                 text[k][b] = (char)rnd();
             text[k][sizeof text[k] - 1] = '\0';
-            if (k < CALL_STR_FIELDS)
+            if (k < nf)
                 *f[k] = text[k];
             else
                 c.end_reason = text[k];

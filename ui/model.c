@@ -365,9 +365,19 @@ static void own_str(struct ui_detail *d, const char **f)
 static void detail_own(struct ui_detail *d)
 {
     d->strs_used = 0;
+    /* the codec arrays first (their entries are among the call's fields) */
+    struct call_sdp *sdp[2] = { &d->call.offer, &d->call.answer };
+    for (int k = 0; k < 2; k++) {
+        if (!sdp[k]->codecs || !sdp[k]->codec_count)
+            continue;
+        size_t n = sdp[k]->codec_count < CALL_MAX_CODECS ? sdp[k]->codec_count : CALL_MAX_CODECS;
+        sdp[k]->codecs = (const char **)(void *)detail_put(d, sdp[k]->codecs, n * sizeof(char *));
+        if (!sdp[k]->codecs)
+            sdp[k]->codec_count = 0;
+    }
     const char **f[CALL_STR_FIELDS];
-    call_str_fields(&d->call, f);
-    for (size_t i = 0; i < CALL_STR_FIELDS; i++)
+    size_t nf = call_str_fields(&d->call, f);
+    for (size_t i = 0; i < nf; i++)
         own_str(d, f[i]);
     for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++) {
         struct media_stream *s = &d->streams[i];
@@ -405,9 +415,17 @@ static void rebase_str(const struct ui_detail *d, const char **f, uintptr_t base
 /* d->strs holds what strs_used bytes at `base` held: move the pointers into it there. */
 static void detail_rebase(struct ui_detail *d, uintptr_t base)
 {
+    struct call_sdp *sdp[2] = { &d->call.offer, &d->call.answer };
+    for (int k = 0; k < 2; k++) {
+        if (!sdp[k]->codecs)
+            continue;
+        sdp[k]->codecs = (const char **)(void *)rebased(d, sdp[k]->codecs, base);
+        if (!sdp[k]->codecs)
+            sdp[k]->codec_count = 0;
+    }
     const char **f[CALL_STR_FIELDS];
-    call_str_fields(&d->call, f);
-    for (size_t i = 0; i < CALL_STR_FIELDS; i++)
+    size_t nf = call_str_fields(&d->call, f);
+    for (size_t i = 0; i < nf; i++)
         rebase_str(d, f[i], base);
     for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++) {
         struct media_stream *s = &d->streams[i];
