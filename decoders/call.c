@@ -5,17 +5,27 @@
 
 const struct call_msg_sdp call_msg_no_sdp = { .codec = STRSTORE_EMPTY };
 
+const struct call_msg_route *call_msg_route(const struct call_msg *m)
+{
+    if (m->path != CALL_MSG_PATH_ROUTE || !m->sdp || m->sdp == &call_msg_no_sdp)
+        return NULL;
+    /* sdp is the route record's first member: the record starts at the same address */
+    return (const struct call_msg_route *)(const void *)m->sdp;
+}
+
 const struct endpoint *call_msg_src(const struct call *c, const struct call_msg *m)
 {
-    if (m->path == CALL_MSG_PATH_ROUTE && m->route)
-        return &m->route->src;
+    const struct call_msg_route *r = call_msg_route(m);
+    if (r)
+        return &r->src;
     return m->path == CALL_MSG_PATH_REV ? &c->dst : &c->src;
 }
 
 const struct endpoint *call_msg_dst(const struct call *c, const struct call_msg *m)
 {
-    if (m->path == CALL_MSG_PATH_ROUTE && m->route)
-        return &m->route->dst;
+    const struct call_msg_route *r = call_msg_route(m);
+    if (r)
+        return &r->dst;
     return m->path == CALL_MSG_PATH_REV ? &c->src : &c->dst;
 }
 

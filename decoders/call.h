@@ -71,8 +71,14 @@ struct call_msg_sdp {
 /* call_msg.sdp of a message without SDP: no codec, no address, dir 0. */
 extern const struct call_msg_sdp call_msg_no_sdp;
 
-/* Where a message went when that was not between the call's src and dst (a proxy's leg, a fork). */
+/*
+ * A message that did not go between the call's src and dst (a proxy's other
+ * leg, a fork) takes this record instead of an SDP one: call_msg.sdp points
+ * at its sdp member (no SDP: as call_msg_no_sdp), and call_msg_src/dst read
+ * src and dst from it.
+ */
 struct call_msg_route {
+    struct call_msg_sdp sdp;      /* first: call_msg.sdp points here */
     struct endpoint src;
     struct endpoint dst;
 };
@@ -81,10 +87,10 @@ struct call_msg_route {
 enum call_msg_path {
     CALL_MSG_PATH_FWD = 0,       /* the call's src to its dst (as the first INVITE) */
     CALL_MSG_PATH_REV,           /* the call's dst to its src */
-    CALL_MSG_PATH_ROUTE,         /* elsewhere: call_msg.route says */
+    CALL_MSG_PATH_ROUTE,         /* elsewhere: call_msg.sdp is a struct call_msg_route's sdp */
 };
 
-/* One SIP message of the call, for the ladder and the counters (48 bytes: about 7 per call). */
+/* One SIP message of the call, for the ladder and the counters (40 bytes: about 7 per call). */
 struct call_msg {
     uint64_t ts_ns;
     uint32_t cseq;
@@ -92,9 +98,7 @@ struct call_msg {
     uint8_t method;              /* enum sip_method of a request, or of the CSeq for a response */
     uint8_t flags;               /* enum call_msg_flag */
     uint32_t next;               /* pool index of the next message, POOL_NONE at the end */
-    uint8_t path;                /* enum call_msg_path */
-    /* with CALL_MSG_PATH_ROUTE: its source and destination (a record of its own), else NULL */
-    const struct call_msg_route *route;
+    uint8_t path;                /* enum call_msg_path (read call_msg_src/call_msg_dst) */
     /*
      * "INVITE", "180 Ringing", "FOO" (unknown method): CALL_MSG_LABEL_MAX - 1
      * chars at most. Never NULL: a literal for the usual methods and
@@ -102,7 +106,8 @@ struct call_msg {
      * the message, like the call's text fields).
      */
     const char *label;
-    const struct call_msg_sdp *sdp; /* never NULL: &call_msg_no_sdp unless CALL_MSG_SDP */
+    /* never NULL: &call_msg_no_sdp unless CALL_MSG_SDP (or CALL_MSG_PATH_ROUTE: see there) */
+    const struct call_msg_sdp *sdp;
     /*
      * The message's SIP text, if the correlator keeps texts, is read with
      * correlate_msg_text() (its whereabouts are the correlator's, kept apart
@@ -204,8 +209,10 @@ struct call {
  * compile time so that a field added without care shows up here.
  */
 #define CALL_RECORD_MAX 416
-#define CALL_MSG_RECORD_MAX 48
+#define CALL_MSG_RECORD_MAX 40
 
+/* The route record of a CALL_MSG_PATH_ROUTE message (NULL for others). */
+const struct call_msg_route *call_msg_route(const struct call_msg *m);
 /* Source and destination of a message of call c. */
 const struct endpoint *call_msg_src(const struct call *c, const struct call_msg *m);
 const struct endpoint *call_msg_dst(const struct call *c, const struct call_msg *m);

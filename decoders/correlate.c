@@ -620,10 +620,12 @@ static void msg_free(struct correlate *co, uint32_t idx)
     if (e->sdp && e->sdp != &call_msg_no_sdp) {
         struct call_msg_sdp *x = (struct call_msg_sdp *)(uintptr_t)e->sdp;
         strstore_clear(co->strs, &x->codec);
-        pool_put(co->msg_sdps, pool_index(co->msg_sdps, x));
+        const struct call_msg_route *r = call_msg_route(e);
+        if (r)
+            pool_put(co->msg_routes, pool_index(co->msg_routes, r));
+        else
+            pool_put(co->msg_sdps, pool_index(co->msg_sdps, x));
     }
-    if (e->route)
-        pool_put(co->msg_routes, pool_index(co->msg_routes, e->route));
     pool_put(co->msgs, idx);
 }
 
@@ -656,16 +658,18 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
             return NULL;
         }
         struct call_msg_route *r = pool_at(co->msg_routes, ri);
+        r->sdp = call_msg_no_sdp;
         r->src = meta->src;
         r->dst = meta->dst;
         e->path = CALL_MSG_PATH_ROUTE;
-        e->route = r;
+        e->sdp = &r->sdp;
     }
     e->cseq = m->cseq;
     e->status = m->status;
     e->method = (uint8_t)(m->is_request ? m->method : m->cseq_method);
     e->next = POOL_NONE;
-    e->sdp = &call_msg_no_sdp;
+    if (e->path != CALL_MSG_PATH_ROUTE)
+        e->sdp = &call_msg_no_sdp;
     text_keep(co, e, m->raw);
     char label[CALL_MSG_LABEL_MAX];
     if (m->is_request) {
@@ -1169,9 +1173,12 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
         e->flags |= CALL_MSG_RETRANS;
     if (e && sdp.ok) {
         e->flags |= CALL_MSG_SDP;
-        uint32_t xi = pool_get(co->msg_sdps); /* never full: one record per message at most */
+        /* off the call's path, the route record holds it; else a record of its own */
+        uint32_t xi = e->path == CALL_MSG_PATH_ROUTE ? 0 : pool_get(co->msg_sdps); /* never full */
         if (xi != POOL_NONE) {
-            struct call_msg_sdp *x = pool_at(co->msg_sdps, xi);
+            struct call_msg_sdp *x = e->path == CALL_MSG_PATH_ROUTE
+                                         ? (struct call_msg_sdp *)(uintptr_t)e->sdp
+                                         : pool_at(co->msg_sdps, xi);
             x->codec = STRSTORE_EMPTY;
             x->media = sdp.sdp.media;
             x->dir = sdp.sdp.dir;

@@ -36,16 +36,13 @@ static struct call_msg *add(uint64_t t, struct endpoint src, struct endpoint dst
     memset(m, 0, sizeof *m);
     m->ts_ns = t;
     static struct call_msg_route routes[MAX_MSGS];
-    routes[nmsgs] = (struct call_msg_route){ src, dst };
+    routes[nmsgs] = (struct call_msg_route){ call_msg_no_sdp, src, dst };
     m->path = CALL_MSG_PATH_ROUTE;
-    m->route = &routes[nmsgs];
     m->status = status;
     static char labels[MAX_MSGS][CALL_MSG_LABEL_MAX];
-    static struct call_msg_sdp sdps[MAX_MSGS];
     snprintf(labels[nmsgs], sizeof labels[nmsgs], "%s", label);
     m->label = labels[nmsgs];
-    sdps[nmsgs] = call_msg_no_sdp;
-    m->sdp = &sdps[nmsgs];
+    m->sdp = &routes[nmsgs].sdp; /* add()'s own record: with_sdp fills it */
     order[nmsgs] = m;
     nmsgs++;
     return m;

@@ -389,13 +389,16 @@ static void detail_own(struct ui_detail *d)
     for (uint16_t i = 0; i < d->msg_count && i < UI_DETAIL_MSGS; i++) {
         struct call_msg *m = &d->msgs[i];
         own_str(d, &m->label);
-        struct call_msg_sdp *x = (struct call_msg_sdp *)(void *)detail_put(d, m->sdp, sizeof *m->sdp);
+        /* the SDP record, or the route record whose first member it is */
+        const struct call_msg_route *r = call_msg_route(m);
+        const void *from = r ? (const void *)r : (const void *)m->sdp;
+        size_t n = r ? sizeof *r : sizeof *m->sdp;
+        struct call_msg_sdp *x = (struct call_msg_sdp *)(void *)detail_put(d, from, n);
+        if (!x)
+            m->path = CALL_MSG_PATH_FWD; /* cannot happen (see UI_DETAIL_STRS_MAX) */
         m->sdp = x ? x : &call_msg_no_sdp;
         if (x)
             own_str(d, &x->codec);
-        if (m->route)
-            m->route = (const struct call_msg_route *)(const void *)detail_put(d, m->route,
-                                                                              sizeof *m->route);
     }
 }
 
@@ -438,11 +441,11 @@ static void detail_rebase(struct ui_detail *d, uintptr_t base)
         struct call_msg *m = &d->msgs[i];
         rebase_str(d, &m->label, base);
         struct call_msg_sdp *x = (struct call_msg_sdp *)(void *)rebased(d, m->sdp, base);
+        if (!x)
+            m->path = CALL_MSG_PATH_FWD;
         m->sdp = x ? x : &call_msg_no_sdp;
         if (x)
             rebase_str(d, &x->codec, base);
-        if (m->route)
-            m->route = (const struct call_msg_route *)(const void *)rebased(d, m->route, base);
     }
 }
 

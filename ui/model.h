@@ -38,8 +38,7 @@ struct ui_model;
 #define UI_DETAIL_STRS_MAX                                                                         \
     ((CALL_STR_FIELDS + 2 * UI_DETAIL_STREAMS) * CALL_FIELD_MAX +                                  \
      UI_DETAIL_STREAMS * (sizeof(struct media_rtcp) + 8) + 2 * (CALL_MAX_CODECS * 8 + 8) +          \
-     UI_DETAIL_MSGS * (CALL_MSG_LABEL_MAX + sizeof(struct call_msg_sdp) + 8 + CALL_CODEC_MAX +   \
-                       sizeof(struct call_msg_route) + 8))
+     UI_DETAIL_MSGS * (CALL_MSG_LABEL_MAX + sizeof(struct call_msg_route) + 8 + CALL_CODEC_MAX + 8))
 #define UI_SERIES_MAX 120            /* per-second samples kept per stream (the last two minutes) */
 #define UI_SERIES_STREAMS 4096u      /* active streams followed for series at once */
 
