@@ -1,6 +1,69 @@
 /* call.c: names and derived figures of the call record (DESIGN.md record fields). */
 #include "call.h"
 
+#include "strstore.h"
+
+const struct call_msg_sdp call_msg_no_sdp = { .codec = STRSTORE_EMPTY };
+
+const struct call_msg_route *call_msg_route(const struct call_msg *m)
+{
+    if (m->path != CALL_MSG_PATH_ROUTE || !m->sdp || m->sdp == &call_msg_no_sdp)
+        return NULL;
+    /* sdp is the route record's first member: the record starts at the same address */
+    return (const struct call_msg_route *)(const void *)m->sdp;
+}
+
+const struct endpoint *call_msg_src(const struct call *c, const struct call_msg *m)
+{
+    const struct call_msg_route *r = call_msg_route(m);
+    if (r)
+        return &r->src;
+    return m->path == CALL_MSG_PATH_REV ? &c->dst : &c->src;
+}
+
+const struct endpoint *call_msg_dst(const struct call *c, const struct call_msg *m)
+{
+    const struct call_msg_route *r = call_msg_route(m);
+    if (r)
+        return &r->dst;
+    return m->path == CALL_MSG_PATH_REV ? &c->src : &c->dst;
+}
+
+size_t call_str_fields(struct call *c, const char **out[CALL_STR_FIELDS])
+{
+    size_t n = 0;
+    out[n++] = &c->call_id;
+    out[n++] = &c->from;
+    out[n++] = &c->to;
+    out[n++] = &c->from_user;
+    out[n++] = &c->to_user;
+    out[n++] = &c->from_tag;
+    out[n++] = &c->to_tag;
+    out[n++] = &c->request_uri;
+    out[n++] = &c->pai;
+    out[n++] = &c->ua_caller;
+    out[n++] = &c->ua_callee;
+    out[n++] = &c->reason_header;
+    for (size_t i = 0; i < CALL_MAX_DIALOGS; i++)
+        out[n++] = &c->dialog_tags[i];
+    struct call_sdp *sdp[2] = { &c->offer, &c->answer };
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; sdp[k]->codecs && i < sdp[k]->codec_count && i < CALL_MAX_CODECS; i++)
+            out[n++] = &sdp[k]->codecs[i];
+    return n;
+}
+
+void call_str_init(struct call *c)
+{
+    c->offer.codecs = c->answer.codecs = NULL;
+    c->offer.codec_count = c->answer.codec_count = 0;
+    const char **f[CALL_STR_FIELDS];
+    size_t n = call_str_fields(c, f);
+    for (size_t i = 0; i < n; i++)
+        *f[i] = STRSTORE_EMPTY;
+    c->end_reason = STRSTORE_EMPTY;
+}
+
 const char *call_state_name(enum call_state s)
 {
     static const char *const names[] = {
@@ -40,3 +103,6 @@ double call_duration_s(const struct call *c)
         return -1.0;
     return (double)(c->end_ns - c->answer_ns) / 1e9;
 }
+
+_Static_assert(sizeof(struct call) <= CALL_RECORD_MAX, "struct call grew: see CALL_RECORD_MAX");
+_Static_assert(sizeof(struct call_msg) <= CALL_MSG_RECORD_MAX, "struct call_msg grew: see CALL_MSG_RECORD_MAX");

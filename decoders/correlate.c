@@ -10,6 +10,7 @@
 #include "pool.h"
 #include "sdp.h"
 #include "sip_uri.h"
+#include "strstore.h"
 
 /*
  * Three bounded tables, each a pool with a chained hash index and expiry
@@ -37,14 +38,45 @@
  * and counts it (a call evicted that way is still handed to the callback).
  */
 
+/*
+ * Where a ladder entry's SIP text sits in the text arena: byte offset, the
+ * arena lap it was written in (so a text overwritten since is detected), and
+ * its length (0: not kept). cut: the message was longer than the per-message
+ * cap and only its first len bytes were kept.
+ */
+struct msg_text {
+    uint32_t off;
+    uint32_t gen;
+    uint16_t len;
+    bool cut;
+};
+
 enum call_queue { QUEUE_PROBE = 0, QUEUE_SETUP, QUEUE_UP, QUEUE_ENDED, QUEUE__COUNT };
 
+/*
+ * 28 bytes, 4-aligned: the 64-bit key and time are kept as halves (seen_u64)
+ * so that the record needs no padding (there are as many as messages in the
+ * last CORRELATE_TXN_TIMEOUT_S).
+ */
 struct seen {
-    uint64_t key;
-    uint64_t last_ns;
+    uint32_t key[2];
+    uint32_t last_ns[2];
     uint32_t hash_next;
     struct pool_link lru;
 };
+
+_Static_assert(sizeof(struct seen) == 28, "struct seen: no padding");
+
+static uint64_t seen_u64(const uint32_t v[2])
+{
+    return (uint64_t)v[1] << 32 | v[0];
+}
+
+static void seen_set_u64(uint32_t v[2], uint64_t x)
+{
+    v[0] = (uint32_t)x;
+    v[1] = (uint32_t)(x >> 32);
+}
 
 struct correlate {
     struct correlate_config cfg;
@@ -61,6 +93,9 @@ struct correlate {
     struct call **flush_order; /* max_calls pointers, for correlate_flush */
 
     struct pool *msgs;
+    struct pool *msg_sdps;        /* struct call_msg_sdp of messages with SDP (max_msgs, by use) */
+    struct pool *msg_routes;      /* struct call_msg_route of messages off the call's path */
+    struct strstore *strs;        /* the text fields of calls (and of their ladder entries) */
 
     struct pool *seen;
     uint32_t *seen_buckets;
@@ -78,7 +113,9 @@ struct correlate {
     uint32_t reg_mask;
     struct pool_list reg_q;
 
-    /* The text arena (text_cap bytes, NULL when off): see text_keep(). */
+    /* The text arena (text_cap bytes, NULL when off): see text_keep(). texts: where each
+     * message's text is, by message pool index (max_msgs, NULL when off). */
+    struct msg_text *texts;
     char *text;
     uint32_t text_cap;
     uint32_t text_msg_max;        /* per-message cap: CORRELATE_TEXT_MSG_MAX or text_cap / 8 */
@@ -117,7 +154,11 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
     co->ctx = ctx;
     co->calls = pool_create(sizeof(struct call), cfg->max_calls);
     co->msgs = pool_create(sizeof(struct call_msg), cfg->max_msgs);
-    co->seen = pool_create(sizeof(struct seen), cfg->max_txns);
+    co->msg_sdps = pool_create(sizeof(struct call_msg_sdp), cfg->max_msgs);
+    co->msg_routes = pool_create(sizeof(struct call_msg_route), cfg->max_msgs);
+    co->strs = strstore_create(cfg->str_bytes ? cfg->str_bytes
+                                              : (size_t)cfg->max_calls * CORRELATE_STR_BYTES_PER_CALL);
+    co->seen = pool_packed_create(sizeof(struct seen), cfg->max_txns);
     co->regs = pool_create(sizeof(struct registration), cfg->max_regs);
     co->media = media_create(&cfg->media, st, on_stream, ctx);
     co->call_buckets = pool_buckets_create(cfg->max_calls, &co->call_mask);
@@ -132,10 +173,11 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
                                                                       : CORRELATE_TEXT_MSG_MAX;
         co->text_lap = 1;
         co->text = malloc(cap);
+        co->texts = calloc(cfg->max_msgs ? cfg->max_msgs : 1, sizeof *co->texts);
     }
-    if (!co->calls || !co->msgs || !co->seen || !co->regs || !co->media || !co->call_buckets ||
+    if (!co->calls || !co->msgs || !co->strs || !co->seen || !co->regs || !co->media || !co->call_buckets ||
         !co->flush_order || !co->seen_buckets || !co->reg_buckets ||
-        (cfg->text_bytes && !co->text)) {
+        !co->msg_sdps || !co->msg_routes || (cfg->text_bytes && (!co->text || !co->texts))) {
         correlate_destroy(co);
         return NULL;
     }
@@ -152,6 +194,9 @@ void correlate_destroy(struct correlate *co)
         return;
     pool_destroy(co->calls);
     pool_destroy(co->msgs);
+    pool_destroy(co->msg_sdps);
+    pool_destroy(co->msg_routes);
+    strstore_destroy(co->strs);
     pool_destroy(co->seen);
     pool_destroy(co->regs);
     media_destroy(co->media);
@@ -160,6 +205,7 @@ void correlate_destroy(struct correlate *co)
     free(co->seen_buckets);
     free(co->reg_buckets);
     free(co->text);
+    free(co->texts);
     free(co);
 }
 
@@ -226,36 +272,52 @@ const struct call *correlate_next_call(const struct correlate *co, const struct 
  * been (or may have been) overwritten. Checked in O(1) from the entry's
  * (offset, lap) without any back-pointers, and nothing is allocated.
  */
-_Static_assert(CORRELATE_TEXT_MSG_MAX <= UINT16_MAX, "call_msg.text_len is 16 bits");
+_Static_assert(CORRELATE_TEXT_MSG_MAX <= UINT16_MAX, "msg_text.len is 16 bits");
+
+/* The text record of a message of the pool (texts on). */
+static struct msg_text *msg_text_of(const struct correlate *co, const struct call_msg *m)
+{
+    return &co->texts[pool_index(co->msgs, m)];
+}
 
 static void text_keep(struct correlate *co, struct call_msg *e, struct sv raw)
 {
-    if (!co->text || !raw.len || !co->text_msg_max)
+    if (!co->text)
+        return;
+    struct msg_text *t = msg_text_of(co, e);
+    *t = (struct msg_text){ 0 };
+    if (!raw.len || !co->text_msg_max)
         return;
     size_t n = raw.len;
     if (n > co->text_msg_max) {
         n = co->text_msg_max;
-        e->text_cut = true;
+        t->cut = true;
     }
     if (n > co->text_cap - co->text_head) {
         co->text_lap++;
         co->text_head = 0;
     }
     memcpy(co->text + co->text_head, raw.p, n);
-    e->text_off = co->text_head;
-    e->text_gen = co->text_lap;
-    e->text_len = (uint16_t)n;
+    t->off = co->text_head;
+    t->gen = co->text_lap;
+    t->len = (uint16_t)n;
     co->text_head += (uint32_t)n;
 }
 
 struct sv correlate_msg_text(const struct correlate *co, const struct call_msg *m)
 {
-    if (!co->text || !m->text_len || m->text_off > co->text_cap ||
-        m->text_len > co->text_cap - m->text_off)
+    if (!co->text)
         return SV_NULL;
-    bool intact = m->text_gen == co->text_lap ||
-                  (m->text_gen + 1 == co->text_lap && m->text_off >= co->text_head);
-    return intact ? sv_make(co->text + m->text_off, m->text_len) : SV_NULL;
+    const struct msg_text *t = msg_text_of(co, m);
+    if (!t->len || t->off > co->text_cap || t->len > co->text_cap - t->off)
+        return SV_NULL;
+    bool intact = t->gen == co->text_lap || (t->gen + 1 == co->text_lap && t->off >= co->text_head);
+    return intact ? sv_make(co->text + t->off, t->len) : SV_NULL;
+}
+
+bool correlate_msg_text_cut(const struct correlate *co, const struct call_msg *m)
+{
+    return co->text && msg_text_of(co, m)->cut;
 }
 
 /* ---- retransmission detection ---------------------------------------- */
@@ -280,7 +342,7 @@ static uint64_t message_key(const struct sip_msg *m, const struct sip_meta *meta
 static void seen_free(struct correlate *co, uint32_t idx)
 {
     struct seen *s = pool_at(co->seen, idx);
-    pool_chain_unlink(co->seen, &co->seen_buckets[s->key & co->seen_mask], idx,
+    pool_chain_unlink(co->seen, &co->seen_buckets[seen_u64(s->key) & co->seen_mask], idx,
                       offsetof(struct seen, hash_next));
     pool_list_remove(co->seen, &co->seen_q, idx, offsetof(struct seen, lru));
     pool_put(co->seen, idx);
@@ -292,8 +354,8 @@ static bool seen_check(struct correlate *co, uint64_t key, uint64_t now)
     size_t off = offsetof(struct seen, lru);
     for (uint32_t i = co->seen_buckets[key & co->seen_mask]; i != POOL_NONE;) {
         struct seen *s = pool_at(co->seen, i);
-        if (s->key == key) {
-            s->last_ns = now;
+        if (seen_u64(s->key) == key) {
+            seen_set_u64(s->last_ns, now);
             pool_list_remove(co->seen, &co->seen_q, i, off);
             pool_list_push_tail(co->seen, &co->seen_q, i, off);
             return true;
@@ -307,8 +369,8 @@ static bool seen_check(struct correlate *co, uint64_t key, uint64_t now)
         idx = pool_get(co->seen);
     }
     struct seen *s = pool_at(co->seen, idx);
-    s->key = key;
-    s->last_ns = now;
+    seen_set_u64(s->key, key);
+    seen_set_u64(s->last_ns, now);
     uint32_t *b = &co->seen_buckets[key & co->seen_mask];
     s->hash_next = *b;
     *b = idx;
@@ -339,6 +401,29 @@ static void call_requeue(struct correlate *co, struct call *c, enum call_queue q
     pool_list_push_tail(co->calls, &co->call_q[q], idx, off);
 }
 
+static void msg_free(struct correlate *co, uint32_t idx);
+
+/* Free an offer's or answer's codec names and their array. */
+static void sdp_codecs_free(struct correlate *co, struct call_sdp *s)
+{
+    for (uint8_t i = 0; s->codecs && i < s->codec_count; i++)
+        strstore_clear(co->strs, &s->codecs[i]);
+    if (s->codecs)
+        strstore_block_put(co->strs, s->codecs, s->codec_count * sizeof *s->codecs);
+    s->codecs = NULL;
+    s->codec_count = 0;
+}
+
+static void call_free_strings(struct correlate *co, struct call *c)
+{
+    const char **f[CALL_STR_FIELDS];
+    size_t n = call_str_fields(c, f);
+    for (size_t i = 0; i < n; i++)
+        strstore_clear(co->strs, f[i]);
+    sdp_codecs_free(co, &c->offer);
+    sdp_codecs_free(co, &c->answer);
+}
+
 /* Hand a call to the callback, then free it and its messages. */
 static void call_emit(struct correlate *co, struct call *c)
 {
@@ -349,13 +434,14 @@ static void call_emit(struct correlate *co, struct call *c)
     media_call_end(co->media, c);
     for (uint32_t m = c->msg_head; m != POOL_NONE;) {
         uint32_t next = ((struct call_msg *)pool_at(co->msgs, m))->next;
-        pool_put(co->msgs, m);
+        msg_free(co, m);
         m = next;
     }
     uint32_t idx = pool_index(co->calls, c);
     pool_chain_unlink(co->calls, &co->call_buckets[c->id_hash & co->call_mask], idx,
                       offsetof(struct call, hash_next));
     pool_list_remove(co->calls, &co->call_q[c->queue], idx, offsetof(struct call, lru));
+    call_free_strings(co, c);
     pool_put(co->calls, idx);
 }
 
@@ -372,38 +458,58 @@ static void call_close(struct correlate *co, struct call *c, const char *reason,
             c->state = CALL_STATE_TIMEOUT;
             c->end_ns = now;
         }
-        strncpy(c->end_reason, reason, sizeof c->end_reason - 1);
+        c->end_reason = reason;
     }
     call_emit(co, c);
+}
+
+/*
+ * Make room: close the oldest ended call, else the oldest nobody answered at
+ * all, else the oldest waiting for its final answer, else the oldest up
+ * (counted calls_evicted unless it had ended). False when no call is held.
+ */
+static bool call_evict_one(struct correlate *co, uint64_t now)
+{
+    static const enum call_queue order[] = { QUEUE_ENDED, QUEUE_PROBE, QUEUE_SETUP, QUEUE_UP };
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        uint32_t victim = co->call_q[order[k]].head;
+        if (victim == POOL_NONE)
+            continue;
+        struct call *v = pool_at(co->calls, victim);
+        if (!v->ended)
+            stats_inc(co->st, STAT_CALLS_EVICTED);
+        call_close(co, v, "evicted", now);
+        return true;
+    }
+    return false;
 }
 
 static struct call *call_create(struct correlate *co, struct sv call_id, uint64_t h, uint64_t now)
 {
     uint32_t idx = pool_get(co->calls);
     if (idx == POOL_NONE) {
-        /* Full: evict the oldest ended call, else the oldest nobody answered at all, else the
-         * oldest waiting for its final answer, else the oldest up. */
-        static const enum call_queue order[] = { QUEUE_ENDED, QUEUE_PROBE, QUEUE_SETUP, QUEUE_UP };
-        for (size_t k = 0; k < sizeof order / sizeof order[0] && idx == POOL_NONE; k++) {
-            uint32_t victim = co->call_q[order[k]].head;
-            if (victim == POOL_NONE)
-                continue;
-            struct call *v = pool_at(co->calls, victim);
-            if (!v->ended)
-                stats_inc(co->st, STAT_CALLS_EVICTED);
-            call_close(co, v, "evicted", now);
-            idx = pool_get(co->calls);
-        }
+        if (!call_evict_one(co, now))
+            return NULL;
+        idx = pool_get(co->calls);
         if (idx == POOL_NONE)
             return NULL;
     }
     struct call *c = pool_at(co->calls, idx);
-    if (!sv_copy(c->call_id, sizeof c->call_id, call_id))
-        stats_inc(co->st, STAT_SIP_CALL_ID_TRUNCATED);
-    /* A Call-ID with a NUL inside cannot round-trip through the C string; key on what was kept. */
+    call_str_init(c);
+    /* The Call-ID is the key: kept whole (call_id_key cut it to the cap already). A full
+     * string store makes room the way a full table does, by evicting calls. */
+    while (!strstore_set(co->strs, &c->call_id, call_id, CALL_ID_MAX)) {
+        if (!call_evict_one(co, now)) {
+            strstore_clear(co->strs, &c->call_id);
+            pool_put(co->calls, idx);
+            stats_inc(co->st, STAT_SIP_CALL_ID_TRUNCATED);
+            return NULL;
+        }
+    }
     c->id_hash = h;
     c->msg_head = c->msg_tail = POOL_NONE;
     c->stream_head = c->stream_tail = POOL_NONE;
+    c->media_ep_head = POOL_NONE;
     c->capture_drops_kernel = co->drops_kernel; /* turned into "during the call" at the end */
     c->capture_drops_ring = co->drops_ring;
     c->seq = ++co->call_seq; /* from 1: media.c reads 0 as "no call" */
@@ -429,7 +535,8 @@ static struct sv call_id_key(struct sv id)
 
 struct sdp_summary {
     bool ok;
-    struct call_sdp sdp;
+    struct call_sdp sdp;                          /* its codecs[] are not used: names below */
+    char codecs[CALL_MAX_CODECS][CALL_CODEC_MAX];
 };
 
 /*
@@ -461,7 +568,7 @@ static void summarise_sdp(struct correlate *co, struct call *c, enum call_party 
     out->sdp.dir = (uint8_t)m->dir;
     for (uint8_t f = 0; f < m->fmt_count && out->sdp.codec_count < CALL_MAX_CODECS; f++) {
         struct sv name = sdp_media_codec(m, m->fmt[f], NULL);
-        char *dst = out->sdp.codecs[out->sdp.codec_count];
+        char *dst = out->codecs[out->sdp.codec_count];
         if (name.len)
             sv_copy(dst, CALL_CODEC_MAX, name);
         else
@@ -471,6 +578,56 @@ static void summarise_sdp(struct correlate *co, struct call *c, enum call_party 
 }
 
 /* ---- ladder entries --------------------------------------------------- */
+
+/*
+ * The usual labels as literals, so that most ladder entries take no string
+ * store block: the method names as the parser's table spells them, and the
+ * RFC 3261 §21 reason phrases of the common responses. A label that differs
+ * in any byte (another phrase, another case) is stored as it came.
+ */
+static const char *msg_label_literal(const char *label, const struct sip_msg *m)
+{
+    static const struct {
+        uint16_t code;
+        const char *label;
+    } responses[] = {
+        { 100, "100 Trying" },           { 180, "180 Ringing" },
+        { 181, "181 Call Is Being Forwarded" }, { 182, "182 Queued" },
+        { 183, "183 Session Progress" }, { 200, "200 OK" },
+        { 202, "202 Accepted" },         { 401, "401 Unauthorized" },
+        { 403, "403 Forbidden" },        { 404, "404 Not Found" },
+        { 407, "407 Proxy Authentication Required" }, { 408, "408 Request Timeout" },
+        { 480, "480 Temporarily Unavailable" }, { 481, "481 Call/Transaction Does Not Exist" },
+        { 486, "486 Busy Here" },        { 487, "487 Request Terminated" },
+        { 488, "488 Not Acceptable Here" }, { 500, "500 Server Internal Error" },
+        { 503, "503 Service Unavailable" }, { 603, "603 Decline" },
+    };
+    if (m->is_request) {
+        const char *name = sip_method_name(m->method);
+        return m->method != SIP_METHOD_UNKNOWN && strcmp(name, label) == 0 ? name : NULL;
+    }
+    for (size_t i = 0; i < sizeof responses / sizeof responses[0]; i++)
+        if (responses[i].code == m->status)
+            return strcmp(responses[i].label, label) == 0 ? responses[i].label : NULL;
+    return NULL;
+}
+
+/* Free a ladder entry's store strings and SDP record, then the entry. */
+static void msg_free(struct correlate *co, uint32_t idx)
+{
+    struct call_msg *e = pool_at(co->msgs, idx);
+    strstore_clear(co->strs, &e->label);
+    if (e->sdp && e->sdp != &call_msg_no_sdp) {
+        struct call_msg_sdp *x = (struct call_msg_sdp *)(uintptr_t)e->sdp;
+        strstore_clear(co->strs, &x->codec);
+        const struct call_msg_route *r = call_msg_route(e);
+        if (r)
+            pool_put(co->msg_routes, pool_index(co->msg_routes, r));
+        else
+            pool_put(co->msg_sdps, pool_index(co->msg_sdps, x));
+    }
+    pool_put(co->msgs, idx);
+}
 
 static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
                                      const struct sip_msg *m, const struct sip_meta *meta)
@@ -488,22 +645,48 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
     }
     struct call_msg *e = pool_at(co->msgs, idx);
     e->ts_ns = meta->ts_ns;
-    e->src = meta->src;
-    e->dst = meta->dst;
+    if (endpoint_eq(&meta->src, &c->src) && endpoint_eq(&meta->dst, &c->dst)) {
+        e->path = CALL_MSG_PATH_FWD;
+    } else if (endpoint_eq(&meta->src, &c->dst) && endpoint_eq(&meta->dst, &c->src)) {
+        e->path = CALL_MSG_PATH_REV;
+    } else {
+        uint32_t ri = pool_get(co->msg_routes); /* never full: one record per message at most */
+        if (ri == POOL_NONE) {
+            pool_put(co->msgs, idx);
+            c->msg_dropped++;
+            stats_inc(co->st, STAT_CALL_MSGS_DROPPED);
+            return NULL;
+        }
+        struct call_msg_route *r = pool_at(co->msg_routes, ri);
+        r->sdp = call_msg_no_sdp;
+        r->src = meta->src;
+        r->dst = meta->dst;
+        e->path = CALL_MSG_PATH_ROUTE;
+        e->sdp = &r->sdp;
+    }
     e->cseq = m->cseq;
     e->status = m->status;
     e->method = (uint8_t)(m->is_request ? m->method : m->cseq_method);
     e->next = POOL_NONE;
+    if (e->path != CALL_MSG_PATH_ROUTE)
+        e->sdp = &call_msg_no_sdp;
     text_keep(co, e, m->raw);
+    char label[CALL_MSG_LABEL_MAX];
     if (m->is_request) {
-        sv_copy(e->label, sizeof e->label, m->method_name);
+        sv_copy(label, sizeof label, m->method_name);
     } else {
         char code[8];
         snprintf(code, sizeof code, "%u ", m->status);
         size_t n = strlen(code);
-        memcpy(e->label, code, n + 1);
-        sv_copy(e->label + n, sizeof e->label - n, m->reason);
+        memcpy(label, code, n + 1);
+        sv_copy(label + n, sizeof label - n, m->reason);
     }
+    const char *known = msg_label_literal(label, m);
+    e->label = STRSTORE_EMPTY;
+    if (known)
+        e->label = known;
+    else if (!strstore_set_cstr(co->strs, &e->label, label, CALL_MSG_LABEL_MAX))
+        stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED); /* labels fit the cap: the store was full */
     if (c->msg_tail == POOL_NONE)
         c->msg_head = idx;
     else
@@ -516,13 +699,27 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
 /* ---- header helpers --------------------------------------------------- */
 
 /* Copy a header value into a call field; a value cut to fit is counted (STYLE rule 7). */
-static void copy_field(struct correlate *co, char *dst, size_t cap, struct sv v)
+static void copy_field(struct correlate *co, const char **dst, size_t cap, struct sv v)
 {
-    if (!sv_copy(dst, cap, v))
+    if (!strstore_set(co->strs, dst, v, cap))
         stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED);
 }
 
-/* AOR and user part of a From/To-style value into call fields; false if cut to fit. */
+/*
+ * A codec name into a call field: the codec table's own string when the name
+ * is spelt as the table spells it (most are: no store block), else a copy.
+ */
+static void set_codec(struct correlate *co, const char **dst, const char *name)
+{
+    size_t n = strlen(name);
+    const struct codec_info *ci = codec_by_name(sv_make(name, n));
+    if (ci && strcmp(ci->rtpmap, name) == 0)
+        strstore_set_static(co->strs, dst, ci->rtpmap);
+    else if (!strstore_set(co->strs, dst, sv_make(name, n), CALL_CODEC_MAX))
+        stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED); /* names fit the cap: the store was full */
+}
+
+/* AOR and user part of a From/To-style value into buffers; false if cut to fit. */
 static bool copy_aor(struct sv value, char *aor, size_t aor_cap, char *user, size_t user_cap)
 {
     struct sip_nameaddr na;
@@ -532,6 +729,17 @@ static bool copy_aor(struct sv value, char *aor, size_t aor_cap, char *user, siz
     struct sip_uri u;
     if (user && sip_uri_parse(na.uri, &u))
         whole &= sv_copy(user, user_cap, u.user);
+    return whole;
+}
+
+/* AOR and user part of a From/To-style value into call fields; false if cut to fit. */
+static bool set_aor(struct correlate *co, struct sv value, const char **aor, const char **user)
+{
+    char a[CALL_AOR_MAX] = "", u[CALL_TAG_MAX] = "";
+    bool whole = copy_aor(value, a, sizeof a, user ? u : NULL, sizeof u);
+    whole &= strstore_set_cstr(co->strs, aor, a, CALL_AOR_MAX);
+    if (user)
+        whole &= strstore_set_cstr(co->strs, user, u, CALL_TAG_MAX);
     return whole;
 }
 
@@ -555,13 +763,17 @@ static void add_dialog(struct correlate *co, struct call *c, struct sv to_tag)
     for (uint16_t i = 0; i < c->dialog_count && i < CALL_MAX_DIALOGS; i++)
         if (sv_eq(to_tag, sv_make(c->dialog_tags[i], strlen(c->dialog_tags[i]))))
             return;
-    if (c->dialog_count < CALL_MAX_DIALOGS)
-        sv_copy(c->dialog_tags[c->dialog_count], CALL_TAG_MAX, to_tag);
+    if (c->dialog_count < CALL_MAX_DIALOGS) {
+        uint64_t full = strstore_full(co->strs);
+        strstore_set(co->strs, &c->dialog_tags[c->dialog_count], to_tag, CALL_TAG_MAX);
+        if (strstore_full(co->strs) != full) /* a tag over the cap is cut as before, uncounted */
+            stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED);
+    }
     if (c->dialog_count >= 1)
         c->forks++;
     c->dialog_count++;
     if (!c->to_tag[0])
-        copy_field(co, c->to_tag, sizeof c->to_tag, to_tag);
+        copy_field(co, &c->to_tag, CALL_TAG_MAX, to_tag);
 }
 
 static enum call_state final_state(uint16_t code)
@@ -582,16 +794,33 @@ static void call_end(struct correlate *co, struct call *c, uint64_t now, const c
     c->ended = true;
     if (!c->end_ns)
         c->end_ns = now;
-    strncpy(c->end_reason, reason, sizeof c->end_reason - 1);
+    c->end_reason = reason;
     call_requeue(co, c, QUEUE_ENDED);
 }
 
 /* ---- the state machine ------------------------------------------------ */
 
-static void set_sdp(struct call_sdp *dst, const struct call_sdp *src, enum call_party party)
+static void set_sdp(struct correlate *co, struct call_sdp *dst, const struct sdp_summary *src,
+                    enum call_party party)
 {
-    *dst = *src;
+    sdp_codecs_free(co, dst);
+    dst->present = src->sdp.present;
     dst->party = (uint8_t)party;
+    dst->dir = src->sdp.dir;
+    dst->media = src->sdp.media;
+    uint8_t n = src->sdp.codec_count < CALL_MAX_CODECS ? src->sdp.codec_count : CALL_MAX_CODECS;
+    if (n) {
+        dst->codecs = strstore_block_get(co->strs, n * sizeof *dst->codecs);
+        if (!dst->codecs) {
+            stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED); /* the store is full: no names */
+            n = 0;
+        }
+    }
+    dst->codec_count = n;
+    for (uint8_t i = 0; i < n; i++) {
+        dst->codecs[i] = STRSTORE_EMPTY;
+        set_codec(co, &dst->codecs[i], src->codecs[i]);
+    }
 }
 
 
@@ -616,7 +845,7 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
             if (!c->answer_ns) {
                 c->ended = false;
                 c->end_ns = 0;
-                c->end_reason[0] = '\0';
+                c->end_reason = STRSTORE_EMPTY;
                 c->final_code = 0;
                 c->state = c->ringing_ns ? CALL_STATE_RINGING : CALL_STATE_TRYING;
                 call_requeue(co, c, QUEUE_SETUP);
@@ -624,7 +853,7 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
         }
         c->invite_cseq = m->cseq;
         if (sdp->ok && !c->offer.present)
-            set_sdp(&c->offer, &sdp->sdp, CALL_PARTY_CALLER);
+            set_sdp(co, &c->offer, sdp, CALL_PARTY_CALLER);
         break;
     case SIP_METHOD_CANCEL:
         if (!c->cancel_seen)
@@ -646,7 +875,7 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
             break;
         c->hangup_by = by;
         if (m->hdr[SIP_HDR_REASON].len)
-            copy_field(co, c->reason_header, sizeof c->reason_header, m->hdr[SIP_HDR_REASON]);
+            copy_field(co, &c->reason_header, CALL_REASON_MAX, m->hdr[SIP_HDR_REASON]);
         if (c->answer_ns) {
             c->state = CALL_STATE_COMPLETED;
             c->end_ns = now;
@@ -665,7 +894,7 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
         break;
     case SIP_METHOD_ACK:
         if (sdp->ok && !c->answer.present && c->offer.present) /* late offer: ACK answers */
-            set_sdp(&c->answer, &sdp->sdp, CALL_PARTY_CALLER); /* (RFC 3261 §13.2.1) */
+            set_sdp(co, &c->answer, sdp, CALL_PARTY_CALLER); /* (RFC 3261 §13.2.1) */
         break;
     default:
         break;
@@ -698,7 +927,7 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
     }
     if (!c->ua_callee[0]) {
         struct sv ua = m->hdr[SIP_HDR_SERVER].len ? m->hdr[SIP_HDR_SERVER] : m->hdr[SIP_HDR_USER_AGENT];
-        copy_field(co, c->ua_callee, sizeof c->ua_callee, ua);
+        copy_field(co, &c->ua_callee, CALL_UA_MAX, ua);
     }
     if (code < 200) {
         if (code == 100 && !c->trying_ns)
@@ -714,9 +943,9 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
             if (sdp->ok) {
                 c->early_media_sdp = true;
                 if (!c->answer.present && c->offer.present)
-                    set_sdp(&c->answer, &sdp->sdp, CALL_PARTY_CALLEE);
+                    set_sdp(co, &c->answer, sdp, CALL_PARTY_CALLEE);
                 else if (!c->offer.present)
-                    set_sdp(&c->offer, &sdp->sdp, CALL_PARTY_CALLEE);
+                    set_sdp(co, &c->offer, sdp, CALL_PARTY_CALLEE);
             }
         }
         return;
@@ -729,15 +958,15 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
             c->state = CALL_STATE_ANSWERED;
             c->ended = false;
             c->end_ns = 0;
-            c->end_reason[0] = '\0';
-            copy_field(co, c->to_tag, sizeof c->to_tag, m->to_tag);
+            c->end_reason = STRSTORE_EMPTY;
+            copy_field(co, &c->to_tag, CALL_TAG_MAX, m->to_tag);
             call_requeue(co, c, QUEUE_UP);
         }
         if (sdp->ok) {
             if (!c->offer.present)
-                set_sdp(&c->offer, &sdp->sdp, CALL_PARTY_CALLEE); /* late offer in the 2xx */
+                set_sdp(co, &c->offer, sdp, CALL_PARTY_CALLEE); /* late offer in the 2xx */
             else if (c->offer.party == CALL_PARTY_CALLER)
-                set_sdp(&c->answer, &sdp->sdp, CALL_PARTY_CALLEE); /* the 2xx answer wins over 18x */
+                set_sdp(co, &c->answer, sdp, CALL_PARTY_CALLEE); /* the 2xx answer wins over 18x */
         }
         return;
     }
@@ -749,7 +978,7 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
     c->final_code = code;
     c->state = final_state(code);
     if (m->hdr[SIP_HDR_REASON].len)
-        copy_field(co, c->reason_header, sizeof c->reason_header, m->hdr[SIP_HDR_REASON]);
+        copy_field(co, &c->reason_header, CALL_REASON_MAX, m->hdr[SIP_HDR_REASON]);
     call_end(co, c, now, code == 487 ? "cancel" : code == 408 ? "timeout" : "rejected");
 }
 
@@ -762,16 +991,15 @@ static void call_first_invite(struct correlate *co, struct call *c, const struct
     c->start_ns = meta->ts_ns;
     c->state = CALL_STATE_TRYING;
     c->invite_cseq = m->cseq;
-    bool whole = copy_aor(m->hdr[SIP_HDR_FROM], c->from, sizeof c->from, c->from_user,
-                          sizeof c->from_user);
-    whole &= copy_aor(m->hdr[SIP_HDR_TO], c->to, sizeof c->to, c->to_user, sizeof c->to_user);
+    bool whole = set_aor(co, m->hdr[SIP_HDR_FROM], &c->from, &c->from_user);
+    whole &= set_aor(co, m->hdr[SIP_HDR_TO], &c->to, &c->to_user);
     if (m->hdr[SIP_HDR_P_ASSERTED_IDENTITY].len)
-        whole &= copy_aor(m->hdr[SIP_HDR_P_ASSERTED_IDENTITY], c->pai, sizeof c->pai, NULL, 0);
+        whole &= set_aor(co, m->hdr[SIP_HDR_P_ASSERTED_IDENTITY], &c->pai, NULL);
     if (!whole)
         stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED);
-    copy_field(co, c->from_tag, sizeof c->from_tag, m->from_tag);
-    copy_field(co, c->request_uri, sizeof c->request_uri, m->request_uri);
-    copy_field(co, c->ua_caller, sizeof c->ua_caller, m->hdr[SIP_HDR_USER_AGENT]);
+    copy_field(co, &c->from_tag, CALL_TAG_MAX, m->from_tag);
+    copy_field(co, &c->request_uri, CALL_AOR_MAX, m->request_uri);
+    copy_field(co, &c->ua_caller, CALL_UA_MAX, m->hdr[SIP_HDR_USER_AGENT]);
 }
 
 /* ---- registrations ---------------------------------------------------- */
@@ -945,10 +1173,19 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
         e->flags |= CALL_MSG_RETRANS;
     if (e && sdp.ok) {
         e->flags |= CALL_MSG_SDP;
-        e->sdp_media = sdp.sdp.media;
-        e->sdp_dir = sdp.sdp.dir;
-        if (sdp.sdp.codec_count)
-            memcpy(e->sdp_codec, sdp.sdp.codecs[0], CALL_CODEC_MAX);
+        /* off the call's path, the route record holds it; else a record of its own */
+        uint32_t xi = e->path == CALL_MSG_PATH_ROUTE ? 0 : pool_get(co->msg_sdps); /* never full */
+        if (xi != POOL_NONE) {
+            struct call_msg_sdp *x = e->path == CALL_MSG_PATH_ROUTE
+                                         ? (struct call_msg_sdp *)(uintptr_t)e->sdp
+                                         : pool_at(co->msg_sdps, xi);
+            x->codec = STRSTORE_EMPTY;
+            x->media = sdp.sdp.media;
+            x->dir = sdp.sdp.dir;
+            if (sdp.sdp.codec_count)
+                set_codec(co, &x->codec, sdp.codecs[0]);
+            e->sdp = x;
+        }
     }
 
     /* Keep the call at the tail of its queue: expiry looks only at heads. Calls waiting for a
@@ -976,7 +1213,7 @@ void correlate_tick(struct correlate *co, uint64_t now_ns)
     uint64_t txn_age = (uint64_t)CORRELATE_TXN_TIMEOUT_S * NS_PER_S;
     while (co->seen_q.head != POOL_NONE) {
         struct seen *s = pool_at(co->seen, co->seen_q.head);
-        if (now_ns < s->last_ns + txn_age)
+        if (now_ns < seen_u64(s->last_ns) + txn_age)
             break;
         seen_free(co, co->seen_q.head);
     }

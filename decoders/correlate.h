@@ -22,6 +22,7 @@
 #define CORRELATE_TXN_TIMEOUT_S 64             /* 64*T1: a transaction is forgotten after this */
 #define CORRELATE_TEXT_MSG_MAX 16384u          /* SIP text kept per message (and text_bytes / 8) */
 #define CORRELATE_TEXT_MAX_BYTES (1u << 30)    /* largest text arena (offsets are 32-bit) */
+#define CORRELATE_STR_BYTES_PER_CALL 768u      /* string store per call slot (str_bytes default) */
 
 struct correlate_config {
     uint32_t max_calls;
@@ -39,6 +40,14 @@ struct correlate_config {
      * CORRELATE_TEXT_MAX_BYTES it is taken as that.
      */
     size_t text_bytes;
+    /*
+     * Bytes of the string store that holds the calls' text fields (Call-ID,
+     * From, tags, codec names...); 0, the default, takes
+     * max_calls * CORRELATE_STR_BYTES_PER_CALL. Pages are touched as used.
+     * When it is full a new call makes room by evicting (calls_evicted) and
+     * other fields are cut (sip_field_truncated).
+     */
+    size_t str_bytes;
 };
 
 /* Where a message came from; the parser knows only bytes. */
@@ -149,10 +158,12 @@ const struct call *correlate_next_call(const struct correlate *co, const struct 
  * wire), kept in a ring arena of correlate_config.text_bytes that overwrites
  * the oldest texts first. Of a message longer than CORRELATE_TEXT_MSG_MAX
  * (or than text_bytes / 8, when that is less) only the first bytes are kept,
- * and m->text_cut says so. Returns an empty view when texts are off, when
+ * and correlate_msg_text_cut() says so. Returns an empty view when texts are off, when
  * this one was not kept, or when it was overwritten since. The view points
  * into the arena: valid until the next correlate_sip(). No allocation, O(1).
  */
 struct sv correlate_msg_text(const struct correlate *co, const struct call_msg *m);
+/* Was the message longer than the per-message cap (only its first bytes kept)? */
+bool correlate_msg_text_cut(const struct correlate *co, const struct call_msg *m);
 
 #endif

@@ -55,7 +55,7 @@ static double rel_s(const struct call *c, uint64_t ts)
 /* Which party sent a message: the caller sends from where its first INVITE came. */
 static enum call_party msg_party(const struct call *c, const struct call_msg *m)
 {
-    return endpoint_eq(&m->src, &c->src) ? CALL_PARTY_CALLER : CALL_PARTY_CALLEE;
+    return endpoint_eq(call_msg_src(c, m), &c->src) ? CALL_PARTY_CALLER : CALL_PARTY_CALLEE;
 }
 
 static const char *party_word(enum call_party p)
@@ -100,9 +100,9 @@ static int party_sdp(const struct faults_input *in, enum call_party p, const str
         if (msg_party(in->call, m) != p)
             continue;
         *last = m;
-        dir = m->sdp_dir;
-        if ((m->sdp_dir == SDP_DIR_SENDRECV || m->sdp_dir == SDP_DIR_SENDONLY) &&
-            !addr_is_unspecified(&m->sdp_media.ip))
+        dir = m->sdp->dir;
+        if ((m->sdp->dir == SDP_DIR_SENDRECV || m->sdp->dir == SDP_DIR_SENDONLY) &&
+            !addr_is_unspecified(&m->sdp->media.ip))
             may_send = true;
     }
     /* -1: no SDP; 0: never allowed to send (hold, recvonly, inactive); 1: allowed at some point */
@@ -272,11 +272,11 @@ static void rule_media_flow(struct ctx *x)
         return; /* it never offered to send (hold, recvonly, inactive): not a fault */
     char a[ADDR_STR_MAX] = "?", hs[ADDR_STR_MAX] = "?", hd[ADDR_STR_MAX] = "?";
     if (sdp)
-        endpoint_format(&sdp->sdp_media, a, sizeof a);
+        endpoint_format(&sdp->sdp->media, a, sizeof a);
     endpoint_format(&s_heard->src, hs, sizeof hs);
     endpoint_format(&s_heard->dst, hd, sizeof hd);
-    bool nat = sdp && addr_is_private(&sdp->sdp_media.ip) && !addr_is_private(&sdp->src.ip) &&
-               !addr_is_unspecified(&sdp->sdp_media.ip);
+    bool nat = sdp && addr_is_private(&sdp->sdp->media.ip) && !addr_is_private(&call_msg_src(c, sdp)->ip) &&
+               !addr_is_unspecified(&sdp->sdp->media.ip);
     const char *why = nat ? "its SDP address is private while its signalling came from a public "
                             "one (NAT)"
                       : s_heard->origin == MEDIA_ORIGIN_LATCHED
@@ -286,13 +286,13 @@ static void rule_media_flow(struct ctx *x)
         "only the %s was heard: %u packets %s -> %s; the %s announced %s (%s, in %s at +%.3f s) "
         "but sent no RTP: %s",
         party_word(other(silent)), heard, hs, hd, party_word(silent), a,
-        sdp ? sdp_dir_name((enum sdp_dir)sdp->sdp_dir) : "?", sdp ? sdp->label : "?",
+        sdp ? sdp_dir_name((enum sdp_dir)sdp->sdp->dir) : "?", sdp ? sdp->label : "?",
         sdp ? rel_s(c, sdp->ts_ns) : 0.0, why);
     if (nat) {
         char sip[ADDR_STR_MAX];
         add(x, FAULT_NAT_PRIVATE_SDP, sdp->ts_ns,
             "the %s's SDP in %s announces private %s while its SIP came from %s", party_word(silent),
-            sdp->label, a, addr_format(&sdp->src.ip, sip, sizeof sip));
+            sdp->label, a, addr_format(&call_msg_src(c, sdp)->ip, sip, sizeof sip));
     }
 }
 
@@ -330,7 +330,7 @@ static void rule_poor_quality(struct ctx *x)
             continue;
         struct mos_input mi = { .codec = sv_make(s->codec, strlen(s->codec)),
                                 .loss_pct = f.lost_unique_pct, .burst_r = f.burst_ratio,
-                                .rtt_ms = s->rtcp.rtt_ms };
+                                .rtt_ms = s->rtcp->rtt_ms };
         struct mos_result r = mos_compute(&mi);
         char what[96] = "";
         if (r.valid && r.mos < x->t->mos_poor)

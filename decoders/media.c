@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "strstore.h"
 
 /*
  * Two bounded tables, each a pool with a chained hash index:
@@ -31,26 +32,38 @@
 
 #define MEDIA_MAX_PT 4              /* payload types remembered per endpoint */
 #define MEDIA_NO_EVENT RTPSTREAM_NO_EVENT_PT
+#define MEDIA_EP_NO_EVENT MEDIA_NO_EVENT_PT /* media_ep.event_pt when none */
 
-struct media_pt {
-    uint8_t pt;
-    uint32_t clock_rate;
-    char name[CALL_CODEC_MAX];
+/*
+ * The rtpmap of one announced RTP endpoint (its first MEDIA_MAX_PT payload
+ * types): a record of its own, taken only by RTP endpoints whose m= line
+ * lists a codec, so RTCP endpoints and the endpoint records stay small.
+ */
+struct media_pts {
+    const char *name[MEDIA_MAX_PT]; /* a codec table entry, or the media store's (media_name) */
+    uint32_t clock_rate[MEDIA_MAX_PT];
+    uint8_t pt[MEDIA_MAX_PT];
 };
 
+/*
+ * One announced endpoint (48 bytes: there are about four per call). The hash
+ * of ep is not kept: only a stream's first packets and RTCP look endpoints
+ * up, and ep_free recomputes it.
+ */
 struct media_ep {
     struct endpoint ep;
-    struct call *call;            /* stable: call records never move */
-    uint64_t call_seq;
     uint8_t party;                /* the party that receives here */
     bool rtcp;
-    uint32_t event_pt;            /* telephone-event payload type, or MEDIA_NO_EVENT */
-    struct media_pt pts[MEDIA_MAX_PT];
-    uint8_t pt_count;
-    uint64_t key_hash;
+    uint8_t event_pt;             /* telephone-event payload type, or MEDIA_EP_NO_EVENT */
+    uint8_t pt_count;             /* payload types in pts */
+    struct call *call;            /* stable: call records never move; its seq names it */
     uint32_t hash_next;
     uint32_t port_next;
+    uint32_t call_next;           /* next endpoint of the same call */
+    uint32_t pts;                 /* struct media_pts in the pts pool, POOL_NONE if none */
 };
+
+_Static_assert(sizeof(struct media_ep) <= 48, "struct media_ep grew: about four per call");
 
 struct media {
     struct media_config cfg;
@@ -59,17 +72,28 @@ struct media {
     void *ctx;
 
     struct pool *eps;
+    struct pool *pts;             /* struct media_pts, at most one per endpoint */
+    /* codec names that are not a codec table entry: a block for every name an endpoint or a
+     * stream can hold, so it is never full (pages are used only as names are) */
+    struct strstore *names;
     uint32_t *ep_buckets;
     uint32_t *port_buckets;
     uint32_t ep_mask;
 
     struct pool *streams;
+    struct pool *dtmfs;           /* struct media_dtmf, at most one per stream */
+    struct pool *rtcps;           /* struct media_rtcp, at most one per stream */
     uint32_t *stream_buckets;     /* allocated for max_streams; the first stream_mask + 1 in use */
     uint32_t stream_mask;
     uint32_t stream_mask_max;
     struct pool_list bound_q;     /* streams of calls, by last packet */
     struct pool_list free_q;      /* streams of no call, by last packet */
 };
+
+const struct media_rtcp media_no_rtcp = { .jitter_ms = -1, .rtt_ms = -1, .xr_mos_lq = -1 };
+
+_Static_assert(sizeof(struct media_stream) <= MEDIA_STREAM_RECORD_MAX,
+               "struct media_stream grew: see MEDIA_STREAM_RECORD_MAX");
 
 #define NS_PER_S 1000000000ULL
 #define STREAM_LRU offsetof(struct media_stream, lru)
@@ -96,13 +120,18 @@ struct media *media_create(const struct media_config *cfg, struct stats *st, med
     m->on_end = on_end;
     m->ctx = ctx;
     m->eps = pool_create(sizeof(struct media_ep), cfg->max_endpoints);
+    m->pts = pool_create(sizeof(struct media_pts), cfg->max_endpoints);
+    m->names = strstore_create(((size_t)cfg->max_endpoints * MEDIA_MAX_PT + cfg->max_streams) *
+                               STRSTORE_MIN);
     m->ep_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->port_buckets = pool_buckets_create(cfg->max_endpoints, &m->ep_mask);
     m->streams = pool_create(sizeof(struct media_stream), cfg->max_streams);
+    m->dtmfs = pool_create(sizeof(struct media_dtmf), cfg->max_streams);
+    m->rtcps = pool_create(sizeof(struct media_rtcp), cfg->max_streams);
     m->stream_buckets = pool_buckets_create(cfg->max_streams, &m->stream_mask_max);
     m->stream_mask = m->stream_mask_max < MEDIA_STREAM_BUCKETS_MIN - 1 ? m->stream_mask_max
                                                                        : MEDIA_STREAM_BUCKETS_MIN - 1;
-    if (!m->eps || !m->ep_buckets || !m->port_buckets || !m->streams || !m->stream_buckets) {
+    if (!m->eps || !m->pts || !m->names || !m->ep_buckets || !m->port_buckets || !m->streams || !m->dtmfs || !m->rtcps || !m->stream_buckets) {
         media_destroy(m);
         return NULL;
     }
@@ -116,7 +145,11 @@ void media_destroy(struct media *m)
     if (!m)
         return;
     pool_destroy(m->eps);
+    pool_destroy(m->pts);
+    strstore_destroy(m->names);
     pool_destroy(m->streams);
+    pool_destroy(m->dtmfs);
+    pool_destroy(m->rtcps);
     free(m->ep_buckets);
     free(m->port_buckets);
     free(m->stream_buckets);
@@ -146,17 +179,38 @@ static struct media_ep *ep_find(const struct media *m, const struct endpoint *e)
     uint64_t h = endpoint_hash(e, 0);
     for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE;) {
         struct media_ep *x = pool_at(m->eps, i);
-        if (x->key_hash == h && endpoint_eq(&x->ep, e))
+        if (endpoint_eq(&x->ep, e))
             return x;
         i = x->hash_next;
     }
     return NULL;
 }
 
+/* A codec name into a field: the codec table's own string when spelt as the table spells it. */
+static void media_name(struct media *m, const char **dst, struct sv name)
+{
+    const struct codec_info *ci = codec_by_name(name);
+    if (ci && strlen(ci->rtpmap) == name.len && memcmp(ci->rtpmap, name.p, name.len) == 0)
+        strstore_set_static(m->names, dst, ci->rtpmap);
+    else
+        strstore_set(m->names, dst, name, CALL_CODEC_MAX); /* sized never to be full */
+}
+
+static void pts_free(struct media *m, uint32_t idx)
+{
+    if (idx == POOL_NONE)
+        return;
+    struct media_pts *p = pool_at(m->pts, idx);
+    for (int i = 0; i < MEDIA_MAX_PT; i++)
+        strstore_clear(m->names, &p->name[i]);
+    pool_put(m->pts, idx);
+}
+
 static void ep_free(struct media *m, uint32_t idx)
 {
     struct media_ep *x = pool_at(m->eps, idx);
-    pool_chain_unlink(m->eps, &m->ep_buckets[x->key_hash & m->ep_mask], idx,
+    pts_free(m, x->pts);
+    pool_chain_unlink(m->eps, &m->ep_buckets[endpoint_hash(&x->ep, 0) & m->ep_mask], idx,
                       offsetof(struct media_ep, hash_next));
     pool_chain_unlink(m->eps, &m->port_buckets[port_bucket(m, x->ep.port)], idx,
                       offsetof(struct media_ep, port_next));
@@ -190,18 +244,19 @@ static struct media_ep *ep_add(struct media *m, struct call *c, enum call_party 
     x = pool_at(m->eps, idx);
     x->ep = *e;
     x->call = c;
-    x->call_seq = c->seq;
     x->party = (uint8_t)party;
     x->rtcp = rtcp;
-    x->event_pt = MEDIA_NO_EVENT;
-    x->key_hash = endpoint_hash(e, 0);
-    uint32_t *b = &m->ep_buckets[x->key_hash & m->ep_mask];
+    x->event_pt = MEDIA_EP_NO_EVENT;
+    x->pts = POOL_NONE;
+    uint32_t *b = &m->ep_buckets[endpoint_hash(e, 0) & m->ep_mask];
     x->hash_next = *b;
     *b = idx;
     uint32_t *pb = &m->port_buckets[port_bucket(m, e->port)];
     x->port_next = *pb;
     *pb = idx;
-    c->media_ep[c->media_ep_count++] = idx;
+    x->call_next = c->media_ep_head;
+    c->media_ep_head = idx;
+    c->media_ep_count++;
     return x;
 }
 
@@ -216,7 +271,7 @@ void media_announce(struct media *m, struct call *c, enum call_party party,
         struct media_ep *x = ep_add(m, c, party, &rtp, false);
         if (x) {
             x->pt_count = 0;
-            x->event_pt = MEDIA_NO_EVENT;
+            x->event_pt = MEDIA_EP_NO_EVENT;
             for (uint8_t f = 0; f < md->fmt_count; f++) {
                 uint32_t rate = 0;
                 struct sv name = sdp_media_codec(md, md->fmt[f], &rate);
@@ -224,12 +279,17 @@ void media_announce(struct media *m, struct call *c, enum call_party party,
                     x->event_pt = md->fmt[f];
                     continue;
                 }
-                if (x->pt_count < MEDIA_MAX_PT) {
-                    struct media_pt *p = &x->pts[x->pt_count++];
-                    p->pt = md->fmt[f];
-                    p->clock_rate = rate;
-                    sv_copy(p->name, sizeof p->name, name);
-                }
+                if (x->pt_count >= MEDIA_MAX_PT)
+                    continue;
+                if (x->pts == POOL_NONE)
+                    x->pts = pool_get(m->pts); /* never full: one record per endpoint */
+                if (x->pts == POOL_NONE)
+                    break;
+                struct media_pts *p = pool_at(m->pts, x->pts);
+                p->pt[x->pt_count] = md->fmt[f];
+                p->clock_rate[x->pt_count] = rate;
+                media_name(m, &p->name[x->pt_count], name);
+                x->pt_count++;
             }
         }
         if (!md->rtcp_mux) {
@@ -254,12 +314,14 @@ static struct media_ep *ep_latched(const struct media *m, const struct endpoint 
                 continue;
             /* the near end must be an address the other party of the same call announced */
             const struct call *c = x->call;
-            for (uint8_t j = 0; j < c->media_ep_count; j++) {
-                const struct media_ep *y = pool_at(m->eps, c->media_ep[j]);
+            uint32_t j = c->media_ep_head;
+            for (uint8_t n = 0; j != POOL_NONE && n < c->media_ep_count; n++) {
+                const struct media_ep *y = pool_at(m->eps, j);
                 if (y->party != x->party && addr_eq(&y->ep.ip, &near[k]->ip)) {
                     *src_side = k == 0;
                     return (struct media_ep *)(uintptr_t)x;
                 }
+                j = y->call_next;
             }
         }
     }
@@ -355,7 +417,7 @@ static uint32_t stream_find(const struct media *m, const struct endpoint *src,
 {
     for (uint32_t i = m->stream_buckets[h & m->stream_mask]; i != POOL_NONE;) {
         const struct media_stream *s = pool_at(m->streams, i);
-        if (s->key_hash == h && s->ssrc == ssrc && media_endpoint_eq(&s->src, src) &&
+        if (s->key_hash == (uint32_t)h && s->ssrc == ssrc && media_endpoint_eq(&s->src, src) &&
             media_endpoint_eq(&s->dst, dst))
             return i;
         i = s->hash_next;
@@ -391,6 +453,11 @@ static void stream_finish(struct media *m, uint32_t idx, struct call *c)
         }
     }
     pool_list_remove(m->streams, stream_queue(m, s), idx, STREAM_LRU);
+    if (s->dtmf)
+        pool_put(m->dtmfs, pool_index(m->dtmfs, s->dtmf));
+    if (s->rtcp != &media_no_rtcp)
+        pool_put(m->rtcps, pool_index(m->rtcps, s->rtcp));
+    strstore_clear(m->names, &s->codec);
     pool_put(m->streams, idx);
 }
 
@@ -398,7 +465,7 @@ static void stream_finish(struct media *m, uint32_t idx, struct call *c)
 static bool stream_confirmed(const struct media *m, const struct media_stream *s, uint64_t seq)
 {
     const struct media_ep *a = ep_find(m, &s->src), *b = ep_find(m, &s->dst);
-    return a && b && a->call_seq == seq && b->call_seq == seq;
+    return a && b && a->call->seq == seq && b->call->seq == seq;
 }
 
 /* Does t rank below v (ok: confirmed)? Unconfirmed first, then fewer packets, then idler. */
@@ -481,8 +548,8 @@ static void stream_bind(struct media *m, struct media_stream *s, const struct me
     }
     uint32_t idx = pool_index(m->streams, s);
     pool_list_remove(m->streams, &m->free_q, idx, STREAM_LRU);
-    s->call_seq = x->call_seq;
-    memcpy(s->call_id, c->call_id, sizeof s->call_id);
+    s->call_seq = c->seq;
+    s->call_id = c->call_id;
     s->origin = latched ? MEDIA_ORIGIN_LATCHED : MEDIA_ORIGIN_SDP;
     /* the receiver announced dst; a party sending from its own receive port announced src */
     s->party = (uint8_t)(src_side ? x->party : other_party(x->party));
@@ -497,23 +564,47 @@ static void stream_bind(struct media *m, struct media_stream *s, const struct me
     pool_list_push_tail(m->streams, &m->bound_q, idx, STREAM_LRU);
 }
 
-/* Codec name and clock rate of pt: the endpoint's rtpmap, else the static table. */
-static void stream_codec(struct media_stream *s, const struct media_ep *x, uint8_t pt)
+/* The telephone-event payload type of an endpoint's media, as streams hold it. */
+static uint32_t ep_event_pt(const struct media_ep *x)
 {
-    for (uint8_t i = 0; x && i < x->pt_count; i++)
-        if (x->pts[i].pt == pt) {
-            memcpy(s->codec, x->pts[i].name, sizeof s->codec);
-            s->clock_rate = x->pts[i].clock_rate;
-            return;
+    return x && x->event_pt != MEDIA_EP_NO_EVENT ? x->event_pt : MEDIA_NO_EVENT;
+}
+
+/* The rtpmap entry of pt at endpoint x (index into its media_pts), -1 if none. */
+static int ep_pt(const struct media *m, const struct media_ep *x, uint8_t pt,
+                 const struct media_pts **out)
+{
+    if (!x || x->pts == POOL_NONE)
+        return -1;
+    const struct media_pts *p = pool_at(m->pts, x->pts);
+    for (uint8_t i = 0; i < x->pt_count && i < MEDIA_MAX_PT; i++)
+        if (p->pt[i] == pt) {
+            *out = p;
+            return i;
         }
-    if (x && x->event_pt == pt) {
-        snprintf(s->codec, sizeof s->codec, "telephone-event");
+    return -1;
+}
+
+/* Codec name and clock rate of pt: the endpoint's rtpmap, else the static table. */
+static void stream_codec(struct media *m, struct media_stream *s, const struct media_ep *x,
+                         uint8_t pt)
+{
+    const struct media_pts *p;
+    int i = ep_pt(m, x, pt, &p);
+    if (i >= 0) {
+        /* a copy (or the same table entry): the endpoint may go, or change, before the stream */
+        media_name(m, &s->codec, sv_make(p->name[i], strlen(p->name[i])));
+        s->clock_rate = p->clock_rate[i];
+        return;
+    }
+    if (x && ep_event_pt(x) == pt) {
+        media_name(m, &s->codec, SV_LIT("telephone-event"));
         s->clock_rate = 8000;
         return;
     }
     const struct codec_info *ci = codec_by_pt(pt);
     if (ci) {
-        snprintf(s->codec, sizeof s->codec, "%s", ci->rtpmap);
+        media_name(m, &s->codec, sv_make(ci->rtpmap, strlen(ci->rtpmap)));
         s->clock_rate = ci->clock_rate;
     }
 }
@@ -565,7 +656,7 @@ static struct media_stream *stream_create(struct media *m, const struct endpoint
         if (v->call_seq) {
             bool src_side, latched;
             const struct media_ep *x = ep_match(m, &v->src, &v->dst, &src_side, &latched);
-            vc = x && x->call_seq == v->call_seq ? x->call : NULL;
+            vc = x && x->call->seq == v->call_seq ? x->call : NULL;
         }
         stream_finish(m, vi, vc);
         stats_inc(m->st, STAT_STREAMS_EVICTED);
@@ -578,16 +669,16 @@ static struct media_stream *stream_create(struct media *m, const struct endpoint
     s->dst = *dst;
     s->ssrc = ssrc;
     s->pt = pt;
-    s->key_hash = h;
+    s->key_hash = (uint32_t)h;
     s->call_next = POOL_NONE;
     if (pool_in_use(m->streams) > m->stream_mask + 1 && m->stream_mask < m->stream_mask_max)
         stream_index_grow(m);
     uint32_t *b = &m->stream_buckets[h & m->stream_mask];
     s->hash_next = *b;
     *b = idx;
-    s->rtcp.jitter_ms = -1;
-    s->rtcp.rtt_ms = -1;
-    s->rtcp.xr_mos_lq = -1;
+    s->call_id = "";
+    s->codec = STRSTORE_EMPTY;
+    s->rtcp = &media_no_rtcp;
     pool_list_push_tail(m->streams, &m->free_q, idx, STREAM_LRU);
     stats_inc(m->st, STAT_STREAMS);
     return s;
@@ -608,8 +699,8 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
             return false;
         idx = pool_index(m->streams, s);
         const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
-        stream_codec(s, x, h->pt);
-        s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT;
+        stream_codec(m, s, x, h->pt);
+        s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT_PT;
         if (x)
             stream_bind(m, s, x, src_side, latched);
         else
@@ -623,27 +714,32 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
         if (n <= 8 || (n & 63) == 0) {
             const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
             if (x) {
-                s->event_pt = x->event_pt;
+                s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT_PT;
                 stream_bind(m, s, x, src_side, latched);
             }
         }
     }
-    if (h->pt >= 96 && h->pt != s->clock_pt && h->pt != s->event_pt && s->call_seq) {
+    uint32_t event_pt = s->event_pt == MEDIA_NO_EVENT_PT ? MEDIA_NO_EVENT : s->event_pt;
+    if (h->pt >= 96 && h->pt != s->clock_pt && h->pt != event_pt && s->call_seq) {
         /* A dynamic payload type the stream did not start with (it began with CN or an event,
          * or a re-INVITE changed the codec): its clock comes from the SDP's rtpmap. */
         const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
-        for (uint8_t i = 0; x && i < x->pt_count; i++)
-            if (x->pts[i].pt == h->pt && x->pts[i].clock_rate) {
-                rtpstream_set_clock(&s->stats, h->pt, x->pts[i].clock_rate);
-                break;
-            }
+        const struct media_pts *p;
+        int i = ep_pt(m, x, h->pt, &p);
+        if (i >= 0 && p->clock_rate[i])
+            rtpstream_set_clock(&s->stats, h->pt, p->clock_rate[i]);
         s->clock_pt = h->pt;
     }
-    unsigned ev = rtpstream_update(&s->stats, h, ts_ns, s->event_pt);
+    unsigned ev = rtpstream_update(&s->stats, h, ts_ns, event_pt);
     if ((ev & RTPSTREAM_EV_DTMF_BEGIN) && s->stats.dtmf_last.digit) {
-        if (s->dtmf_count < MEDIA_DTMF_MAX) {
-            s->dtmf_digit[s->dtmf_count] = s->stats.dtmf_last.digit;
-            s->dtmf_ns[s->dtmf_count++] = s->stats.dtmf_last.start_ns;
+        if (!s->dtmf) {
+            uint32_t di = pool_get(m->dtmfs); /* never full: one record per stream */
+            s->dtmf = di == POOL_NONE ? NULL : pool_at(m->dtmfs, di);
+        }
+        if (s->dtmf && s->dtmf_count < MEDIA_DTMF_MAX) {
+            struct media_dtmf *d = (struct media_dtmf *)(uintptr_t)s->dtmf;
+            d->digit[s->dtmf_count] = s->stats.dtmf_last.digit;
+            d->ns[s->dtmf_count++] = s->stats.dtmf_last.start_ns;
         } else {
             stats_inc(m->st, STAT_DTMF_DROPPED);
         }
@@ -684,6 +780,22 @@ static struct media_stream *stream_by_ssrc(struct media *m, const struct call *c
     return NULL;
 }
 
+/* The stream's own RTCP record, taken at its first report (NULL for no stream). */
+static struct media_rtcp *stream_rtcp(struct media *m, struct media_stream *s)
+{
+    if (!s)
+        return NULL;
+    if (s->rtcp == &media_no_rtcp) {
+        uint32_t i = pool_get(m->rtcps); /* never full: one record per stream */
+        if (i == POOL_NONE)
+            return NULL;
+        struct media_rtcp *r = pool_at(m->rtcps, i);
+        *r = media_no_rtcp;
+        s->rtcp = r;
+    }
+    return (struct media_rtcp *)(uintptr_t)s->rtcp;
+}
+
 void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoint *dst,
                 const struct rtcp_compound *r, uint64_t ts_ns)
 {
@@ -696,37 +808,41 @@ void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoi
         const struct rtcp_packet *p = &r->packets[i];
         if (p->type == RTCP_SR) {
             struct media_stream *s = stream_by_ssrc(m, c, p->ssrc, &src->ip);
-            if (s) {
-                s->rtcp.sender_reports++;
-                s->rtcp.sr_packets = p->sr_packet_count;
+            struct media_rtcp *q = stream_rtcp(m, s);
+            if (q) {
+                q->sender_reports++;
+                q->sr_packets = p->sr_packet_count;
             }
         } else if (p->type == RTCP_BYE) {
             for (uint32_t k = 0; k < p->bye_count; k++) {
                 struct media_stream *s = stream_by_ssrc(m, c, p->bye_ssrc[k], &src->ip);
-                if (s)
-                    s->rtcp.bye = true;
+                struct media_rtcp *q = stream_rtcp(m, s);
+                if (q)
+                    q->bye = true;
             }
         } else if (p->type == RTCP_XR && p->has_voip_metrics) {
             struct media_stream *s = stream_by_ssrc(m, c, p->voip.ssrc, NULL);
-            if (s) {
-                s->rtcp.xr = true;
-                s->rtcp.xr_mos_lq = p->voip.mos_lq == 127 ? -1 : p->voip.mos_lq / 10.0;
+            struct media_rtcp *q = stream_rtcp(m, s);
+            if (q) {
+                q->xr = true;
+                q->xr_mos_lq = p->voip.mos_lq == 127 ? -1 : p->voip.mos_lq / 10.0;
             }
         }
         for (uint32_t k = 0; k < p->block_count; k++) {
             const struct rtcp_report *b = &r->blocks[p->first_block + k];
             /* A report about SSRC X comes from X's receiver: the stream X -> RTCP sender. */
             struct media_stream *s = stream_by_ssrc(m, c, b->ssrc, NULL);
-            if (!s)
+            struct media_rtcp *q = stream_rtcp(m, s);
+            if (!q)
                 continue;
-            s->rtcp.reports++;
-            s->rtcp.fraction_lost = b->fraction_lost;
-            s->rtcp.cumulative_lost = b->cumulative_lost;
-            s->rtcp.jitter_ts = b->jitter;
-            s->rtcp.jitter_ms = s->clock_rate ? rtcp_jitter_ms(b->jitter, s->clock_rate) : -1;
+            q->reports++;
+            q->fraction_lost = b->fraction_lost;
+            q->cumulative_lost = b->cumulative_lost;
+            q->jitter_ts = b->jitter;
+            q->jitter_ms = s->clock_rate ? rtcp_jitter_ms(b->jitter, s->clock_rate) : -1;
             double rtt;
             if (rtcp_rtt_ms(b->lsr, b->dlsr, ts_ns, &rtt))
-                s->rtcp.rtt_ms = rtt;
+                q->rtt_ms = rtt;
         }
     }
 }
@@ -737,8 +853,12 @@ void media_call_end(struct media *m, const struct call *cc)
     while (c->stream_head != POOL_NONE && c->stream_count)
         stream_finish(m, c->stream_head, c);
     c->stream_head = c->stream_tail = POOL_NONE;
-    for (uint8_t i = 0; i < c->media_ep_count; i++)
-        ep_free(m, c->media_ep[i]);
+    for (uint32_t i = c->media_ep_head, n = 0; i != POOL_NONE && n < c->media_ep_count; n++) {
+        uint32_t next = ((const struct media_ep *)pool_at(m->eps, i))->call_next;
+        ep_free(m, i);
+        i = next;
+    }
+    c->media_ep_head = POOL_NONE;
     c->media_ep_count = 0;
 }
 

@@ -35,16 +35,25 @@ enum media_origin {
 /* What the endpoints reported about a stream in RTCP (receiver reports about its SSRC). */
 struct media_rtcp {
     uint32_t reports;              /* report blocks about this stream */
-    uint8_t fraction_lost;         /* last report: 8-bit fraction */
     int32_t cumulative_lost;       /* last report: 24-bit signed */
     uint32_t jitter_ts;            /* last report: timestamp units */
-    double jitter_ms;              /* the same in ms (clock rate known), else -1 */
-    double rtt_ms;                 /* last round-trip time from LSR/DLSR, -1 if never */
     uint32_t sender_reports;       /* SRs sent by this stream's source */
     uint32_t sr_packets;           /* last SR: sender's packet count */
+    uint8_t fraction_lost;         /* last report: 8-bit fraction */
     bool bye;                      /* the source sent BYE */
     bool xr;                       /* XR VoIP metrics seen */
+    double jitter_ms;              /* the same in ms (clock rate known), else -1 */
+    double rtt_ms;                 /* last round-trip time from LSR/DLSR, -1 if never */
     double xr_mos_lq;              /* XR MOS-LQ, -1 when absent */
+};
+
+/* media_stream.rtcp of a stream nothing reported on: counts 0, jitter_ms, rtt_ms, xr_mos_lq -1. */
+extern const struct media_rtcp media_no_rtcp;
+
+/* The RFC 4733 digits of a stream, in order: a record of their own, taken at the first digit. */
+struct media_dtmf {
+    uint64_t ns[MEDIA_DTMF_MAX];   /* arrival of each event's first packet */
+    char digit[MEDIA_DTMF_MAX];
 };
 
 /*
@@ -55,30 +64,40 @@ struct media_rtcp {
  */
 struct media_stream {
     /* table bookkeeping and the key */
-    uint64_t key_hash;
+    uint32_t key_hash;             /* low bits of the key's hash (the index uses fewer) */
     uint32_t hash_next;
     uint32_t ssrc;
+    uint32_t call_next;            /* next stream of the same call */
     struct endpoint src;
     struct endpoint dst;
-    uint32_t event_pt;             /* telephone-event PT of its media, RTPSTREAM_NO_EVENT_PT if none */
+    uint8_t event_pt;              /* telephone-event PT of its media, MEDIA_NO_EVENT_PT if none */
     uint8_t pt;                    /* payload type of the first packet */
     uint8_t clock_pt;              /* dynamic payload type whose clock the statistics use */
     uint8_t origin;                /* enum media_origin */
     uint8_t party;                 /* enum call_party that sends it, NONE if unknown */
+    uint8_t dtmf_count;            /* RFC 4733 digits in *dtmf */
     uint64_t call_seq;             /* the call's creation number; 0 = no call */
     struct pool_link lru;
     uint64_t queued_ns;            /* packet time it last moved to its queue's tail */
-    uint32_t call_next;            /* next stream of the same call */
     uint32_t packets_unbound;      /* packets seen while no call claimed it (rebinding tries) */
-    struct rtpstream stats;
-    struct media_rtcp rtcp;
     uint32_t clock_rate;
-    char codec[CALL_CODEC_MAX];    /* encoding name from SDP or the static table */
-    uint8_t dtmf_count;            /* RFC 4733 digits below, in order */
-    char dtmf_digit[MEDIA_DTMF_MAX];
-    uint64_t dtmf_ns[MEDIA_DTMF_MAX]; /* arrival of each event's first packet */
-    char call_id[CALL_ID_MAX];     /* copied when bound, "" = no call */
+    struct rtpstream stats;
+    /* what RTCP said about it: a record of its own, taken at the first report; never NULL */
+    const struct media_rtcp *rtcp;
+    const struct media_dtmf *dtmf; /* NULL while dtmf_count is 0 */
+    /*
+     * The Call-ID of its call ("" = no call): the call record's own string,
+     * valid as long as the stream (a call's streams are finished, and
+     * on_end called, before the call is released). Copy it to keep it.
+     */
+    const char *call_id;
+    /* encoding name from SDP or the static table (CALL_CODEC_MAX - 1 chars at most): a codec
+     * table entry, or a string of the media tables' own store, freed with the stream; never NULL */
+    const char *codec;
 };
+
+#define MEDIA_NO_EVENT_PT 0xFF            /* media_stream.event_pt: none (payload types are 0..127) */
+#define MEDIA_STREAM_RECORD_MAX 376       /* per-call memory budget (issue 7): about 2 per call */
 
 struct media_config {
     uint32_t max_endpoints;

@@ -6,7 +6,7 @@
 
 struct pool {
     unsigned char *recs;
-    uint32_t *next_free; /* free list links, one per record */
+    uint32_t fresh;      /* records from here on were never handed out (and are not linked) */
     size_t size;
     uint32_t count;
     uint32_t free_head;
@@ -16,23 +16,33 @@ struct pool {
 
 struct pool *pool_create(size_t size, uint32_t count)
 {
+    /* every record 8-byte aligned: the widest field a record may hold (u64, double, pointer) */
+    return pool_packed_create((size + 7) & ~(size_t)7, count);
+}
+
+struct pool *pool_packed_create(size_t size, uint32_t count)
+{
     if (size == 0 || count == 0 || count == POOL_NONE)
         return NULL;
-    size = (size + 15) & ~(size_t)15; /* keep every record 16-byte aligned */
+    if (size < sizeof(uint32_t))
+        size = sizeof(uint32_t); /* room for the free-list link (copied with memcpy) */
     struct pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
+    /*
+     * calloc, and no free list built here: records come from `fresh` until
+     * some are put back, so a page of records becomes resident only when its
+     * records are first used. A free record holds the index of the next free
+     * one in its first bytes (records are 16 bytes at least): no array beside.
+     */
     p->recs = calloc(count, size);
-    p->next_free = malloc(sizeof *p->next_free * count);
-    if (!p->recs || !p->next_free) {
+    if (!p->recs) {
         pool_destroy(p);
         return NULL;
     }
     p->size = size;
     p->count = count;
-    for (uint32_t i = 0; i < count; i++)
-        p->next_free[i] = i + 1 < count ? i + 1 : POOL_NONE;
-    p->free_head = 0;
+    p->free_head = POOL_NONE;
     return p;
 }
 
@@ -41,17 +51,21 @@ void pool_destroy(struct pool *p)
     if (!p)
         return;
     free(p->recs);
-    free(p->next_free);
     free(p);
 }
 
 uint32_t pool_get(struct pool *p)
 {
+    /* the put-back records first (last put, first out), then never-used ones in index order:
+     * the same order as one free list built 0, 1, 2... */
     uint32_t i = p->free_head;
-    if (i == POOL_NONE)
+    if (i != POOL_NONE) {
+        memcpy(&p->free_head, p->recs + (size_t)i * p->size, sizeof p->free_head);
+    } else if (p->fresh < p->count) {
+        i = p->fresh++;
+    } else {
         return POOL_NONE;
-    p->free_head = p->next_free[i];
-    p->next_free[i] = POOL_NONE;
+    }
     memset(p->recs + (size_t)i * p->size, 0, p->size);
     if (++p->in_use > p->high_water)
         p->high_water = p->in_use;
@@ -62,7 +76,7 @@ void pool_put(struct pool *p, uint32_t idx)
 {
     if (idx == POOL_NONE || idx >= p->count)
         return;
-    p->next_free[idx] = p->free_head;
+    memcpy(p->recs + (size_t)idx * p->size, &p->free_head, sizeof p->free_head);
     p->free_head = idx;
     p->in_use--;
 }
@@ -94,7 +108,7 @@ uint32_t pool_high_water(const struct pool *p)
 
 size_t pool_bytes(const struct pool *p)
 {
-    return sizeof *p + (size_t)p->count * (p->size + sizeof *p->next_free);
+    return sizeof *p + (size_t)p->count * p->size;
 }
 
 static struct pool_link *link_at(struct pool *p, uint32_t idx, size_t off)

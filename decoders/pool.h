@@ -8,7 +8,9 @@
 /*
  * A pool hands out records by 32-bit index; POOL_NONE is "no record". Indices
  * stay valid until the record is put back, so tables link records by index
- * rather than by pointer. Records come back zeroed from pool_get().
+ * rather than by pointer (records are 8-byte aligned: their size is rounded up
+ * to a multiple of 8). Records come back zeroed from pool_get(); a record
+ * put back is not kept (its first bytes link the free list): read it before.
  */
 #define POOL_NONE UINT32_MAX
 
@@ -17,6 +19,12 @@ struct pool;
 /* Allocate `count` records of `size` bytes (count < POOL_NONE). NULL when out of memory. */
 struct pool *pool_create(size_t size, uint32_t count);
 void pool_destroy(struct pool *p);
+/*
+ * The same with records exactly `size` apart: for records that are one
+ * struct (sizeof is a multiple of its alignment, so each stays aligned), when
+ * rounding to 8 would pad it (a 28-byte struct of 32-bit fields).
+ */
+struct pool *pool_packed_create(size_t size, uint32_t count);
 
 /* Take a zeroed record; POOL_NONE when every record is in use (caller counts it). */
 uint32_t pool_get(struct pool *p);

@@ -143,7 +143,6 @@ static void rtpstream_ws_first(struct rtpstream *s, const struct rtp_hdr *h)
     s->time_ms = 0;
     s->lastnominal_ms = 0;
     s->last_pt = h->pt;
-    s->delta_ms = 0;
     s->max_delta_ms = 0;
     s->min_delta_ms = -1; /* Q12 */
     s->mean_delta_ms = 0;
@@ -204,6 +203,7 @@ static void rtpstream_ws_update(struct rtpstream *s, const struct rtp_hdr *h, do
         clock = 0; /* not reproduced: below 1000 Hz Wireshark divides by zero */
 
     double cur_jitter = 0;
+    double delta_ms = 0; /* read below only for in-time packets, which always set it */
     if (in_time) {
         if (clock != 0) {
             s->last_clock = clock;
@@ -212,22 +212,22 @@ static void rtpstream_ws_update(struct rtpstream *s, const struct rtp_hdr *h, do
             double expected = s->time_ms + (nominal - s->lastnominal_ms);
             double diff = fabs(t_ms - expected);
             cur_jitter = (15 * s->jitter_ms + diff) / 16;
-            s->delta_ms = t_ms - s->time_ms;
+            delta_ms = t_ms - s->time_ms;
             s->jitter_ms = cur_jitter;
             s->lastnominal_ms = nominal;
         } else {
-            s->delta_ms = t_ms - s->time_ms;
+            delta_ms = t_ms - s->time_ms;
         }
     }
 
     /* Q3, Q4: regular packets feed max/min/mean; n = packets before this one. */
     if (!h->marker && !cn && !wrong_ts && !follow_cn) {
         double n = (double)s->total_nr;
-        if (s->delta_ms > s->max_delta_ms)
-            s->max_delta_ms = s->delta_ms;
-        if (s->min_delta_ms == -1 || s->delta_ms < s->min_delta_ms)
-            s->min_delta_ms = s->delta_ms;
-        s->mean_delta_ms = (s->mean_delta_ms * (n - 1) + s->delta_ms) / n;
+        if (delta_ms > s->max_delta_ms)
+            s->max_delta_ms = delta_ms;
+        if (s->min_delta_ms == -1 || delta_ms < s->min_delta_ms)
+            s->min_delta_ms = delta_ms;
+        s->mean_delta_ms = (s->mean_delta_ms * (n - 1) + delta_ms) / n;
         if (clock != 0) {
             if (s->jitter_ms > s->max_jitter_ms)
                 s->max_jitter_ms = s->jitter_ms;
@@ -361,15 +361,22 @@ static bool rtpstream_window_worse(const struct rtpstream_window *a,
     return (uint64_t)a->lost * b->expected > (uint64_t)b->lost * a->expected;
 }
 
+/* Arrival-time start of a window (windows are whole RTPSTREAM_WINDOW_NS from the first packet). */
+static uint64_t rtpstream_window_start(const struct rtpstream *s, const struct rtpstream_window *w)
+{
+    return s->first_ns + (uint64_t)w->index * RTPSTREAM_WINDOW_NS;
+}
+
 static void rtpstream_window_roll(struct rtpstream *s, uint64_t arrival_ns)
 {
-    if (arrival_ns < s->win.start_ns + RTPSTREAM_WINDOW_NS)
+    uint64_t start = rtpstream_window_start(s, &s->win);
+    if (arrival_ns < start + RTPSTREAM_WINDOW_NS)
         return;
     if (rtpstream_window_worse(&s->win, &s->worst))
         s->worst = s->win;
     /* Empty windows (a pause) are skipped: silence is not loss. */
-    uint64_t n = (arrival_ns - s->win.start_ns) / RTPSTREAM_WINDOW_NS;
-    s->win.start_ns += n * RTPSTREAM_WINDOW_NS;
+    uint64_t n = (arrival_ns - start) / RTPSTREAM_WINDOW_NS;
+    s->win.index += (uint32_t)n;
     s->win.expected = s->win.lost = s->win.bursts = 0;
 }
 
@@ -421,12 +428,6 @@ static unsigned rtpstream_dtmf_update(struct rtpstream *s, const struct rtp_hdr 
         d->event = event;
         d->ended = false;
         d->digit = rtpstream_dtmf_digit(event);
-        if (d->digit) {
-            if (s->dtmf_count < RTPSTREAM_DTMF_MAX)
-                s->dtmf_digits[s->dtmf_count++] = d->digit;
-            else if (s->dtmf_dropped < 255)
-                s->dtmf_dropped++;
-        }
         ev |= RTPSTREAM_EV_DTMF_BEGIN;
     } else if (h->ts != d->rtp_ts) {
         return RTPSTREAM_EV_NONE; /* a late packet of an earlier event */
@@ -446,11 +447,10 @@ static unsigned rtpstream_dtmf_update(struct rtpstream *s, const struct rtp_hdr 
 unsigned rtpstream_update(struct rtpstream *s, const struct rtp_hdr *h, uint64_t arrival_ns,
                           uint32_t event_pt)
 {
-    s->pt_seen[h->pt >> 5] |= 1u << (h->pt & 31);
     uint32_t clock = rtpstream_clock(s, h->pt, event_pt);
     if (s->total_nr == 0) {
         s->first_ns = arrival_ns;
-        s->win.start_ns = arrival_ns;
+        s->win.index = 0; /* the first window starts at first_ns */
         rtpstream_ws_first(s, h);
         rtpstream_a1_start(s, h->seq);
     } else {
@@ -526,12 +526,13 @@ void rtpstream_figures(const struct rtpstream *s, struct rtpstream_figures *f)
     /* The open window competes when it is the only one or already covers half a window. */
     struct rtpstream_window w = s->worst;
     bool open_counts =
-        s->worst.expected == 0 || s->last_ns - s->win.start_ns >= RTPSTREAM_WINDOW_MIN_NS;
+        s->worst.expected == 0 ||
+        s->last_ns - rtpstream_window_start(s, &s->win) >= RTPSTREAM_WINDOW_MIN_NS;
     if (open_counts && rtpstream_window_worse(&s->win, &w))
         w = s->win;
     if (w.expected) {
         f->window_valid = true;
-        f->window_start_ns = w.start_ns;
+        f->window_start_ns = rtpstream_window_start(s, &w);
         f->window_expected = w.expected;
         f->window_lost = w.lost;
         f->window_loss_pct = 100.0 * w.lost / w.expected;

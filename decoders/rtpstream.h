@@ -41,7 +41,6 @@
 #define RTPSTREAM_BURST_LONG 10            /* loss bursts of this many packets or more are "long" */
 #define RTPSTREAM_WINDOW_NS 10000000000ull /* 10 s windows for the worst-window figures */
 #define RTPSTREAM_WINDOW_MIN_NS 5000000000ull /* a trailing partial window counts from 5 s on */
-#define RTPSTREAM_DTMF_MAX 16                 /* digits kept per stream; then dtmf_dropped */
 
 /* What rtpstream_update() noticed in this packet (bits). */
 enum rtpstream_event {
@@ -67,7 +66,7 @@ struct rtpstream_dtmf {
 
 /* A 10-second window of arrival time: what rtpstream keeps of it. */
 struct rtpstream_window {
-    uint64_t start_ns; /* arrival-time start of the window */
+    uint32_t index;    /* which: it starts at first_ns + index * RTPSTREAM_WINDOW_NS */
     uint32_t expected; /* sequence numbers the window's packets advanced over */
     uint32_t lost;     /* of those, missing at the end of the window (late arrivals refilled) */
     uint32_t bursts;   /* runs of consecutive missing sequence numbers */
@@ -75,8 +74,8 @@ struct rtpstream_window {
 
 /*
  * The stream record. Treat the members as private: read the figures with
- * rtpstream_figures(). Only dtmf_last and dtmf_digits are meant to be read
- * directly (after RTPSTREAM_EV_DTMF_BEGIN). Size: see RTPSTREAM_RECORD_MAX.
+ * rtpstream_figures(). Only dtmf_last is meant to be read directly (after
+ * RTPSTREAM_EV_DTMF_BEGIN: a caller that wants the digits keeps them then). Size: see RTPSTREAM_RECORD_MAX.
  * What every packet reads or writes comes first, together (208 bytes): with
  * thousands of streams every packet finds its stream's lines out of the
  * cache, so the fewer lines a packet touches the better.
@@ -95,12 +94,10 @@ struct rtpstream {
     uint16_t seq_num; /* last accepted sequence number */
     uint32_t first_ts;
     uint32_t last_clock; /* last non-zero clock rate used */
-    uint32_t pt_seen[4]; /* bit per payload type seen */
     uint64_t first_ns;
     uint64_t last_ns;
     double time_ms; /* arrival of the last in-time packet, ms after first_ns */
     double lastnominal_ms;
-    double delta_ms;
     double jitter_ms;
     double min_delta_ms, mean_delta_ms, max_delta_ms;
     double min_jitter_ms, mean_jitter_ms, max_jitter_ms;
@@ -112,10 +109,7 @@ struct rtpstream {
     int32_t a8_transit;  /* RFC 3550 A.8, in timestamp units */
     uint32_t a8_jitter;  /* scaled by 16 */
     bool a8_started;
-    /* RFC 4733 counters (here they fill what would be padding) */
-    bool dtmf_any;        /* dtmf_last is valid */
-    uint8_t dtmf_count;   /* digits in dtmf_digits */
-    uint8_t dtmf_dropped; /* digits beyond RTPSTREAM_DTMF_MAX (saturates at 255) */
+    bool dtmf_any;       /* dtmf_last is valid (RFC 4733; here it fills what would be padding) */
 
     /* the open 10-second window */
     struct rtpstream_window win;
@@ -131,12 +125,11 @@ struct rtpstream {
     uint32_t loss_bursts[2];       /* runs of 1..9 and of RTPSTREAM_BURST_LONG or more */
     struct rtpstream_window worst; /* the worst closed window (expected 0: none yet) */
 
-    /* RFC 4733 */
+    /* RFC 4733: the current (or last) event; its digits are the caller's to keep (media.c) */
     struct rtpstream_dtmf dtmf_last;
-    char dtmf_digits[RTPSTREAM_DTMF_MAX]; /* not NUL-terminated: dtmf_count of them */
 };
 
-#define RTPSTREAM_RECORD_MAX 320 /* bytes a record may take (checked at compile time) */
+#define RTPSTREAM_RECORD_MAX 256 /* bytes a record may take (checked at compile time) */
 #define RTPSTREAM_NO_BAD_SEQ 0x10000u
 
 /* Everything rtpstream_figures() reports. Times in ms; "not measured" is said by the flags. */

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-/* A fixed-size char field that may lack its NUL (defensive: never read past it). */
+/* A text field of at most cap - 1 chars (defensive: never read past cap). */
 static void field_str(struct json *j, const char *key, const char *field, size_t cap)
 {
     json_key(j, key);
@@ -14,7 +14,7 @@ static void field_str(struct json *j, const char *key, const char *field, size_t
         json_str(j, field, n);
 }
 
-#define CDR_FIELD(j, key, c, member) field_str(j, key, (c)->member, sizeof (c)->member)
+#define CDR_FIELD(j, key, c, member) field_str(j, key, (c)->member, CALL_FIELD_MAX)
 
 static void endpoint_value(struct json *j, const struct endpoint *e)
 {

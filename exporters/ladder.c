@@ -75,7 +75,11 @@ static size_t ladder_clean(char *dst, size_t cap, const char *src, size_t src_ca
     return k;
 }
 
-#define LADDER_CLEAN(dst, field) ladder_clean((dst), sizeof(dst), (field), sizeof(field))
+/* A field's bound: a char array's size, or CALL_FIELD_MAX for a record's string pointer (call.h). */
+#define LADDER_FIELD_CAP(field)                                                                   \
+    _Generic(&(field), const char **: (size_t)CALL_FIELD_MAX,                                    \
+             const char *const *: (size_t)CALL_FIELD_MAX, default: sizeof(field))
+#define LADDER_CLEAN(dst, field) ladder_clean((dst), sizeof(dst), (field), LADDER_FIELD_CAP(field))
 
 /* Fixed-point number without locale (the JSON writer's formatting). */
 static const char *ladder_num(char *out, size_t cap, double v, int decimals)
@@ -206,7 +210,7 @@ static void ladder_geometry(struct ladder *l)
 /* "From:    A -> B" on one line when it fits the width, else From: and To: lines. */
 static bool ladder_from_to_fits(const struct ladder *l)
 {
-    size_t n = 9 + strnlen(l->call.from, sizeof l->call.from) + 4 + strnlen(l->call.to, sizeof l->call.to);
+    size_t n = 9 + strnlen(l->call.from, CALL_FIELD_MAX) + 4 + strnlen(l->call.to, CALL_FIELD_MAX);
     return n <= l->width;
 }
 
@@ -312,29 +316,32 @@ void ladder_layout(struct ladder *l, const struct call *c, const struct call_msg
             l->t0_ns = m->ts_ns;
             have_t0 = true;
         }
-        int a = ladder_col_find(l, &m->src), b = ladder_col_find(l, &m->dst);
-        int add = (a < 0) + (b < 0 && !endpoint_eq(&m->src, &m->dst));
+        const struct endpoint *src = call_msg_src(c, m), *dst = call_msg_dst(c, m);
+        int a = ladder_col_find(l, src), b = ladder_col_find(l, dst);
+        int add = (a < 0) + (b < 0 && !endpoint_eq(src, dst));
         if (l->row_count >= LADDER_MAX_ROWS || l->col_count + add > LADDER_MAX_COLS) {
             l->not_drawn++;
             continue;
         }
         if (a < 0)
-            a = ladder_col_add(l, &m->src);
+            a = ladder_col_add(l, src);
         if (b < 0)
-            b = endpoint_eq(&m->src, &m->dst) ? a : ladder_col_add(l, &m->dst);
+            b = endpoint_eq(src, dst) ? a : ladder_col_add(l, dst);
         struct ladder_arrow *r = &l->rows[l->row_count++];
         r->ts_ns = m->ts_ns;
         r->from = (uint8_t)a;
         r->to = (uint8_t)b;
         /* only the message bits: the row-kind bits (stream, fault) are the layout's own */
         r->flags = m->flags & (CALL_MSG_RETRANS | CALL_MSG_SDP | CALL_MSG_REINVITE);
-        r->sdp_dir = m->sdp_dir;
+        r->sdp_dir = m->sdp->dir;
         r->status = m->status;
-        memcpy(r->label, m->label, sizeof r->label);
-        r->label[sizeof r->label - 1] = '\0';
-        memcpy(r->sdp_codec, m->sdp_codec, sizeof r->sdp_codec);
-        r->sdp_codec[sizeof r->sdp_codec - 1] = '\0';
-        r->sdp_media = m->sdp_media;
+        size_t len = strnlen(m->label, sizeof r->label - 1);
+        memcpy(r->label, m->label, len);
+        r->label[len] = '\0';
+        len = strnlen(m->sdp->codec, sizeof r->sdp_codec - 1);
+        memcpy(r->sdp_codec, m->sdp->codec, len);
+        r->sdp_codec[len] = '\0';
+        r->sdp_media = m->sdp->media;
     }
     if (!have_t0)
         l->t0_ns = c->start_ns;

@@ -174,7 +174,7 @@ static void cdr_media_fields(void *ctx, struct json *j, const struct call *c)
         for (const struct media_stream *s = media_first_stream(m, c); s && k < sizeof used;
              s = media_next_stream(m, s), k++) {
             uint8_t i = used[k];
-            if (i < s->dtmf_count && (!best || s->dtmf_ns[i] < best->dtmf_ns[best_i])) {
+            if (i < s->dtmf_count && (!best || s->dtmf->ns[i] < best->dtmf->ns[best_i])) {
                 best = s;
                 best_i = i;
                 best_k = k;
@@ -185,9 +185,9 @@ static void cdr_media_fields(void *ctx, struct json *j, const struct call *c)
         used[best_k]++;
         json_obj_begin(j);
         JSON_KEY(j, "ts");
-        json_ts(j, best->dtmf_ns[best_i]);
+        json_ts(j, best->dtmf->ns[best_i]);
         JSON_KEY(j, "digit");
-        json_str(j, &best->dtmf_digit[best_i], 1);
+        json_str(j, &best->dtmf->digit[best_i], 1);
         json_obj_end(j);
     }
     json_arr_end(j);
@@ -243,7 +243,7 @@ static void ladder_call(struct output *out, const struct call *c, const struct c
                                       .first_ns = q.f.first_ns, .last_ns = q.f.last_ns,
                                       .packets = q.f.packets, .lost = q.f.lost,
                                       .mos = q.mos.valid ? q.mos.mos : -1 };
-        memcpy(sp->codec, s->codec, sizeof sp->codec);
+        memcpy(sp->codec, s->codec, strnlen(s->codec, sizeof sp->codec - 1));
     }
     for (size_t i = 0; i < out->fault_count; i++)
         out->marks[i] = (struct ladder_mark){ out->faults[i].ts_ns,

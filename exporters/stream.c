@@ -13,7 +13,7 @@ void stream_quality(const struct media_stream *s, struct stream_quality *q)
         .codec = sv_make(s->codec, strlen(s->codec)),
         .loss_pct = q->f.lost_unique_pct,
         .burst_r = q->f.burst_ratio,
-        .rtt_ms = s->rtcp.rtt_ms,
+        .rtt_ms = s->rtcp->rtt_ms,
     };
     q->mos = mos_compute(&in);
     if (q->f.window_valid) {
@@ -161,15 +161,15 @@ void stream_write_quality(struct json *j, const struct media_stream *s,
     JSON_KEY(j, "mos_model");
     json_str_opt(j, q.mos.valid ? q.mos.model : NULL);
     JSON_KEY(j, "rtcp");
-    rtcp_write(j, &s->rtcp);
+    rtcp_write(j, s->rtcp);
     JSON_KEY(j, "dtmf");
     json_arr_begin(j);
     for (uint8_t i = 0; i < s->dtmf_count; i++) {
         json_obj_begin(j);
         JSON_KEY(j, "ts");
-        json_ts(j, s->dtmf_ns[i]);
+        json_ts(j, s->dtmf->ns[i]);
         JSON_KEY(j, "digit");
-        json_str(j, &s->dtmf_digit[i], 1);
+        json_str(j, &s->dtmf->digit[i], 1);
         json_obj_end(j);
     }
     json_arr_end(j);

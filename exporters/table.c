@@ -168,6 +168,8 @@ static const char *table_field(char *out, size_t cap, const char *field, size_t 
 
 #define TABLE_FIELD(out, rec, member) \
     table_field((out), sizeof(out), (rec)->member, sizeof (rec)->member)
+/* A call's text field (a pointer: see call.h) */
+#define TABLE_CALL_FIELD(out, c, member) table_field((out), sizeof(out), (c)->member, CALL_FIELD_MAX)
 
 size_t table_calls_header_format(char *buf, size_t cap)
 {
@@ -189,17 +191,17 @@ size_t table_calls_row_format(char *buf, size_t cap, const struct call *c)
     cells[TC_STATE] = state ? state : "?";
     if (c->final_code)
         cells[TC_CODE] = table_uint(code, sizeof code, c->final_code, table_call_cols[TC_CODE].width);
-    cells[TC_FROM] = TABLE_FIELD(from, c, from_user);
+    cells[TC_FROM] = TABLE_CALL_FIELD(from, c, from_user);
     if (!cells[TC_FROM])
-        cells[TC_FROM] = TABLE_FIELD(from, c, from);
-    cells[TC_TO] = TABLE_FIELD(to, c, to_user);
+        cells[TC_FROM] = TABLE_CALL_FIELD(from, c, from);
+    cells[TC_TO] = TABLE_CALL_FIELD(to, c, to_user);
     if (!cells[TC_TO])
-        cells[TC_TO] = TABLE_FIELD(to, c, to);
+        cells[TC_TO] = TABLE_CALL_FIELD(to, c, to);
     if (c->start_ns && c->ringing_ns && c->ringing_ns >= c->start_ns)
         cells[TC_SETUP] = table_num(setup, sizeof setup, (double)(c->ringing_ns - c->start_ns) / 1e6,
                                     3, table_call_cols[TC_SETUP].width);
     cells[TC_MSGS] = table_uint(msgs, sizeof msgs, c->sip_messages, table_call_cols[TC_MSGS].width);
-    cells[TC_CALL_ID] = TABLE_FIELD(call_id, c, call_id);
+    cells[TC_CALL_ID] = TABLE_CALL_FIELD(call_id, c, call_id);
     return table_row(buf, cap, table_call_cols, TC__COUNT, cells);
 }
 

@@ -160,15 +160,16 @@ static struct endpoint ep4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t 
 static void basic_call(struct call *c)
 {
     memset(c, 0, sizeof *c);
-    strcpy(c->call_id, "3c26b1f2e9a0-22066-1@127.0.1.1");
-    strcpy(c->from, "sip:alice@127.0.1.1");
-    strcpy(c->to, "sip:bob@127.0.1.2");
-    strcpy(c->from_user, "alice");
-    strcpy(c->to_user, "bob");
-    strcpy(c->from_tag, "22066SIPpTag001");
-    strcpy(c->to_tag, "22067SIPpTag011");
-    strcpy(c->request_uri, "sip:bob@127.0.1.2:5060");
-    strcpy(c->ua_caller, "SIPp");
+    call_str_init(c);
+    c->call_id = "3c26b1f2e9a0-22066-1@127.0.1.1";
+    c->from = "sip:alice@127.0.1.1";
+    c->to = "sip:bob@127.0.1.2";
+    c->from_user = "alice";
+    c->to_user = "bob";
+    c->from_tag = "22066SIPpTag001";
+    c->to_tag = "22067SIPpTag011";
+    c->request_uri = "sip:bob@127.0.1.2:5060";
+    c->ua_caller = "SIPp";
     c->src = ep4(127, 0, 1, 1, 5060);
     c->dst = ep4(127, 0, 1, 2, 5060);
     c->transport = CALL_TRANSPORT_UDP;
@@ -181,18 +182,21 @@ static void basic_call(struct call *c)
     c->state = CALL_STATE_COMPLETED;
     c->final_code = 200;
     c->first_provisional = 180;
-    strcpy(c->end_reason, "bye");
+    c->end_reason = "bye";
     c->hangup_by = CALL_PARTY_CALLER;
     c->sip_messages = 7;
     c->offer.present = true;
     c->offer.media = ep4(127, 0, 1, 1, 16384);
     c->offer.codec_count = 2;
-    strcpy(c->offer.codecs[0], "PCMA");
-    strcpy(c->offer.codecs[1], "telephone-event");
+    static const char *offer_codecs[CALL_MAX_CODECS], *answer_codecs[CALL_MAX_CODECS];
+    c->offer.codecs = offer_codecs;
+    c->answer.codecs = answer_codecs;
+    c->offer.codecs[0] = "PCMA";
+    c->offer.codecs[1] = "telephone-event";
     c->answer.present = true;
     c->answer.media = ep4(127, 0, 1, 2, 20000);
     c->answer.codec_count = 1;
-    strcpy(c->answer.codecs[0], "PCMA");
+    c->answer.codecs[0] = "PCMA";
 }
 
 static const char basic_cdr[] =
@@ -254,6 +258,7 @@ Test(cdr, empty_call_is_all_null_never_zero)
 {
     struct call c;
     memset(&c, 0, sizeof c);
+    call_str_init(&c);
     char buf[CDR_LINE_MAX];
     size_t n = cdr_format(buf, sizeof buf, &c, NULL);
     cr_assert_str_eq(buf,
@@ -283,8 +288,8 @@ Test(cdr, cancelled_call_has_no_answer_figures)
     c.end_ns = T0 + 4000000000ull;
     c.state = CALL_STATE_CANCELLED;
     c.final_code = 487;
-    strcpy(c.end_reason, "cancel");
-    strcpy(c.reason_header, "SIP;cause=487;text=\"Request Terminated\"");
+    c.end_reason = "cancel";
+    c.reason_header = "SIP;cause=487;text=\"Request Terminated\"";
     char buf[CDR_LINE_MAX];
     size_t n = cdr_format(buf, sizeof buf, &c, NULL);
     cr_assert(json_valid(buf, n));
@@ -305,7 +310,7 @@ Test(cdr, answered_call_without_end_measures_to_last_message)
     c.last_ns = c.answer_ns + 2500000000ull; /* 2.5 s of a call still up at end of input */
     c.state = CALL_STATE_ANSWERED;
     c.hangup_by = CALL_PARTY_NONE;
-    strcpy(c.end_reason, "end_of_capture");
+    c.end_reason = "end_of_capture";
     char buf[CDR_LINE_MAX];
     cdr_format(buf, sizeof buf, &c, NULL);
     cr_assert_not_null(strstr(buf, "\"end_ts\":null,"));
@@ -332,8 +337,8 @@ Test(cdr, hostile_strings_escaped)
     struct call c;
     basic_call(&c);
     /* a Call-ID with a quote, a backslash, ESC, DEL and an invalid UTF-8 byte */
-    strcpy(c.call_id, "a\"b\\c\x1b[2J\x7f\xff@x");
-    strcpy(c.ua_callee, "Fa\xc3\xa7" "ade/1.0\r\n"); /* valid UTF-8 kept, CRLF escaped */
+    c.call_id = "a\"b\\c\x1b[2J\x7f\xff@x";
+    c.ua_callee = "Fa\xc3\xa7" "ade/1.0\r\n"; /* valid UTF-8 kept, CRLF escaped */
     char buf[CDR_LINE_MAX];
     size_t n = cdr_format(buf, sizeof buf, &c, NULL);
     cr_assert(json_valid(buf, n));
@@ -343,21 +348,28 @@ Test(cdr, hostile_strings_escaped)
 
 Test(cdr, unterminated_fields_are_bounded)
 {
-    /* fields filled to the brim without a NUL: read exactly sizeof(field) bytes */
+    /* fields longer than any cap (a record built by hand, not by correlate.c): the writer
+     * reads at most CALL_FIELD_MAX bytes of a field and CALL_CODEC_MAX of a codec name */
     struct call c;
     basic_call(&c);
-    memset(c.to_tag, 'T', sizeof c.to_tag);
-    memset(c.end_reason, 'R', sizeof c.end_reason);
+    static char tag[300], reason[300], codecs[CALL_MAX_CODECS][40];
+    memset(tag, 'T', sizeof tag - 1);
+    memset(reason, 'R', sizeof reason - 1);
+    c.to_tag = tag;
+    c.end_reason = reason;
     c.offer.codec_count = 200; /* beyond CALL_MAX_CODECS */
-    for (int k = 0; k < CALL_MAX_CODECS; k++)
-        memset(c.offer.codecs[k], 'a' + k, CALL_CODEC_MAX);
+    for (int k = 0; k < CALL_MAX_CODECS; k++) {
+        memset(codecs[k], 'a' + k, sizeof codecs[k] - 1);
+        c.offer.codecs[k] = codecs[k];
+    }
     char buf[CDR_LINE_MAX];
     size_t n = cdr_format(buf, sizeof buf, &c, NULL);
     cr_assert(json_valid(buf, n));
-    char want[CALL_TAG_MAX + 16];
-    snprintf(want, sizeof want, "\"to_tag\":\"%.*s\",", CALL_TAG_MAX, "TTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTT");
+    char want[CALL_FIELD_MAX + 32];
+    snprintf(want, sizeof want, "\"to_tag\":\"%.*s\",", CALL_FIELD_MAX, tag);
     cr_assert_not_null(strstr(buf, want));
-    cr_assert_not_null(strstr(buf, "\"end_reason\":\"RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR\","));
+    snprintf(want, sizeof want, "\"end_reason\":\"%.*s\",", CALL_FIELD_MAX, reason);
+    cr_assert_not_null(strstr(buf, want));
     cr_assert_not_null(strstr(buf, "\"hhhhhhhhhhhhhhhh\"],\"answered\""));
 }
 
@@ -425,7 +437,7 @@ Test(cdr, extra_sensor_sequence_streams_and_faults)
 {
     struct call c;
     basic_call(&c);
-    strcpy(c.call_id, "x");
+    c.call_id = "x";
     int called = 0;
     static const char faults[] = "[{\"code\":\"no_bye\",\"detail\":\"no BYE\"}]";
     struct cdr_extra x = {
@@ -484,14 +496,19 @@ Test(cdr, worst_case_fits_cdr_line_max)
     /* every string field full of bytes that escape to six characters */
     struct call c;
     basic_call(&c);
-#define FILL(f) (memset((f), 0x01, sizeof(f) - 1), (f)[sizeof(f) - 1] = '\0')
-    FILL(c.call_id); FILL(c.from); FILL(c.to); FILL(c.from_user); FILL(c.to_user);
-    FILL(c.from_tag); FILL(c.to_tag); FILL(c.request_uri); FILL(c.pai); FILL(c.ua_caller);
-    FILL(c.ua_callee); FILL(c.reason_header); FILL(c.end_reason);
+    /* each field at its cap (what correlate.c can store): cap - 1 bytes of 0x01 */
+    static char full[CALL_FIELD_MAX];
+    memset(full, 0x01, sizeof full - 1);
+#define FILL(f, cap) ((f) = full + sizeof full - (cap))
+    FILL(c.call_id, CALL_ID_MAX); FILL(c.from, CALL_AOR_MAX); FILL(c.to, CALL_AOR_MAX);
+    FILL(c.from_user, CALL_TAG_MAX); FILL(c.to_user, CALL_TAG_MAX); FILL(c.from_tag, CALL_TAG_MAX);
+    FILL(c.to_tag, CALL_TAG_MAX); FILL(c.request_uri, CALL_AOR_MAX); FILL(c.pai, CALL_AOR_MAX);
+    FILL(c.ua_caller, CALL_UA_MAX); FILL(c.ua_callee, CALL_UA_MAX);
+    FILL(c.reason_header, CALL_REASON_MAX); FILL(c.end_reason, 32);
     c.offer.codec_count = c.answer.codec_count = CALL_MAX_CODECS;
     for (int k = 0; k < CALL_MAX_CODECS; k++) {
-        FILL(c.offer.codecs[k]);
-        FILL(c.answer.codecs[k]);
+        FILL(c.offer.codecs[k], CALL_CODEC_MAX);
+        FILL(c.answer.codecs[k], CALL_CODEC_MAX);
     }
 #undef FILL
     struct endpoint v6 = { .ip = { .family = 6 }, .port = 65535 };
@@ -529,6 +546,27 @@ Test(cdr, random_call_records_always_give_valid_json)
         c.ended = rnd() & 1;
         c.offer.present = rnd() & 1;
         c.answer.present = rnd() & 1;
+        /* text fields: random bytes (NUL anywhere, or none before the cap); the codec arrays
+         * hold CALL_MAX_CODECS names whatever codec_count says */
+        static const char *offer_codecs[CALL_MAX_CODECS], *answer_codecs[CALL_MAX_CODECS];
+        c.offer.codecs = offer_codecs;
+        c.answer.codecs = answer_codecs;
+        uint8_t counts[2] = { c.offer.codec_count, c.answer.codec_count };
+        c.offer.codec_count = c.answer.codec_count = CALL_MAX_CODECS;
+        static char text[CALL_STR_FIELDS + 1][CALL_FIELD_MAX + 64];
+        const char **f[CALL_STR_FIELDS];
+        size_t nf = call_str_fields(&c, f);
+        for (size_t k = 0; k <= nf; k++) {
+            for (size_t b = 0; b < sizeof text[k]; b++)
+                text[k][b] = (char)rnd();
+            text[k][sizeof text[k] - 1] = '\0';
+            if (k < nf)
+                *f[k] = text[k];
+            else
+                c.end_reason = text[k];
+        }
+        c.offer.codec_count = counts[0];
+        c.answer.codec_count = counts[1];
         if (iter % 3 == 0) {
             c.src.ip.family = 4;
             c.answer.media.ip.family = 6;

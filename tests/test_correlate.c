@@ -22,6 +22,23 @@ static void on_call(void *ctx, const struct call *c, const struct correlate *co)
     (void)ctx;
     cr_assert_lt(nseen, MAX_SEEN);
     seen_calls[nseen] = *c;
+    /* the text fields point into the table's string store, freed with the call: copy them */
+    static char text[MAX_SEEN][CALL_STR_FIELDS][CALL_FIELD_MAX];
+    static const char *codecs[MAX_SEEN][2][CALL_MAX_CODECS];
+    struct call_sdp *sdp[2] = { &seen_calls[nseen].offer, &seen_calls[nseen].answer };
+    for (int k = 0; k < 2; k++) {
+        cr_assert_leq(sdp[k]->codec_count, CALL_MAX_CODECS);
+        if (sdp[k]->codec_count)
+            memcpy(codecs[nseen][k], sdp[k]->codecs, sdp[k]->codec_count * sizeof(char *));
+        sdp[k]->codecs = codecs[nseen][k];
+    }
+    const char **f[CALL_STR_FIELDS];
+    size_t nf = call_str_fields(&seen_calls[nseen], f);
+    for (size_t i = 0; i < nf; i++) {
+        cr_assert_lt(strlen(*f[i]), CALL_FIELD_MAX);
+        strcpy(text[nseen][i], *f[i]);
+        *f[i] = text[nseen][i];
+    }
     char *l = seen_ladder[nseen];
     l[0] = '\0';
     for (const struct call_msg *m = correlate_first_msg(co, c); m; m = correlate_next_msg(co, m)) {
@@ -582,7 +599,7 @@ Test(correlate, message_texts_are_off_by_default)
     const struct call *c = held("txt-1");
     cr_assert_not_null(c);
     const struct call_msg *m = correlate_first_msg(co, c);
-    cr_assert_eq(m->text_len, 0);
+    cr_assert_not(correlate_msg_text_cut(co, m));
     cr_assert_eq(correlate_msg_text(co, m).len, 0);
 }
 
@@ -607,7 +624,7 @@ Test(correlate, message_texts_come_back_as_sent)
         struct sv t = correlate_msg_text(co, m);
         cr_assert_eq(t.len, sent[i].len, "message %d: %zu bytes, sent %zu", i, t.len, sent[i].len);
         cr_assert(memcmp(t.p, sent[i].p, t.len) == 0, "message %d differs", i);
-        cr_assert_not(m->text_cut);
+        cr_assert_not(correlate_msg_text_cut(co, m));
     }
     cr_assert_eq(correlate_msg_text(co, nth_msg(c, 2)).p[sizeof TXT_INFO - 5], '\0',
                  "the NUL of the body is kept");
@@ -660,7 +677,7 @@ Test(correlate, long_text_is_cut_and_marked)
     reopen(1024); /* 128 bytes per message at most */
     feed_bytes(0, CALLER, CALLEE, TXT_INVITE, sizeof TXT_INVITE - 1);
     const struct call_msg *m = correlate_first_msg(co, held("txt-1"));
-    cr_assert(m->text_cut);
+    cr_assert(correlate_msg_text_cut(co, m));
     struct sv t = correlate_msg_text(co, m);
     cr_assert_eq(t.len, 128);
     cr_assert(memcmp(t.p, TXT_INVITE, 128) == 0, "the first bytes are kept");
@@ -771,4 +788,169 @@ Test(correlate, probe_nobody_answered_times_out_and_a_full_table_of_answered_cal
     cr_assert_str_eq(seen_calls[1].call_id, "up-0");
     cr_assert_eq(seen_calls[1].state, CALL_STATE_ANSWERED);
     cr_assert_not_null(held("up-16"));
+}
+
+/* ---- memory (issue 7): off-path messages, the string store, record sizes ---- */
+
+#define PROXY "192.0.2.9"
+
+Test(correlate, message_off_the_call_path_keeps_its_endpoints_and_sdp)
+{
+    /* the INVITE goes caller -> callee; a 183 with SDP comes back from a proxy (another leg) */
+    invite(0, 1, "z9hG4bK-1", true);
+    feed(10, PROXY, CALLER,
+         "SIP/2.0 183 Session Progress\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-1\r\n"
+         "From: \"Alice\" <sip:alice@a.example>;tag=ft1\r\nTo: <sip:bob@b.example>;tag=tt1\r\n"
+         "Call-ID: call-1@a\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
+         "Content-Length: %zu\r\n\r\n%s",
+         strlen(SDP_BODY), SDP_BODY);
+    response(20, 200, "OK", 1, "INVITE", "z9hG4bK-1", "tt1");
+    const struct call *c = held("call-1@a");
+    cr_assert_not_null(c);
+    const struct call_msg *inv = nth_msg(c, 0), *p183 = nth_msg(c, 1), *ok = nth_msg(c, 2);
+    char a[ADDR_STR_MAX], b[ADDR_STR_MAX];
+    cr_assert_eq(inv->path, CALL_MSG_PATH_FWD);
+    cr_assert_null(call_msg_route(inv));
+    cr_assert_str_eq(addr_format(&call_msg_src(c, inv)->ip, a, sizeof a), CALLER);
+    cr_assert_str_eq(addr_format(&call_msg_dst(c, inv)->ip, b, sizeof b), CALLEE);
+    cr_assert(inv->flags & CALL_MSG_SDP);
+    cr_assert_str_eq(inv->sdp->codec, "PCMA");
+    /* off the path: a route record, which also holds its SDP */
+    cr_assert_eq(p183->path, CALL_MSG_PATH_ROUTE);
+    cr_assert_not_null(call_msg_route(p183));
+    cr_assert_str_eq(addr_format(&call_msg_src(c, p183)->ip, a, sizeof a), PROXY);
+    cr_assert_str_eq(addr_format(&call_msg_dst(c, p183)->ip, b, sizeof b), CALLER);
+    cr_assert(p183->flags & CALL_MSG_SDP);
+    cr_assert_str_eq(p183->sdp->codec, "PCMA");
+    cr_assert_eq(p183->sdp->media.port, 16384);
+    cr_assert_str_eq(p183->label, "183 Session Progress");
+    /* the callee's answer goes back along the call's path */
+    cr_assert_eq(ok->path, CALL_MSG_PATH_REV);
+    cr_assert_str_eq(addr_format(&call_msg_src(c, ok)->ip, a, sizeof a), CALLEE);
+    cr_assert_eq(ok->sdp, &call_msg_no_sdp);
+    cr_assert_str_eq(ok->label, "200 OK");
+}
+
+Test(correlate, unusual_labels_are_kept_as_sent)
+{
+    invite(0, 1, "z9hG4bK-1", false);
+    response(10, 180, "Ringing (custom)", 1, "INVITE", "z9hG4bK-1", "tt1");
+    response(20, 200, "ok", 1, "INVITE", "z9hG4bK-1", "tt1");
+    const struct call *c = held("call-1@a");
+    cr_assert_str_eq(nth_msg(c, 0)->label, "INVITE");
+    cr_assert_str_eq(nth_msg(c, 1)->label, "180 Ringing (custom)");
+    cr_assert_str_eq(nth_msg(c, 2)->label, "200 ok");
+}
+
+/* A table whose string store holds 512 bytes: a few calls' worth. */
+static void reopen_small_store(void)
+{
+    correlate_destroy(co);
+    struct correlate_config cfg;
+    correlate_config_default(&cfg);
+    cfg.max_calls = 16;
+    cfg.max_msgs = 4096;
+    cfg.max_txns = 1024;
+    cfg.max_regs = 16;
+    cfg.str_bytes = 512;
+    co = correlate_create(&cfg, &st, on_call, on_reg, NULL, NULL);
+    cr_assert_not_null(co);
+}
+
+Test(correlate, full_string_store_evicts_for_a_new_call_id_and_cuts_the_rest)
+{
+    reopen_small_store();
+    /* long values (96-byte AORs, 63-char user agents) fill 512 bytes within a few calls */
+    char ua[64], user[40];
+    memset(ua, 'u', sizeof ua - 1);
+    ua[sizeof ua - 1] = '\0';
+    memset(user, 'n', sizeof user - 1);
+    user[sizeof user - 1] = '\0';
+    for (int i = 0; i < 12; i++)
+        feed(i, CALLER, CALLEE,
+             "INVITE sip:%s@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
+             "From: <sip:%s@a.example>;tag=ft%d\r\nTo: <sip:%s@b.example>\r\n"
+             "Call-ID: store-%d\r\nCSeq: 1 INVITE\r\nUser-Agent: %s\r\nContent-Length: 0\r\n\r\n",
+             user, i, user, i, user, i, ua);
+    /* the newest call is always held, with its Call-ID whole */
+    const struct call *c = held("store-11");
+    cr_assert_not_null(c, "the last call was created");
+    cr_assert(st.v[STAT_CALLS_EVICTED] > 0 || st.v[STAT_SIP_FIELD_TRUNCATED] > 0,
+              "a full store is counted, never silent");
+    cr_assert_gt(st.v[STAT_CALLS_EVICTED], 0, "new Call-IDs made room by evicting calls");
+    /* every call handed on still had its whole Call-ID */
+    for (int i = 0; i < nseen; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "store-%d", i);
+        cr_assert_str_eq(seen_calls[i].call_id, want);
+    }
+    /* values the store could not hold whole are cut (counted), never overrun */
+    for (c = correlate_first_call(co); c; c = correlate_next_call(co, c)) {
+        cr_assert_lt(strlen(c->from), CALL_AOR_MAX);
+        cr_assert_lt(strlen(c->ua_caller), CALL_UA_MAX);
+    }
+    correlate_flush(co, t0 + 1000000000ULL);
+    cr_assert_eq(nseen, 12, "every call is reported");
+}
+
+Test(correlate, released_calls_give_their_strings_back)
+{
+    /* 60 calls one after the other through a 512-byte store (about 200 bytes each): each ends
+     * (BYE) and, with no linger, is released before the next; nothing is evicted or cut */
+    correlate_destroy(co);
+    struct correlate_config cfg;
+    correlate_config_default(&cfg);
+    cfg.max_calls = 16;
+    cfg.max_msgs = 4096;
+    cfg.max_txns = 4096;
+    cfg.max_regs = 16;
+    cfg.str_bytes = 512;
+    cfg.linger_s = 0;
+    co = correlate_create(&cfg, &st, on_call, on_reg, NULL, NULL);
+    cr_assert_not_null(co);
+    nseen = 0;
+    for (int i = 0; i < 60; i++) {
+        double t = i * 10.0;
+        feed(t, CALLER, CALLEE,
+             "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
+             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>\r\n"
+             "Call-ID: loop-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+             i, i, i);
+        feed(t + 1, CALLEE, CALLER,
+             "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
+             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
+             "Call-ID: loop-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+             i, i, i, i);
+        feed(t + 2, CALLER, CALLEE,
+             "BYE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b%d\r\n"
+             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
+             "Call-ID: loop-%d\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+             i, i, i, i);
+        correlate_tick(co, t0 + (uint64_t)((t + 3) * 1e6));
+    }
+    cr_assert_eq(nseen, 60);
+    cr_assert_str_eq(seen_calls[59].call_id, "loop-59");
+    cr_assert_str_eq(seen_calls[59].from, "sip:alice@a.example");
+    cr_assert_eq(st.v[STAT_CALLS_EVICTED], 0);
+    cr_assert_eq(st.v[STAT_SIP_FIELD_TRUNCATED], 0);
+    cr_assert_eq(correlate_active_calls(co), 0);
+}
+
+/*
+ * The records a call holds, against the per-call budget of issue 7 (peak RSS
+ * under 2 KiB per concurrent call): the call, about 7 ladder entries, 2 of
+ * them with SDP, 2 RTP streams. (Endpoints, their rtpmaps, strings and the
+ * transaction records come on top: see tests/bench/run.sh.) A field added
+ * without care fails here as well as at the _Static_asserts.
+ */
+Test(correlate, record_sizes_stay_within_the_per_call_budget)
+{
+    cr_assert_leq(sizeof(struct call), 416);
+    cr_assert_leq(sizeof(struct call_msg), 40);
+    cr_assert_leq(sizeof(struct call_msg_sdp), 32);
+    cr_assert_leq(sizeof(struct media_stream), 376);
+    cr_assert_leq(sizeof(struct rtpstream), 248);
+    size_t per_call = sizeof(struct call) + 7 * sizeof(struct call_msg) +
+                      2 * sizeof(struct call_msg_sdp) + 2 * sizeof(struct media_stream);
+    cr_assert_leq(per_call, 1512, "records of one call: %zu bytes", per_call);
 }

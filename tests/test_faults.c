@@ -29,7 +29,8 @@ static struct endpoint ep(const char *ip, uint16_t port)
 static void setup(void)
 {
     memset(&c, 0, sizeof c);
-    strcpy(c.call_id, "t");
+    call_str_init(&c);
+    c.call_id = "t";
     c.src = ep("198.51.100.1", 5060);
     c.dst = ep("198.51.100.2", 5060);
     c.start_ns = T0;
@@ -50,12 +51,13 @@ static void sdp_msg(bool from_caller, const char *label, const char *media_ip, u
     struct call_msg *m = &msgs[nmsgs];
     memset(m, 0, sizeof *m);
     m->ts_ns = T0 + (uint64_t)(at_s * 1e9);
-    m->src = from_caller ? c.src : c.dst;
-    m->dst = from_caller ? c.dst : c.src;
+    m->path = from_caller ? CALL_MSG_PATH_FWD : CALL_MSG_PATH_REV;
     m->flags = CALL_MSG_SDP;
-    m->sdp_dir = (uint8_t)dir;
-    m->sdp_media = ep(media_ip, port);
-    strcpy(m->label, label);
+    static struct call_msg_sdp sdps[8];
+    sdps[nmsgs] = (struct call_msg_sdp){ .codec = "", .media = ep(media_ip, port),
+                                         .dir = (uint8_t)dir };
+    m->sdp = &sdps[nmsgs];
+    m->label = label;
     mp[nmsgs] = m;
     nmsgs++;
 }
@@ -69,8 +71,9 @@ static void stream(enum call_party party, int n, double t0_s, int gap)
     s->ssrc = 0x100u + (uint32_t)nstreams;
     s->src = party == CALL_PARTY_CALLER ? ep("198.51.100.1", 4000) : ep("198.51.100.2", 6000);
     s->dst = party == CALL_PARTY_CALLER ? ep("198.51.100.2", 6000) : ep("198.51.100.1", 4000);
-    strcpy(s->codec, "PCMA");
-    s->rtcp.rtt_ms = -1;
+    s->codec = "PCMA";
+    static const struct media_rtcp no_rtcp = { .jitter_ms = -1, .rtt_ms = -1, .xr_mos_lq = -1 };
+    s->rtcp = &no_rtcp;
     rtpstream_init(&s->stats, s->ssrc, 8, 8000);
     for (int i = 0; i < n; i++) {
         if (gap && i % gap == gap - 1)
@@ -173,12 +176,15 @@ Test(faults, slow_setup_above_the_threshold)
 Test(faults, no_common_codec_is_a_mismatch)
 {
     c.offer.present = c.answer.present = true;
+    static const char *offered[1], *answered[1];
+    c.offer.codecs = offered;
+    c.answer.codecs = answered;
     c.offer.codec_count = 1;
-    strcpy(c.offer.codecs[0], "G729");
+    c.offer.codecs[0] = "G729";
     c.answer.codec_count = 1;
-    strcpy(c.answer.codecs[0], "PCMU");
+    c.answer.codecs[0] = "PCMU";
     cr_assert(has(run(), FAULT_CODEC_MISMATCH));
-    strcpy(c.answer.codecs[0], "G729");
+    c.answer.codecs[0] = "G729";
     cr_assert_not(has(run(), FAULT_CODEC_MISMATCH));
 }
 

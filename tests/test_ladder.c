@@ -35,10 +35,14 @@ static struct call_msg *add(uint64_t t, struct endpoint src, struct endpoint dst
     struct call_msg *m = &msgs[nmsgs];
     memset(m, 0, sizeof *m);
     m->ts_ns = t;
-    m->src = src;
-    m->dst = dst;
+    static struct call_msg_route routes[MAX_MSGS];
+    routes[nmsgs] = (struct call_msg_route){ call_msg_no_sdp, src, dst };
+    m->path = CALL_MSG_PATH_ROUTE;
     m->status = status;
-    snprintf(m->label, sizeof m->label, "%s", label);
+    static char labels[MAX_MSGS][CALL_MSG_LABEL_MAX];
+    snprintf(labels[nmsgs], sizeof labels[nmsgs], "%s", label);
+    m->label = labels[nmsgs];
+    m->sdp = &routes[nmsgs].sdp; /* add()'s own record: with_sdp fills it */
     order[nmsgs] = m;
     nmsgs++;
     return m;
@@ -47,18 +51,20 @@ static struct call_msg *add(uint64_t t, struct endpoint src, struct endpoint dst
 static void with_sdp(struct call_msg *m, const char *codec, struct endpoint media, enum sdp_dir dir)
 {
     m->flags |= CALL_MSG_SDP;
-    snprintf(m->sdp_codec, sizeof m->sdp_codec, "%s", codec);
-    m->sdp_media = media;
-    m->sdp_dir = (uint8_t)dir;
+    struct call_msg_sdp *x = (struct call_msg_sdp *)(uintptr_t)m->sdp; /* add()'s own record */
+    x->codec = codec;
+    x->media = media;
+    x->dir = (uint8_t)dir;
 }
 
 static void base_call(struct call *c, struct endpoint src, struct endpoint dst)
 {
     memset(c, 0, sizeof *c);
+    call_str_init(c);
     nmsgs = 0;
-    strcpy(c->call_id, "3c26b1f2e9a0-22066-1@127.0.1.1");
-    strcpy(c->from, "sip:alice@127.0.1.1");
-    strcpy(c->to, "sip:bob@127.0.1.2");
+    c->call_id = "3c26b1f2e9a0-22066-1@127.0.1.1";
+    c->from = "sip:alice@127.0.1.1";
+    c->to = "sip:bob@127.0.1.2";
     c->src = src;
     c->dst = dst;
     c->start_ns = T0;
@@ -194,7 +200,7 @@ static void proxy_call(struct call *c)
     struct endpoint a = ep("127.0.1.1", 5060), p = ep("127.0.1.10", 5060), b = ep("127.0.1.2", 5060);
     struct endpoint ma = ep("127.0.1.1", 16384), mb = ep("127.0.1.2", 20000);
     base_call(c, a, p);
-    strcpy(c->call_id, "8f1c2b@127.0.1.1");
+    c->call_id = "8f1c2b@127.0.1.1";
     with_sdp(add(T0, a, p, "INVITE", 0), "PCMA", ma, SDP_DIR_SENDRECV);
     add(T0 + 300 * US, p, a, "100 Trying", 100);
     with_sdp(add(T0 + 900 * US, p, b, "INVITE", 0), "PCMA", ma, SDP_DIR_SENDRECV);
@@ -280,9 +286,9 @@ Test(ladder, ipv6_endpoints)
     struct call c;
     struct endpoint a = ep("2001:db8::1", 5060), b = ep("2001:db8::2", 5060);
     base_call(&c, a, b);
-    strcpy(c.call_id, "v6@[2001:db8::1]");
-    strcpy(c.from, "sip:alice@[2001:db8::1]");
-    strcpy(c.to, "sip:bob@[2001:db8::2]");
+    c.call_id = "v6@[2001:db8::1]";
+    c.from = "sip:alice@[2001:db8::1]";
+    c.to = "sip:bob@[2001:db8::2]";
     with_sdp(add(T0, a, b, "INVITE", 0), "opus", ep("2001:db8::1", 40000), SDP_DIR_SENDRECV);
     with_sdp(add(T0 + 20 * MS, b, a, "200 OK", 200), "opus", ep("2001:db8::2", 50000), SDP_DIR_RECVONLY);
     add(T0 + 21 * MS, a, b, "ACK", 0);
@@ -514,6 +520,7 @@ Test(ladder, empty_call_record)
     /* nothing at all: no caller, no messages, no strings */
     struct call c;
     memset(&c, 0, sizeof c);
+    call_str_init(&c);
     nmsgs = 0;
     expect_text(draw(&c, 80, LADDER_TIME_RELATIVE),
         "Call-ID: -\n"
@@ -572,8 +579,8 @@ Test(ladder, hostile_text_is_printable_ascii)
     struct call c;
     struct endpoint a = ep("127.0.1.1", 5060), b = ep("127.0.1.2", 5060);
     base_call(&c, a, b);
-    strcpy(c.call_id, "id\x1b]0;pwned\x07\xc3\xa9");
-    strcpy(c.from, "sip:\r\nx@y");
+    c.call_id = "id\x1b]0;pwned\x07\xc3\xa9";
+    c.from = "sip:\r\nx@y";
     with_sdp(add(T0, a, b, "INV\x1bITE", 0), "PC\x7f" "MA", ep("127.0.1.1", 4000), (enum sdp_dir)9);
     add(T0, b, a, "", 0);    /* no label: "?" */
     add(T0, b, a, "", 404);  /* no label, a status: the code */
@@ -593,9 +600,10 @@ Test(ladder, long_from_and_to_split_over_two_lines)
 {
     struct call c;
     basic_call(&c);
-    memset(c.from, 'f', sizeof c.from - 1);
-    c.from[sizeof c.from - 1] = '\0';
-    strcpy(c.to, "sip:bob@example.com");
+    static char from[CALL_AOR_MAX];
+    memset(from, 'f', sizeof from - 1);
+    c.from = from;
+    c.to = "sip:bob@example.com";
     char line[LADDER_LINE_MAX];
     draw(&c, 80, LADDER_TIME_RELATIVE);
     cr_assert_eq(lad.title_lines, 6);
@@ -656,7 +664,7 @@ Test(ladder, svg_has_arrows_and_escapes_text)
 {
     struct call c;
     basic_call(&c);
-    strcpy(msgs[4].label, "<ACK & \"x\">");
+    msgs[4].label = "<ACK & \"x\">";
     msgs[1].flags |= CALL_MSG_RETRANS;
     ladder_layout(&lad, &c, order, nmsgs, NULL);
     FILE *f = fmemopen(out, sizeof out, "w");
@@ -697,16 +705,20 @@ Test(ladder, random_messages_never_break_the_drawing)
         size_t n = rnd() % 40;
         for (size_t i = 0; i < n; i++) {
             struct call_msg *m = add(T0 + rnd() % (100 * NS), pool[rnd() % 5], pool[rnd() % 5], "", 0);
-            uint8_t *p = (uint8_t *)m->label;
-            for (size_t k = 0; k < sizeof m->label; k++)
-                p[k] = (uint8_t)rnd();
-            p = (uint8_t *)m->sdp_codec;
-            for (size_t k = 0; k < sizeof m->sdp_codec; k++)
-                p[k] = (uint8_t)rnd();
+            /* random bytes, a NUL anywhere or none before the caps */
+            static char garbage[MAX_MSGS][2][CALL_FIELD_MAX];
+            char *g = garbage[nmsgs - 1][0], *h = garbage[nmsgs - 1][1];
+            for (size_t k = 0; k + 1 < CALL_FIELD_MAX; k++) {
+                g[k] = (char)rnd();
+                h[k] = (char)rnd();
+            }
+            m->label = g;
+            struct call_msg_sdp *x = (struct call_msg_sdp *)(uintptr_t)m->sdp;
+            x->codec = h;
             m->flags = (uint8_t)rnd();
-            m->sdp_dir = (uint8_t)rnd();
+            x->dir = (uint8_t)rnd();
             m->status = (uint16_t)rnd();
-            m->sdp_media = pool[rnd() % 5];
+            x->media = pool[rnd() % 5];
         }
         uint16_t width = (uint16_t)(rnd() % 200);
         const char *s = draw(&c, width, rnd() & 1 ? LADDER_TIME_ABSOLUTE : LADDER_TIME_RELATIVE);

@@ -46,9 +46,11 @@ static struct endpoint ep(const char *ip, uint16_t port)
 static void call_init(struct call *c, uint64_t seq, const char *id)
 {
     memset(c, 0, sizeof *c);
+    call_str_init(c);
     c->seq = seq;
     c->stream_head = c->stream_tail = POOL_NONE;
-    strcpy(c->call_id, id);
+    c->media_ep_head = POOL_NONE;
+    c->call_id = id;
 }
 
 /* Announce that `party` receives audio at ip:port (PCMA, telephone-event 101). */
@@ -198,11 +200,11 @@ Test(media, receiver_report_lands_on_the_stream_it_describes)
     struct endpoint b1 = ep("192.0.2.2", 20001), a1 = ep("192.0.2.1", 16385);
     media_rtcp(m, &b1, &a1, &r, T0 + 5000 * MS);
     const struct media_stream *s = media_first_stream(m, &c);
-    cr_assert_eq(s->rtcp.reports, 1);
-    cr_assert_eq(s->rtcp.fraction_lost, 7);
-    cr_assert_eq(s->rtcp.cumulative_lost, 7);
-    cr_assert_float_eq(s->rtcp.jitter_ms, 10.0, 1e-9, "80 units at 8 kHz");
-    cr_assert(s->rtcp.rtt_ms < 0, "LSR 0: no round trip");
+    cr_assert_eq(s->rtcp->reports, 1);
+    cr_assert_eq(s->rtcp->fraction_lost, 7);
+    cr_assert_eq(s->rtcp->cumulative_lost, 7);
+    cr_assert_float_eq(s->rtcp->jitter_ms, 10.0, 1e-9, "80 units at 8 kHz");
+    cr_assert(s->rtcp->rtt_ms < 0, "LSR 0: no round trip");
 }
 
 /* A table big enough for the per-call cap to be what binds (setup's holds 4 streams). */

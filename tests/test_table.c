@@ -17,11 +17,12 @@ static const char regs_header[] =
 static void basic_call(struct call *c)
 {
     memset(c, 0, sizeof *c);
-    strcpy(c->call_id, "3c26b1f2e9a0-22066-1@127.0.1.1");
-    strcpy(c->from, "sip:alice@127.0.1.1");
-    strcpy(c->to, "sip:bob@127.0.1.2");
-    strcpy(c->from_user, "alice");
-    strcpy(c->to_user, "bob");
+    call_str_init(c);
+    c->call_id = "3c26b1f2e9a0-22066-1@127.0.1.1";
+    c->from = "sip:alice@127.0.1.1";
+    c->to = "sip:bob@127.0.1.2";
+    c->from_user = "alice";
+    c->to_user = "bob";
     c->start_ns = T0;
     c->trying_ns = T0 + 586000;
     c->ringing_ns = T0 + 1681000;
@@ -92,7 +93,7 @@ Test(table, cancelled_call_has_no_duration)
     c.end_ns = T0 + 4000000000ull;
     c.state = CALL_STATE_CANCELLED;
     c.final_code = 487;
-    strcpy(c.call_id, "short");
+    c.call_id = "short";
     cr_assert_str_eq(row(&c), "2024-03-01 12:10:00.000          - cancelled  487 alice         bob      "
                               "         1.681     7 short\n");
 }
@@ -101,6 +102,7 @@ Test(table, empty_call_all_dashes)
 {
     struct call c;
     memset(&c, 0, sizeof c);
+    call_str_init(&c);
     cr_assert_str_eq(row(&c), "-                                - trying       - -             -        "
                               "             -     0 -\n");
 }
@@ -109,10 +111,10 @@ Test(table, user_falls_back_to_aor)
 {
     struct call c;
     basic_call(&c);
-    c.from_user[0] = '\0';
-    strcpy(c.from, "sip:pbx.example");
-    c.to_user[0] = '\0';
-    c.to[0] = '\0';
+    c.from_user = "";
+    c.from = "sip:pbx.example";
+    c.to_user = "";
+    c.to = "";
     const char *l = row(&c);
     cr_assert_eq(strncmp(l + col_start(calls_header, 4), "sip:pbx.exam~ -             ", 28), 0, "%s", l);
 }
@@ -121,10 +123,11 @@ Test(table, long_values_cut_with_tilde_and_stay_aligned)
 {
     struct call c;
     basic_call(&c);
-    strcpy(c.from_user, "+4930555012345678");
-    strcpy(c.to_user, "0123456789abc"); /* exactly the column: not cut */
-    memset(c.call_id, 'x', sizeof c.call_id - 1);
-    c.call_id[sizeof c.call_id - 1] = '\0';
+    c.from_user = "+4930555012345678";
+    c.to_user = "0123456789abc"; /* exactly the column: not cut */
+    static char id[CALL_ID_MAX];
+    memset(id, 'x', sizeof id - 1);
+    c.call_id = id;
     const char *l = row(&c);
     cr_assert_eq(strlen(l), TABLE_WIDTH - 26 + CALL_ID_MAX - 1 + 1, "the Call-ID runs on whole");
     cr_assert_eq(strncmp(l + col_start(calls_header, 4), "+49305550123~ 0123456789abc ", 28), 0, "%s", l);
@@ -142,9 +145,10 @@ Test(table, every_column_keeps_its_bytes)
     struct call calls[4];
     basic_call(&calls[0]);
     memset(&calls[1], 0, sizeof calls[1]);
+    call_str_init(&calls[1]);
     basic_call(&calls[2]);
-    strcpy(calls[2].from_user, "a-very-long-user-name-indeed");
-    strcpy(calls[2].to_user, "0123456789abcdef");
+    calls[2].from_user = "a-very-long-user-name-indeed";
+    calls[2].to_user = "0123456789abcdef";
     calls[2].final_code = 603;
     calls[2].state = CALL_STATE_CANCELLED;
     calls[2].sip_messages = 99999;
@@ -168,9 +172,9 @@ Test(table, control_and_non_ascii_bytes_print_as_question_marks)
 {
     struct call c;
     basic_call(&c);
-    strcpy(c.from_user, "a\x1b[2Jb");        /* terminal escape from the wire */
-    strcpy(c.to_user, "J\xc3\xbcrgen");      /* UTF-8: 2 bytes, would break the widths */
-    strcpy(c.call_id, "id\r\nX");
+    c.from_user = "a\x1b[2Jb";        /* terminal escape from the wire */
+    c.to_user = "J\xc3\xbcrgen";      /* UTF-8: 2 bytes, would break the widths */
+    c.call_id = "id\r\nX";
     const char *l = row(&c);
     cr_assert_eq(strlen(l), 94 + 5 + 1, "%s", l); /* no byte gained or lost */
     cr_assert_eq(strncmp(l + col_start(calls_header, 4), "a?[2Jb        J??rgen      ", 27), 0, "%s", l);
@@ -308,6 +312,23 @@ Test(table, random_records_keep_the_layout)
         for (size_t k = 0; k < sizeof c; k++)
             p[k] = (uint8_t)rnd();
         c.early_media_sdp = c.ended = c.offer.present = c.answer.present = false;
+        /* text fields: random bytes, a NUL anywhere or none before the cap */
+        static const char *codecs[2][CALL_MAX_CODECS];
+        c.offer.codecs = codecs[0];
+        c.answer.codecs = codecs[1];
+        c.offer.codec_count = c.answer.codec_count = CALL_MAX_CODECS;
+        static char text[CALL_STR_FIELDS + 1][CALL_FIELD_MAX + 64];
+        const char **f[CALL_STR_FIELDS];
+        size_t nf = call_str_fields(&c, f);
+        for (size_t k = 0; k <= nf; k++) {
+            for (size_t b = 0; b < sizeof text[k]; b++)
+                text[k][b] = (char)rnd();
+            text[k][sizeof text[k] - 1] = '\0';
+            if (k < nf)
+                *f[k] = text[k];
+            else
+                c.end_reason = text[k];
+        }
         p = (uint8_t *)&r;
         for (size_t k = 0; k < sizeof r; k++)
             p[k] = (uint8_t)rnd();

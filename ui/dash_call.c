@@ -36,8 +36,9 @@ void dash_call_ladder(struct dash *d, struct ladder *l, const struct ui_detail *
                                       .first_ns = q.f.first_ns, .last_ns = q.f.last_ns,
                                       .packets = q.f.packets, .lost = q.f.lost,
                                       .mos = q.mos.valid ? q.mos.mos : -1 };
-        memcpy(sp->codec, s->codec, sizeof sp->codec);
-        sp->codec[sizeof sp->codec - 1] = '\0';
+        size_t len = strnlen(s->codec, sizeof sp->codec - 1);
+        memcpy(sp->codec, s->codec, len);
+        sp->codec[len] = '\0';
     }
     size_t nf = dt->fault_count < FAULTS_MAX ? dt->fault_count : FAULTS_MAX;
     for (size_t i = 0; i < nf; i++)
@@ -210,7 +211,8 @@ static void dash_call_draw_text(struct dash *d, int y0, int x0, int h, int w)
     double rel = m->ts_ns >= d->ladder->t0_ns ? (double)(m->ts_ns - d->ladder->t0_ns) / 1e9 : 0;
     dash_putf(y0, x0, w, dash_attr(d, DASH_PAIR_HEADING), "[%d/%u] %s  +%.3f s  %s -> %s",
               d->cur_msg + 1, dt->msg_count, m->label, rel,
-              endpoint_format(&m->src, src, sizeof src), endpoint_format(&m->dst, dst, sizeof dst));
+              endpoint_format(call_msg_src(&dt->call, m), src, sizeof src),
+              endpoint_format(call_msg_dst(&dt->call, m), dst, sizeof dst));
     uint32_t off = dt->text_off[d->cur_msg], len = dt->text_len[d->cur_msg];
     if (len == 0 || off > dt->text_used || len > dt->text_used - off ||
         off + len > sizeof dt->text) {

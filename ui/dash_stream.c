@@ -210,7 +210,7 @@ static void dash_stream_block(struct dash *d, struct dash_page *pg, size_t i)
                       s->codec[0] ? s->codec : "this codec");
     }
     dash_page_next(pg);
-    dash_stream_rtcp(d, pg, &s->rtcp);
+    dash_stream_rtcp(d, pg, s->rtcp);
     if (i < UI_DETAIL_STREAMS)
         dash_stream_chart(d, pg, &dt->series[i]);
     dash_page_next(pg); /* a blank line between streams */

@@ -125,6 +125,8 @@ _Static_assert(FAULT__COUNT <= 32, "ui_row.faults has a bit per fault code");
 /* The header of a record: counts of what follows. */
 struct rec_head {
     uint64_t id;
+    uintptr_t strs_base;          /* where the strings were when it was written (see detail_rebase) */
+    uint32_t strs_used;
     uint32_t msgs_omitted;
     uint32_t text_used;
     uint16_t msg_count;
@@ -141,7 +143,7 @@ static size_t rec_max(void)
                                 sizeof(uint16_t) + UI_SERIES_MAX * sizeof(struct ui_sample)) +
            FAULTS_MAX *
                (sizeof(uint32_t) + sizeof(uint64_t) + sizeof(uint16_t) + FAULT_DETAIL_MAX) +
-           UI_DETAIL_TEXT_MAX + 8;
+           UI_DETAIL_TEXT_MAX + UI_DETAIL_STRS_MAX + 8;
 }
 
 /* ---- create / destroy ------------------------------------------------- */
@@ -330,6 +332,123 @@ static bool arena_put(struct ui_model *m, uint64_t id, const uint8_t *rec, size_
     return true;
 }
 
+/* ---- the string fields of a detail's records ----------------------------- */
+
+/*
+ * The records a detail copies have `const char *` text fields into the
+ * worker's string store, which the worker frees and reuses when the call is
+ * released. A detail therefore holds its own copies in strs[] (detail_own),
+ * and every copy of a detail (detail_copy, the arena) moves those pointers
+ * to the new strs[] (detail_rebase). Literals (end_reason) are left alone.
+ */
+/* Copy n bytes into d->strs (8-aligned); NULL when it is full (cannot happen: see UI_DETAIL_STRS_MAX). */
+static char *detail_put(struct ui_detail *d, const void *src, size_t n)
+{
+    size_t at = ((size_t)d->strs_used + 7) & ~(size_t)7;
+    if (at > UI_DETAIL_STRS_MAX || n > UI_DETAIL_STRS_MAX - at)
+        return NULL;
+    memcpy(d->strs + at, src, n);
+    d->strs_used = (uint32_t)(at + n);
+    return d->strs + at;
+}
+
+static void own_str(struct ui_detail *d, const char **f)
+{
+    size_t len = strnlen(*f, CALL_FIELD_MAX - 1);
+    char *dst = detail_put(d, *f, len + 1);
+    if (dst)
+        dst[len] = '\0';
+    *f = dst ? dst : "";
+}
+
+/* Copy every string (and SDP record) the records point at into d->strs and point there. */
+static void detail_own(struct ui_detail *d)
+{
+    d->strs_used = 0;
+    /* the codec arrays first (their entries are among the call's fields) */
+    struct call_sdp *sdp[2] = { &d->call.offer, &d->call.answer };
+    for (int k = 0; k < 2; k++) {
+        if (!sdp[k]->codecs || !sdp[k]->codec_count)
+            continue;
+        size_t n = sdp[k]->codec_count < CALL_MAX_CODECS ? sdp[k]->codec_count : CALL_MAX_CODECS;
+        sdp[k]->codecs = (const char **)(void *)detail_put(d, sdp[k]->codecs, n * sizeof(char *));
+        if (!sdp[k]->codecs)
+            sdp[k]->codec_count = 0;
+    }
+    const char **f[CALL_STR_FIELDS];
+    size_t nf = call_str_fields(&d->call, f);
+    for (size_t i = 0; i < nf; i++)
+        own_str(d, f[i]);
+    for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++) {
+        struct media_stream *s = &d->streams[i];
+        own_str(d, &s->call_id);
+        own_str(d, &s->codec);
+        const struct media_rtcp *r = (const void *)detail_put(d, s->rtcp, sizeof *s->rtcp);
+        s->rtcp = r ? r : &media_no_rtcp;
+    }
+    for (uint16_t i = 0; i < d->msg_count && i < UI_DETAIL_MSGS; i++) {
+        struct call_msg *m = &d->msgs[i];
+        own_str(d, &m->label);
+        /* the SDP record, or the route record whose first member it is */
+        const struct call_msg_route *r = call_msg_route(m);
+        const void *from = r ? (const void *)r : (const void *)m->sdp;
+        size_t n = r ? sizeof *r : sizeof *m->sdp;
+        struct call_msg_sdp *x = (struct call_msg_sdp *)(void *)detail_put(d, from, n);
+        if (!x)
+            m->path = CALL_MSG_PATH_FWD; /* cannot happen (see UI_DETAIL_STRS_MAX) */
+        m->sdp = x ? x : &call_msg_no_sdp;
+        if (x)
+            own_str(d, &x->codec);
+    }
+}
+
+/* A pointer into the strs that were at `base`, moved to d->strs; NULL if it was not in them. */
+static char *rebased(const struct ui_detail *d, const void *p, uintptr_t base)
+{
+    uintptr_t v = (uintptr_t)p;
+    return v >= base && v - base < d->strs_used ? (char *)(uintptr_t)d->strs + (v - base) : NULL;
+}
+
+static void rebase_str(const struct ui_detail *d, const char **f, uintptr_t base)
+{
+    const char *p = rebased(d, *f, base);
+    *f = p ? p : "";
+}
+
+/* d->strs holds what strs_used bytes at `base` held: move the pointers into it there. */
+static void detail_rebase(struct ui_detail *d, uintptr_t base)
+{
+    struct call_sdp *sdp[2] = { &d->call.offer, &d->call.answer };
+    for (int k = 0; k < 2; k++) {
+        if (!sdp[k]->codecs)
+            continue;
+        sdp[k]->codecs = (const char **)(void *)rebased(d, sdp[k]->codecs, base);
+        if (!sdp[k]->codecs)
+            sdp[k]->codec_count = 0;
+    }
+    const char **f[CALL_STR_FIELDS];
+    size_t nf = call_str_fields(&d->call, f);
+    for (size_t i = 0; i < nf; i++)
+        rebase_str(d, f[i], base);
+    for (uint8_t i = 0; i < d->stream_count && i < UI_DETAIL_STREAMS; i++) {
+        struct media_stream *s = &d->streams[i];
+        rebase_str(d, &s->call_id, base);
+        rebase_str(d, &s->codec, base);
+        const struct media_rtcp *r = (const void *)rebased(d, s->rtcp, base);
+        s->rtcp = r ? r : &media_no_rtcp;
+    }
+    for (uint16_t i = 0; i < d->msg_count && i < UI_DETAIL_MSGS; i++) {
+        struct call_msg *m = &d->msgs[i];
+        rebase_str(d, &m->label, base);
+        struct call_msg_sdp *x = (struct call_msg_sdp *)(void *)rebased(d, m->sdp, base);
+        if (!x)
+            m->path = CALL_MSG_PATH_FWD;
+        m->sdp = x ? x : &call_msg_no_sdp;
+        if (x)
+            rebase_str(d, &x->codec, base);
+    }
+}
+
 /* ---- serialising a detail --------------------------------------------- */
 
 struct wbuf {
@@ -371,7 +490,8 @@ static void get(struct rbuf *r, void *dst, size_t n)
 static size_t detail_serialize(const struct ui_detail *d, uint8_t *buf, size_t cap)
 {
     struct wbuf w = { buf, 0, cap, false };
-    struct rec_head h = { .id = d->row.id, .msgs_omitted = d->msgs_omitted,
+    struct rec_head h = { .id = d->row.id, .strs_base = (uintptr_t)d->strs,
+                          .strs_used = d->strs_used, .msgs_omitted = d->msgs_omitted,
                           .text_used = d->text_used, .msg_count = d->msg_count,
                           .stream_count = d->stream_count, .fault_count = d->fault_count };
     put(&w, &h, sizeof h);
@@ -397,6 +517,7 @@ static size_t detail_serialize(const struct ui_detail *d, uint8_t *buf, size_t c
         put(&w, f->detail, len);
     }
     put(&w, d->text, h.text_used);
+    put(&w, d->strs, h.strs_used);
     while (w.len % 8 && !w.bad) /* keep records 8-byte aligned in the arena */
         put(&w, "", 1);
     return w.bad ? 0 : w.len;
@@ -408,7 +529,8 @@ static bool detail_deserialize(const uint8_t *buf, size_t len, struct ui_detail 
     struct rec_head h;
     get(&r, &h, sizeof h);
     if (r.bad || h.msg_count > UI_DETAIL_MSGS || h.stream_count > UI_DETAIL_STREAMS ||
-        h.fault_count > FAULTS_MAX || h.text_used > UI_DETAIL_TEXT_MAX)
+        h.fault_count > FAULTS_MAX || h.text_used > UI_DETAIL_TEXT_MAX ||
+        h.strs_used > UI_DETAIL_STRS_MAX)
         return false;
     get(&r, &d->row, sizeof d->row);
     get(&r, &d->call, sizeof d->call);
@@ -443,6 +565,9 @@ static bool detail_deserialize(const uint8_t *buf, size_t len, struct ui_detail 
     }
     d->text_used = h.text_used;
     get(&r, d->text, h.text_used);
+    d->strs_used = h.strs_used;
+    get(&r, d->strs, h.strs_used);
+    detail_rebase(d, h.strs_base);
     return !r.bad;
 }
 
@@ -468,6 +593,9 @@ static void detail_copy(struct ui_detail *dst, const struct ui_detail *src)
     memcpy(dst->faults, src->faults, src->fault_count * sizeof src->faults[0]);
     dst->text_used = src->text_used;
     memcpy(dst->text, src->text, src->text_used);
+    dst->strs_used = src->strs_used;
+    memcpy(dst->strs, src->strs, src->strs_used);
+    detail_rebase(dst, (uintptr_t)src->strs);
 }
 
 /* ---- per-second series of streams (worker only) ----------------------- */
@@ -579,9 +707,9 @@ static void row_build(struct ui_model *m, const struct call *c, const struct cor
 {
     memset(r, 0, sizeof *r);
     r->id = c->seq;
-    memcpy(r->call_id, c->call_id, sizeof r->call_id);
-    memcpy(r->from, c->from, sizeof r->from);
-    memcpy(r->to, c->to, sizeof r->to);
+    memcpy(r->call_id, c->call_id, strnlen(c->call_id, sizeof r->call_id - 1));
+    memcpy(r->from, c->from, strnlen(c->from, sizeof r->from - 1));
+    memcpy(r->to, c->to, strnlen(c->to, sizeof r->to - 1));
     r->state = (uint8_t)c->state;
     r->final_code = c->final_code;
     r->start_ns = c->start_ns;
@@ -663,6 +791,8 @@ static void detail_build(struct ui_model *m, const struct call *c, const struct 
          s && d->stream_count < UI_DETAIL_STREAMS; s = media_next_stream(md, s)) {
         uint8_t i = d->stream_count++;
         d->streams[i] = *s;
+        d->streams[i].dtmf_count = 0; /* the digits stay with the worker (the views show none) */
+        d->streams[i].dtmf = NULL;
         m->stream_ptrs[i] = s;
         struct ui_series *se = &d->series[i];
         uint32_t k = series_find(m, s, series_key(s));
@@ -676,6 +806,7 @@ static void detail_build(struct ui_model *m, const struct call *c, const struct 
             memcpy(se->s, from->s, from->count * sizeof from->s[0]);
         }
     }
+    detail_own(d);
     uint64_t clock = correlate_clock(co);
     struct faults_input in = { .call = c, .msgs = m->msg_ptrs, .msg_count = d->msg_count,
                                .streams = m->stream_ptrs, .stream_count = d->stream_count,

@@ -32,6 +32,13 @@ struct ui_model;
 #define UI_DETAIL_MSGS 512           /* ladder entries in one detail (more are counted as omitted) */
 #define UI_DETAIL_STREAMS 16
 #define UI_DETAIL_TEXT_MAX (512u << 10) /* SIP text of one call's messages, all together */
+/* The text fields of the records a detail copies (the call's, its streams' Call-IDs, its messages'
+ * labels and SDP records), each with its NUL: they point into
+ * the worker's string store, so a detail holds its own copies (see detail_own in model.c). */
+#define UI_DETAIL_STRS_MAX                                                                         \
+    ((CALL_STR_FIELDS + 2 * UI_DETAIL_STREAMS) * CALL_FIELD_MAX +                                  \
+     UI_DETAIL_STREAMS * (sizeof(struct media_rtcp) + 8) + 2 * (CALL_MAX_CODECS * 8 + 8) +          \
+     UI_DETAIL_MSGS * (CALL_MSG_LABEL_MAX + sizeof(struct call_msg_route) + 8 + CALL_CODEC_MAX + 8))
 #define UI_SERIES_MAX 120            /* per-second samples kept per stream (the last two minutes) */
 #define UI_SERIES_STREAMS 4096u      /* active streams followed for series at once */
 
@@ -97,12 +104,15 @@ struct ui_detail {
     uint32_t text_off[UI_DETAIL_MSGS];  /* each message's SIP text in text[]; len 0: not kept */
     uint32_t text_len[UI_DETAIL_MSGS];
     uint8_t stream_count;
-    struct media_stream streams[UI_DETAIL_STREAMS]; /* copies: stream_quality() works on them */
+    struct media_stream streams[UI_DETAIL_STREAMS]; /* copies: stream_quality() works on them
+                                                     * (without their DTMF digits: dtmf_count 0) */
     struct ui_series series[UI_DETAIL_STREAMS];
     uint8_t fault_count;
     struct fault faults[FAULTS_MAX];
     uint32_t text_used;
     char text[UI_DETAIL_TEXT_MAX];
+    uint32_t strs_used;
+    char strs[UI_DETAIL_STRS_MAX];   /* what the records' string (and SDP) fields point at */
 };
 
 struct ui_model_config {

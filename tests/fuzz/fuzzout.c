@@ -311,10 +311,10 @@ static volatile unsigned fuzzout_sink_byte;
 void fuzzout_call(void *ctx, const struct call *c, const struct correlate *co)
 {
     (void)ctx;
-    /* the fixed-size copies of packet text are NUL-terminated inside their fields */
-    if (strnlen(c->call_id, sizeof c->call_id) == sizeof c->call_id ||
-        strnlen(c->from, sizeof c->from) == sizeof c->from ||
-        strnlen(c->to, sizeof c->to) == sizeof c->to || !call_state_name(c->state))
+    /* the copies of packet text are NUL-terminated within their caps */
+    if (strnlen(c->call_id, CALL_ID_MAX) == CALL_ID_MAX ||
+        strnlen(c->from, CALL_AOR_MAX) == CALL_AOR_MAX ||
+        strnlen(c->to, CALL_AOR_MAX) == CALL_AOR_MAX || !call_state_name(c->state))
         abort();
     fuzzout_calls_run++;
     /* the dashboard's message view: every kept text must lie inside the arena */

@@ -60,10 +60,15 @@ struct rtpcheck_map {
     uint32_t rate;
 };
 
+#define RTPCHECK_DTMF_MAX 16 /* digits printed per stream */
+
 struct rtpcheck_stream {
     size_t pair;
     uint32_t ssrc;
     struct rtpstream st;
+    uint32_t pt_seen[4];                /* bit per payload type seen (tshark's payload column) */
+    uint8_t dtmf_count;
+    char dtmf_digits[RTPCHECK_DTMF_MAX]; /* RFC 4733 digits, as each event began */
 };
 
 static struct rtpcheck_pair pairs[RTPCHECK_MAX_PAIRS];
@@ -171,7 +176,7 @@ static struct rtpcheck_stream *rtpcheck_stream_of(size_t pair, const struct rtp_
 }
 
 /* tshark's payload column: names of every payload type seen, by number, ", "-separated. */
-static void rtpcheck_names(const struct rtpstream *st, char *buf, size_t cap)
+static void rtpcheck_names(const struct rtpcheck_stream *st, char *buf, size_t cap)
 {
     size_t n = 0;
     buf[0] = 0;
@@ -205,7 +210,7 @@ static void rtpcheck_print(uint64_t file_first_ns)
         char src[ADDR_STR_MAX], dst[ADDR_STR_MAX], names[256];
         addr_format(&pairs[s->pair].src.ip, src, sizeof src);
         addr_format(&pairs[s->pair].dst.ip, dst, sizeof dst);
-        rtpcheck_names(&s->st, names, sizeof names);
+        rtpcheck_names(s, names, sizeof names);
         double start = (double)(int64_t)(f.first_ns - file_first_ns) / 1e9;
         double end = (double)(int64_t)(f.last_ns - file_first_ns) / 1e9;
         printf("%13.6f %13.6f %15s %5u %15s %5u 0x%08X %16s %5u %5d (%.1f%%) %15.3f %15.3f %15.3f "
@@ -222,8 +227,8 @@ static void rtpcheck_print(uint64_t file_first_ns)
             printf(" worst10s=%.3f:%.2f%%:%.3f",
                    (double)(int64_t)(f.window_start_ns - file_first_ns) / 1e9, f.window_loss_pct,
                    f.window_burst_ratio);
-        if (s->st.dtmf_count)
-            printf(" dtmf=%.*s", (int)s->st.dtmf_count, s->st.dtmf_digits);
+        if (s->dtmf_count)
+            printf(" dtmf=%.*s", (int)s->dtmf_count, s->dtmf_digits);
         printf("\n");
     }
 }
@@ -305,7 +310,11 @@ int main(int argc, char **argv)
             const struct rtpcheck_map *m = rtpcheck_map_of(h.pt);
             rtpstream_set_clock(&rs->st, h.pt, m ? m->rate : 0);
         }
-        rtpstream_update(&rs->st, &h, ts, event_pt);
+        rs->pt_seen[h.pt >> 5] |= 1u << (h.pt & 31);
+        unsigned ev = rtpstream_update(&rs->st, &h, ts, event_pt);
+        if ((ev & RTPSTREAM_EV_DTMF_BEGIN) && rs->st.dtmf_last.digit &&
+            rs->dtmf_count < RTPCHECK_DTMF_MAX)
+            rs->dtmf_digits[rs->dtmf_count++] = rs->st.dtmf_last.digit;
     }
     if (rc == -1)
         fprintf(stderr, "rtpcheck: %s\n", pcap_geterr(p));

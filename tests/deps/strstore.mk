@@ -1,0 +1,1 @@
+TEST_DEPS_strstore := decoders/strstore.c
