@@ -51,7 +51,8 @@ struct msg_text {
     bool cut;
 };
 
-enum call_queue { QUEUE_PROBE = 0, QUEUE_SETUP, QUEUE_UP, QUEUE_ENDED, QUEUE__COUNT };
+/* QUEUE_ENDING: ended by a BYE still unanswered (its answer is part of the call). */
+enum call_queue { QUEUE_PROBE = 0, QUEUE_SETUP, QUEUE_UP, QUEUE_ENDING, QUEUE_ENDED, QUEUE__COUNT };
 
 /*
  * 28 bytes, 4-aligned: the 64-bit key and time are kept as halves (seen_u64)
@@ -240,7 +241,7 @@ const struct call_msg *correlate_next_msg(const struct correlate *co, const stru
     return m->next == POOL_NONE ? NULL : pool_at(co->msgs, m->next);
 }
 
-/* Every held call sits on exactly one queue: walk probe, setup, up, then ended. */
+/* Every held call sits on exactly one queue: walk probe, setup, up, ending, then ended. */
 static const struct call *first_from_queue(const struct correlate *co, unsigned q)
 {
     for (; q < QUEUE__COUNT; q++)
@@ -470,7 +471,8 @@ static void call_close(struct correlate *co, struct call *c, const char *reason,
  */
 static bool call_evict_one(struct correlate *co, uint64_t now)
 {
-    static const enum call_queue order[] = { QUEUE_ENDED, QUEUE_PROBE, QUEUE_SETUP, QUEUE_UP };
+    static const enum call_queue order[] = { QUEUE_ENDED, QUEUE_ENDING, QUEUE_PROBE, QUEUE_SETUP,
+                                             QUEUE_UP };
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
         uint32_t victim = co->call_q[order[k]].head;
         if (victim == POOL_NONE)
@@ -886,6 +888,8 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
             c->end_ns = now;
             call_end(co, c, now, "bye_early");
         }
+        /* Its answer is still to come: the call waits for it, whatever the linger. */
+        call_requeue(co, c, QUEUE_ENDING);
         break;
     }
     case SIP_METHOD_UPDATE:
@@ -907,6 +911,8 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
     uint64_t now = meta->ts_ns;
     uint16_t code = m->status;
     if (m->cseq_method == SIP_METHOD_BYE) {
+        if (code >= 200 && c->queue == QUEUE_ENDING)
+            call_requeue(co, c, QUEUE_ENDED); /* answered: the linger runs from here */
         if (code >= 200 && code < 300 && c->answer_ns && !c->ended) {
             /* The BYE itself was not captured; its 2xx still ends the call. */
             c->state = CALL_STATE_COMPLETED;
@@ -1223,6 +1229,7 @@ void correlate_tick(struct correlate *co, uint64_t now_ns)
         const char *reason;
     } rules[] = {
         { QUEUE_ENDED, offsetof(struct correlate_config, linger_s), "" },
+        { QUEUE_ENDING, offsetof(struct correlate_config, linger_s), "" },
         { QUEUE_PROBE, offsetof(struct correlate_config, setup_timeout_s), "timeout" },
         { QUEUE_SETUP, offsetof(struct correlate_config, setup_timeout_s), "timeout" },
         { QUEUE_UP, offsetof(struct correlate_config, idle_timeout_s), "idle" },
@@ -1230,6 +1237,8 @@ void correlate_tick(struct correlate *co, uint64_t now_ns)
     for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++) {
         uint32_t limit_s;
         memcpy(&limit_s, (const char *)&co->cfg + rules[k].cfg_off, sizeof limit_s);
+        if (rules[k].q == QUEUE_ENDING && limit_s < CORRELATE_BYE_ANSWER_S)
+            limit_s = CORRELATE_BYE_ANSWER_S;
         uint64_t age = (uint64_t)limit_s * NS_PER_S;
         while (co->call_q[rules[k].q].head != POOL_NONE) {
             struct call *c = pool_at(co->calls, co->call_q[rules[k].q].head);

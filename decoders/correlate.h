@@ -20,6 +20,8 @@
 #define CORRELATE_DEFAULT_SETUP_TIMEOUT_S 300  /* no final response by then: state timeout */
 #define CORRELATE_DEFAULT_IDLE_TIMEOUT_S 14400 /* answered call with no SIP for this long: flushed */
 #define CORRELATE_TXN_TIMEOUT_S 64             /* 64*T1: a transaction is forgotten after this */
+#define CORRELATE_BYE_ANSWER_S 4               /* a call ended by a BYE waits this long at least for
+                                                  its answer (T2, RFC 3261 §17.1.2.2), linger or not */
 #define CORRELATE_TEXT_MSG_MAX 16384u          /* SIP text kept per message (and text_bytes / 8) */
 #define CORRELATE_TEXT_MAX_BYTES (1u << 30)    /* largest text arena (offsets are 32-bit) */
 #define CORRELATE_STR_BYTES_PER_CALL 768u      /* string store per call slot (str_bytes default) */

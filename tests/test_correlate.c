@@ -893,10 +893,72 @@ Test(correlate, full_string_store_evicts_for_a_new_call_id_and_cuts_the_rest)
     cr_assert_eq(nseen, 12, "every call is reported");
 }
 
+/*
+ * With no linger, a call ended by a BYE still waits for the BYE's answer (it
+ * is part of the call: 4 messages, not 3), and goes at the first tick after
+ * it; a BYE never answered holds the call CORRELATE_BYE_ANSWER_S, no more.
+ */
+Test(correlate, no_linger_waits_for_the_bye_answer)
+{
+    correlate_destroy(co);
+    struct correlate_config cfg;
+    correlate_config_default(&cfg);
+    cfg.max_calls = 16;
+    cfg.max_msgs = 4096;
+    cfg.max_txns = 4096;
+    cfg.max_regs = 16;
+    cfg.linger_s = 0;
+    co = correlate_create(&cfg, &st, on_call, on_reg, NULL, NULL);
+    cr_assert_not_null(co);
+    nseen = 0;
+    for (int i = 0; i < 2; i++) {
+        double t = i * 10000.0; /* ms */
+        feed(t, CALLER, CALLEE,
+             "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
+             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>\r\n"
+             "Call-ID: bye-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+             i, i, i);
+        feed(t + 100, CALLEE, CALLER,
+             "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
+             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
+             "Call-ID: bye-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+             i, i, i, i);
+        feed(t + 1000, CALLER, CALLEE,
+             "BYE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b%d\r\n"
+             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
+             "Call-ID: bye-%d\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+             i, i, i, i);
+        correlate_tick(co, t0 + (uint64_t)((t + 1100) * 1e6));
+        cr_assert_eq(nseen, (unsigned)i, "call %d: released before its BYE was answered", i);
+        if (i == 0) {
+            feed(t + 1500, CALLEE, CALLER,
+                 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b%d\r\n"
+                 "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
+                 "Call-ID: bye-%d\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+                 i, i, i, i);
+            correlate_tick(co, t0 + (uint64_t)((t + 1600) * 1e6));
+            cr_assert_eq(nseen, 1, "answered: released at the next tick");
+            cr_assert_eq(seen_calls[0].sip_messages, 4);
+        } else {
+            /* never answered: held for CORRELATE_BYE_ANSWER_S after the BYE, then released */
+            correlate_tick(co, t0 + (uint64_t)((t + 1000) * 1e6) +
+                                   (CORRELATE_BYE_ANSWER_S - 1) * 1000000000ULL);
+            cr_assert_eq(nseen, 1);
+            correlate_tick(co, t0 + (uint64_t)((t + 1000) * 1e6) +
+                                   CORRELATE_BYE_ANSWER_S * 1000000000ULL);
+            cr_assert_eq(nseen, 2);
+            cr_assert_eq(seen_calls[1].sip_messages, 3);
+            cr_assert_eq(seen_calls[1].state, CALL_STATE_COMPLETED);
+        }
+    }
+    cr_assert_eq(correlate_active_calls(co), 0);
+}
+
 Test(correlate, released_calls_give_their_strings_back)
 {
     /* 60 calls one after the other through a 512-byte store (about 200 bytes each): each ends
-     * (BYE) and, with no linger, is released before the next; nothing is evicted or cut */
+     * (BYE, answered) and, with no linger, is released before the next; nothing is evicted or
+     * cut */
     correlate_destroy(co);
     struct correlate_config cfg;
     correlate_config_default(&cfg);
@@ -923,6 +985,11 @@ Test(correlate, released_calls_give_their_strings_back)
              i, i, i, i);
         feed(t + 2, CALLER, CALLEE,
              "BYE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b%d\r\n"
+             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
+             "Call-ID: loop-%d\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+             i, i, i, i);
+        feed(t + 2.5, CALLEE, CALLER,
+             "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b%d\r\n"
              "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
              "Call-ID: loop-%d\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
              i, i, i, i);
