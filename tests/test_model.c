@@ -347,10 +347,11 @@ Test(model, selected_active_call_has_a_live_detail_after_a_tick)
     cr_assert(ui_model_detail(um, id, &det));
     /* The call ends while selected: its detail now comes from the arena. */
     request(9000, "call-live", "BYE", 2);
+    response(9010, "call-live", 200, "OK", 2, "BYE", false); /* (the call waits for it) */
     tick(9100, false);
     cr_assert(ui_model_detail(um, id, &det));
     cr_assert(det.row.ended);
-    cr_assert_eq(det.msg_count, 6);
+    cr_assert_eq(det.msg_count, 7);
     cr_assert_not(ui_model_detail(um, 999, &det), "no such call");
 }
 
@@ -657,14 +658,15 @@ Test(model, a_huge_call_detail_keeps_its_first_messages_and_texts_that_fit)
     cr_assert_gt(det.text_len[0], 0, "the INVITE's text");
 
     request(2000, "huge", "BYE", 2);
+    response(2010, "huge", 200, "OK", 2, "BYE", false);
     tick(2100, false);
     struct ui_row r[2];
     cr_assert_eq(rows(r, 2, NULL), 1);
-    cr_assert_eq(r[0].msgs, 603);
+    cr_assert_eq(r[0].msgs, 604);
     cr_assert(r[0].detail_kept);
     cr_assert(ui_model_detail(um, 1, &det), "the ended call's detail, from the arena");
     cr_assert_eq(det.msg_count, UI_DETAIL_MSGS);
-    cr_assert_eq(det.msgs_omitted, 603 - UI_DETAIL_MSGS);
+    cr_assert_eq(det.msgs_omitted, 604 - UI_DETAIL_MSGS);
     cr_assert_str_eq(det.msgs[UI_DETAIL_MSGS - 1].label, "INFO");
 }
 
@@ -684,6 +686,7 @@ Test(model, series_keep_the_last_two_minutes)
     }
     tick(152000, false);
     request(152500, "long-rtp", "BYE", 2);
+    response(152510, "long-rtp", 200, "OK", 2, "BYE", false);
     tick(153000, false);
     cr_assert(ui_model_detail(um, 1, &det));
     cr_assert_eq(det.stream_count, 1);
@@ -705,6 +708,7 @@ Test(model, more_streams_than_a_detail_holds)
         for (int i = 0; i < 3; i++)
             rtp(100 + 100.0 * k + 20 * i, CALLER, 16384, CALLEE, 20000, 0x100 + k, (uint16_t)i, 0);
     request(5000, "many-ssrc", "BYE", 2);
+    response(5010, "many-ssrc", 200, "OK", 2, "BYE", false);
     tick(5100, false);
     struct ui_row r[2];
     cr_assert_eq(rows(r, 2, NULL), 1);
@@ -737,6 +741,7 @@ static void *writer(void *arg)
         if (i % 2) {
             response(at + 1, cid, 200, "OK", 1, "INVITE", true);
             request(at + 2, cid, "BYE", 2);
+            response(at + 3, cid, 200, "OK", 2, "BYE", false);
         } else {
             response(at + 1, cid, 486, "Busy Here", 1, "INVITE", false);
         }
