@@ -45,6 +45,7 @@ struct capture {
     pcap_t *p;
     struct gzfile *gz; /* gzip or non-seekable input (stdin, pipes); NULL otherwise */
     bool live;
+    bool regular;            /* a regular file (capture_is_regular_file) */
     int linktype;
     uint64_t ts_mul;         /* ns per unit of the header's tv_usec: 1 (nano precision) or 1000 */
     atomic_bool stop;        /* set by capture_stop, possibly from a signal handler */
@@ -217,6 +218,7 @@ static enum status capture_open_file(struct capture *c, const char *path, char *
         return STATUS_IO;
     }
     c->live = false;
+    c->regular = regular;
     return STATUS_OK;
 }
 
@@ -689,6 +691,11 @@ int capture_linktype(const struct capture *c)
 bool capture_is_live(const struct capture *c)
 {
     return c->live;
+}
+
+bool capture_is_regular_file(const struct capture *c)
+{
+    return c->regular;
 }
 
 /*

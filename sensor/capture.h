@@ -88,6 +88,9 @@ void capture_stop(struct capture *c);
 /* Link type of the capture (a pcapng file with several keeps libpcap's rule). */
 int capture_linktype(const struct capture *c);
 bool capture_is_live(const struct capture *c);
+/* A regular file (-r FILE, gzip or not): its reads never wait for a writer, unlike a pipe,
+ * a FIFO, stdin or an interface. */
+bool capture_is_regular_file(const struct capture *c);
 
 /* Packets the kernel dropped so far (live); 0 for files. */
 uint64_t capture_kernel_drops(struct capture *c);

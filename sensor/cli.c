@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The --help text spells the BYE answer wait out. */
+_Static_assert(CORRELATE_BYE_ANSWER_S == 4, "update --linger in --help");
+
 static const struct {
     const char *name;
     enum cli_command cmd;
@@ -145,11 +148,13 @@ void cli_usage(FILE *f, const char *command)
             "  --max-streams N      RTP streams followed at once (default %u)\n"
             "  --max-endpoints N    SDP-announced media endpoints held (default %u)\n"
             "  --max-flows N        UDP flows no SDP announced, being classified (default %u)\n"
-            "  --ring-mb N          capture ring size in MiB (default %u); a file read at full speed\n"
-            "                       is analysed on its reading thread unless --ring-mb is given;\n"
+            "  --ring-mb N          capture ring size in MiB (default %u); a regular file read at\n"
+            "                       full speed is analysed on its reading thread unless --ring-mb\n"
+            "                       is given;\n"
             "                       a paced replay or the dashboard uses 4 by default\n"
             "\nTimeouts (packet time, seconds):\n"
-            "  --linger S           an ended call waits this long for retransmissions (default %u)\n"
+            "  --linger S           an ended call waits this long for retransmissions (default %u);\n"
+            "                       one ended by a BYE also waits 4 s at least for its answer\n"
             "  --setup-timeout S    an unanswered call times out after this (default %u)\n"
             "  --idle-timeout S     an answered call with no SIP is closed after this (default %u)\n"
             "\n  -h, --help           this help\n"

@@ -189,7 +189,7 @@ static enum pipeline_result pipeline_end(struct capture_thread *t, struct worker
 }
 
 /*
- * A file read as fast as it goes (no pacing, no on_tick): one thread reads
+ * A regular file read as fast as it goes (no pacing, no on_tick): one thread reads
  * and analyses. Each frame is analysed straight from libpcap's buffer, so its
  * bytes are never copied into the ring and never cross to another core; the
  * file's reader cannot drop, so the ring's decoupling buys nothing here.
@@ -235,8 +235,9 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
                         : capture_is_live(t.cap) ? RING_DEFAULT_BYTES
                                                  : PIPELINE_FILE_RING_BYTES;
     /* --ring-mb (cfg->ring_bytes) keeps the ring for a file too. */
-    bool inline_read =
-        !capture_is_live(t.cap) && !(cc.speed > 0) && !cfg->on_tick && !cfg->ring_bytes;
+    /* A pipe or FIFO may stall: then the analysing thread must stay free to answer SIGUSR1. */
+    bool inline_read = capture_is_regular_file(t.cap) && !(cc.speed > 0) && !cfg->on_tick &&
+                       !cfg->ring_bytes;
     t.max_frame = ring_bytes / 4 - 64;
     t.ring = inline_read ? NULL : ring_create(ring_bytes);
     struct worker *w = worker_create(&cfg->worker, st, on_call, on_reg, on_stream, ctx);

@@ -641,6 +641,7 @@ static void stdin_case(const char *name, uint64_t first_ts)
     free(buf);
     struct capture *c = open_file("-", NULL);
     cr_assert_str_eq(capture_name(c), "stdin");
+    cr_assert_not(capture_is_regular_file(c), "a pipe may stall: not a regular file");
     struct test_read r;
     read_all(c, &r);
     cr_assert_eq(r.end, CAPTURE_EOF, "%s", r.err);
@@ -1129,6 +1130,12 @@ static void same_as_libpcap(const char *path, unsigned want_frames)
 
 Test(capture, own_reader_matches_libpcap_on_the_samples)
 {
+    struct capture *reg = open_file(sample("basic-call.pcap"), NULL);
+    cr_assert(capture_is_regular_file(reg));
+    capture_close(reg);
+    reg = open_file(sample("format-gzip.pcap.gz"), NULL);
+    cr_assert(capture_is_regular_file(reg), "a gzip file is a regular file too");
+    capture_close(reg);
     same_as_libpcap(sample("basic-call.pcap"), 479);
     same_as_libpcap(sample("format-bigendian.pcap"), TEST_FULL_PACKETS);
     same_as_libpcap(sample("format-nsec.pcap"), TEST_FULL_PACKETS);
