@@ -1096,33 +1096,38 @@ Test(capture, pcapng_mixed_link_types_one_clear_line)
 
 /* ---- classic pcap records read by capture.c itself, libpcap for the rest -------------- */
 
-/*
- * Read path with its own reader (no filter) and path through libpcap (a
- * filter that passes everything turns the own reader off) in lockstep: every
- * frame, the end and the error text must be the same.
- */
-static void same_as_libpcap(const char *path, unsigned want_frames)
+/* Read both captures in lockstep: every frame, the end and the error text must be the same. */
+static unsigned lockstep(struct capture *fast, struct capture *lib, const char *what)
 {
-    struct capture *fast = open_file(path, NULL);
-    struct capture *lib = open_file(path, "len >= 0");
     unsigned frames = 0;
     for (;;) {
         struct frame a, b;
         char ea[TEST_ERR_MAX] = "", eb[TEST_ERR_MAX] = "";
         enum capture_result ra = capture_next(fast, &a, ea, sizeof ea);
         enum capture_result rb = capture_next(lib, &b, eb, sizeof eb);
-        cr_assert_eq(ra, rb, "%s frame %u: %d vs %d (%s | %s)", path, frames, ra, rb, ea, eb);
+        cr_assert_eq(ra, rb, "%s frame %u: %d vs %d (%s | %s)", what, frames, ra, rb, ea, eb);
         if (ra != CAPTURE_FRAME) {
-            cr_assert_str_eq(ea, eb, "%s", path);
-            break;
+            cr_assert_str_eq(ea, eb, "%s", what);
+            return frames;
         }
-        cr_assert_eq(a.ts_ns, b.ts_ns, "%s frame %u", path, frames);
-        cr_assert_eq(a.caplen, b.caplen, "%s frame %u", path, frames);
-        cr_assert_eq(a.wirelen, b.wirelen, "%s frame %u", path, frames);
-        cr_assert_eq(a.linktype, b.linktype, "%s frame %u", path, frames);
-        cr_assert_eq(memcmp(a.data, b.data, a.caplen), 0, "%s frame %u bytes", path, frames);
+        cr_assert_eq(a.ts_ns, b.ts_ns, "%s frame %u", what, frames);
+        cr_assert_eq(a.caplen, b.caplen, "%s frame %u", what, frames);
+        cr_assert_eq(a.wirelen, b.wirelen, "%s frame %u", what, frames);
+        cr_assert_eq(a.linktype, b.linktype, "%s frame %u", what, frames);
+        cr_assert_eq(memcmp(a.data, b.data, a.caplen), 0, "%s frame %u bytes", what, frames);
         cr_assert_lt(++frames, (unsigned)TEST_MAX_FRAMES);
     }
+}
+
+/*
+ * The path with the own reader (no filter) against the path through libpcap
+ * (a filter that passes everything turns the own reader off).
+ */
+static void same_as_libpcap(const char *path, unsigned want_frames)
+{
+    struct capture *fast = open_file(path, NULL);
+    struct capture *lib = open_file(path, "len >= 0");
+    unsigned frames = lockstep(fast, lib, path);
     cr_assert_eq(frames, want_frames, "%s: %u frames", path, frames);
     capture_close(fast);
     capture_close(lib);
@@ -1228,20 +1233,7 @@ Test(capture, own_reader_file_growing_after_open)
     cr_assert_eq(fwrite(buf + head, 1, len - head, fp), len - head);
     fclose(fp);
     struct capture *lib = open_file(path, "len >= 0");
-    unsigned frames = 0;
-    for (;;) {
-        struct frame a, b;
-        char ea[TEST_ERR_MAX] = "", eb[TEST_ERR_MAX] = "";
-        enum capture_result ra = capture_next(c, &a, ea, sizeof ea);
-        enum capture_result rb = capture_next(lib, &b, eb, sizeof eb);
-        cr_assert_eq(ra, rb, "frame %u: %s | %s", frames, ea, eb);
-        if (ra != CAPTURE_FRAME)
-            break;
-        cr_assert_eq(a.ts_ns, b.ts_ns, "frame %u", frames);
-        cr_assert_eq(a.caplen, b.caplen, "frame %u", frames);
-        cr_assert_eq(memcmp(a.data, b.data, a.caplen), 0, "frame %u", frames);
-        frames++;
-    }
+    unsigned frames = lockstep(c, lib, path);
     cr_assert_eq(frames, TEST_BIG_RECORDS + 1);
     capture_close(c);
     capture_close(lib);

@@ -893,12 +893,8 @@ Test(correlate, full_string_store_evicts_for_a_new_call_id_and_cuts_the_rest)
     cr_assert_eq(nseen, 12, "every call is reported");
 }
 
-/*
- * With no linger, a call ended by a BYE still waits for the BYE's answer (it
- * is part of the call: 4 messages, not 3), and goes at the first tick after
- * it; a BYE never answered holds the call CORRELATE_BYE_ANSWER_S, no more.
- */
-Test(correlate, no_linger_waits_for_the_bye_answer)
+/* A fresh correlator with small tables and no linger. */
+static void open_no_linger(uint32_t str_bytes)
 {
     correlate_destroy(co);
     struct correlate_config cfg;
@@ -907,35 +903,59 @@ Test(correlate, no_linger_waits_for_the_bye_answer)
     cfg.max_msgs = 4096;
     cfg.max_txns = 4096;
     cfg.max_regs = 16;
+    if (str_bytes)
+        cfg.str_bytes = str_bytes;
     cfg.linger_s = 0;
     co = correlate_create(&cfg, &st, on_call, on_reg, NULL, NULL);
     cr_assert_not_null(co);
     nseen = 0;
+}
+
+/* Call "<prefix>-<i>": INVITE at t ms, 200 OK at t + ok, BYE at t + bye. */
+static void answered_then_bye(const char *prefix, int i, double t, double ok, double bye)
+{
+    feed(t, CALLER, CALLEE,
+         "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
+         "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>\r\n"
+         "Call-ID: %s-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+         i, i, prefix, i);
+    feed(t + ok, CALLEE, CALLER,
+         "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
+         "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
+         "Call-ID: %s-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+         i, i, i, prefix, i);
+    feed(t + bye, CALLER, CALLEE,
+         "BYE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b%d\r\n"
+         "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
+         "Call-ID: %s-%d\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+         i, i, i, prefix, i);
+}
+
+/* The 200 OK to the BYE of answered_then_bye's call, at t ms. */
+static void bye_answered(const char *prefix, int i, double t)
+{
+    feed(t, CALLEE, CALLER,
+         "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b%d\r\n"
+         "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
+         "Call-ID: %s-%d\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+         i, i, i, prefix, i);
+}
+
+/*
+ * With no linger, a call ended by a BYE still waits for the BYE's answer (it
+ * is part of the call: 4 messages, not 3), and goes at the first tick after
+ * it; a BYE never answered holds the call CORRELATE_BYE_ANSWER_S, no more.
+ */
+Test(correlate, no_linger_waits_for_the_bye_answer)
+{
+    open_no_linger(0);
     for (int i = 0; i < 2; i++) {
         double t = i * 10000.0; /* ms */
-        feed(t, CALLER, CALLEE,
-             "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
-             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>\r\n"
-             "Call-ID: bye-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-             i, i, i);
-        feed(t + 100, CALLEE, CALLER,
-             "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
-             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
-             "Call-ID: bye-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-             i, i, i, i);
-        feed(t + 1000, CALLER, CALLEE,
-             "BYE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b%d\r\n"
-             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
-             "Call-ID: bye-%d\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
-             i, i, i, i);
+        answered_then_bye("bye", i, t, 100, 1000);
         correlate_tick(co, t0 + (uint64_t)((t + 1100) * 1e6));
         cr_assert_eq(nseen, (unsigned)i, "call %d: released before its BYE was answered", i);
         if (i == 0) {
-            feed(t + 1500, CALLEE, CALLER,
-                 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b%d\r\n"
-                 "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
-                 "Call-ID: bye-%d\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
-                 i, i, i, i);
+            bye_answered("bye", i, t + 1500);
             correlate_tick(co, t0 + (uint64_t)((t + 1600) * 1e6));
             cr_assert_eq(nseen, 1, "answered: released at the next tick");
             cr_assert_eq(seen_calls[0].sip_messages, 4);
@@ -959,40 +979,11 @@ Test(correlate, released_calls_give_their_strings_back)
     /* 60 calls one after the other through a 512-byte store (about 200 bytes each): each ends
      * (BYE, answered) and, with no linger, is released before the next; nothing is evicted or
      * cut */
-    correlate_destroy(co);
-    struct correlate_config cfg;
-    correlate_config_default(&cfg);
-    cfg.max_calls = 16;
-    cfg.max_msgs = 4096;
-    cfg.max_txns = 4096;
-    cfg.max_regs = 16;
-    cfg.str_bytes = 512;
-    cfg.linger_s = 0;
-    co = correlate_create(&cfg, &st, on_call, on_reg, NULL, NULL);
-    cr_assert_not_null(co);
-    nseen = 0;
+    open_no_linger(512);
     for (int i = 0; i < 60; i++) {
         double t = i * 10.0;
-        feed(t, CALLER, CALLEE,
-             "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
-             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>\r\n"
-             "Call-ID: loop-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-             i, i, i);
-        feed(t + 1, CALLEE, CALLER,
-             "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
-             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
-             "Call-ID: loop-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-             i, i, i, i);
-        feed(t + 2, CALLER, CALLEE,
-             "BYE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b%d\r\n"
-             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
-             "Call-ID: loop-%d\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
-             i, i, i, i);
-        feed(t + 2.5, CALLEE, CALLER,
-             "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b%d\r\n"
-             "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>;tag=tt%d\r\n"
-             "Call-ID: loop-%d\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
-             i, i, i, i);
+        answered_then_bye("loop", i, t, 1, 2);
+        bye_answered("loop", i, t + 2.5);
         correlate_tick(co, t0 + (uint64_t)((t + 3) * 1e6));
     }
     cr_assert_eq(nseen, 60);
