@@ -82,10 +82,9 @@ void stream_write(struct json *j, const struct media_stream *s)
 }
 
 void stream_write_quality(struct json *j, const struct media_stream *s,
-                          const struct stream_quality *qp)
+                          const struct stream_quality *q)
 {
-    const struct stream_quality q = *qp;
-    const struct rtpstream_figures *f = &q.f;
+    const struct rtpstream_figures *f = &q->f;
     static const char hex[] = "0123456789ABCDEF";
     char ssrc[11] = "0x";
     for (int k = 0; k < 8; k++)
@@ -144,22 +143,22 @@ void stream_write_quality(struct json *j, const struct media_stream *s,
     else
         json_null(j);
     JSON_KEY(j, "r_factor");
-    if (q.mos.valid)
-        json_double(j, q.mos.r_factor, 2);
+    if (q->mos.valid)
+        json_double(j, q->mos.r_factor, 2);
     else
         json_null(j);
     JSON_KEY(j, "mos");
-    if (q.mos.valid)
-        json_double(j, q.mos.mos, 2);
+    if (q->mos.valid)
+        json_double(j, q->mos.mos, 2);
     else
         json_null(j);
     JSON_KEY(j, "mos_min");
-    if (q.mos_min.valid)
-        json_double(j, q.mos_min.mos, 2);
+    if (q->mos_min.valid)
+        json_double(j, q->mos_min.mos, 2);
     else
         json_null(j);
     JSON_KEY(j, "mos_model");
-    json_str_opt(j, q.mos.valid ? q.mos.model : NULL);
+    json_str_opt(j, q->mos.valid ? q->mos.model : NULL);
     JSON_KEY(j, "rtcp");
     rtcp_write(j, s->rtcp);
     JSON_KEY(j, "dtmf");
