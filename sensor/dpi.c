@@ -139,7 +139,8 @@ struct dpi_flow {
 
 struct dpi {
     struct dpi_config cfg;
-    struct ndpi_detection_module_struct *ndpi;
+    struct ndpi_detection_module_struct *ndpi; /* started by the first flow that needs it */
+    bool ndpi_failed;                          /* it could not be started: heuristic only */
     struct flow_table *flows;
     struct pool *states;
     uint8_t *scratch; /* IP + UDP header + payload handed to nDPI */
@@ -401,14 +402,32 @@ struct dpi *dpi_create(const struct dpi_config *cfg, struct stats *st)
     d->flows = flow_create(&fc, d->st, dpi_on_release, d);
     d->states = pool_create(ndpi_detection_get_sizeof_ndpi_flow_struct(), c.max_states);
     d->scratch = malloc(DPI_SCRATCH_BYTES);
-    d->ndpi = dpi_shim_init();
-    if (!d->flows || !d->states || !d->scratch || !d->ndpi) {
+    if (!d->flows || !d->states || !d->scratch) {
         dpi_destroy(d);
         return NULL;
     }
+    return d;
+}
+
+/*
+ * nDPI's module starts when a flow first needs it, not in dpi_create: it costs 15 to 30 ms
+ * and about 9 MB, and a capture whose every flow is told by its signalling never needs it.
+ * false when it cannot be started (out of memory): the flow then has the heuristic alone.
+ */
+static bool dpi_ndpi_start(struct dpi *d)
+{
+    if (d->ndpi)
+        return true;
+    if (d->ndpi_failed)
+        return false;
+    d->ndpi = dpi_shim_init();
+    if (!d->ndpi) {
+        d->ndpi_failed = true;
+        return false;
+    }
 #if !DPI_NDPI_AT_LEAST(5, 0)
     NDPI_PROTOCOL_BITMASK mask;
-    if (c.protocols == DPI_PROTOCOLS_ALL) {
+    if (d->cfg.protocols == DPI_PROTOCOLS_ALL) {
         NDPI_BITMASK_SET_ALL(mask);
     } else {
         NDPI_BITMASK_RESET(mask);
@@ -418,7 +437,7 @@ struct dpi *dpi_create(const struct dpi_config *cfg, struct stats *st)
     ndpi_set_protocol_detection_bitmask2(d->ndpi, &mask);
 #endif
     ndpi_finalize_initialization(d->ndpi);
-    return d;
+    return true;
 }
 
 void dpi_destroy(struct dpi *d)
@@ -453,7 +472,7 @@ static enum dpi_verdict dpi_settle(struct dpi *d, struct dpi_flow *df, enum dpi_
 static void dpi_ask_ndpi(struct dpi *d, struct dpi_flow *df, const struct pkt_info *p)
 {
     if (df->state == POOL_NONE && !(df->flags & (DPI_F_NO_STATE | DPI_F_NDPI_DONE))) {
-        df->state = pool_get(d->states); /* zeroed: a fresh nDPI flow */
+        df->state = dpi_ndpi_start(d) ? pool_get(d->states) : POOL_NONE; /* zeroed: fresh */
         if (df->state == POOL_NONE) {
             df->flags |= DPI_F_NO_STATE;
             stats_inc(d->st, STAT_DPI_NO_STATE);
@@ -547,7 +566,8 @@ const char *dpi_protocol_name(const struct dpi *d, const struct pkt_info *pkt)
         if (f)
             id = ((struct dpi_flow *)flow_user(f))->ndpi_proto;
     }
-    return ndpi_get_proto_name(d->ndpi, id);
+    /* nDPI not started: it has named nothing */
+    return d->ndpi ? ndpi_get_proto_name(d->ndpi, id) : "Unknown";
 }
 
 void dpi_expire(struct dpi *d, uint64_t now_ns)
@@ -563,6 +583,11 @@ uint32_t dpi_active_flows(const struct dpi *d)
 uint32_t dpi_states_in_use(const struct dpi *d)
 {
     return pool_in_use(d->states);
+}
+
+bool dpi_ndpi_started(const struct dpi *d)
+{
+    return d->ndpi != NULL;
 }
 
 size_t dpi_bytes(const struct dpi *d)

@@ -110,10 +110,11 @@ enum dpi_protocols {
 
 /*
  * Zero in a field means its default (dpi_config_default fills them in).
- * Memory, all taken by dpi_create: the flow table (flow.h: about 170 bytes
+ * Memory, bounded by dpi_create: the flow table (flow.h: about 170 bytes
  * a flow on x86-64), max_states * ndpi_detection_get_sizeof_ndpi_flow_struct()
  * (688 bytes with nDPI 4.2), a 64 KiB scratch packet, and nDPI's detection
- * module itself (about 9 MB with 4.2, whatever the protocol set).
+ * module itself (about 9 MB with 4.2, whatever the protocol set), which is
+ * started only when the first flow needs nDPI.
  */
 struct dpi_config {
     uint32_t max_flows;      /* flows classified at once; 0: DPI_DEFAULT_MAX_FLOWS */
@@ -129,11 +130,13 @@ struct dpi;
 void dpi_config_default(struct dpi_config *cfg);
 
 /*
- * Create the classifier: nDPI's detection module, the flow table and the
- * nDPI state pool. cfg may be NULL (defaults); counters go to *st (FLOWS,
- * FLOW_*, DPI_*; may be NULL: kept privately). NULL when out of memory, when
- * nDPI fails to start, or when a field is above its cap. The result belongs
- * to one thread (nDPI keeps the current packet inside its module).
+ * Create the classifier: the flow table and the nDPI state pool. nDPI's
+ * detection module starts with the first flow that needs it; if it cannot,
+ * that flow and every later one are told by the heuristic alone (counted as
+ * DPI_NO_STATE). cfg may be NULL (defaults); counters go to *st (FLOWS,
+ * FLOW_*, DPI_*; may be NULL: kept privately). NULL when out of memory or
+ * when a field is above its cap. The result belongs to one thread (nDPI
+ * keeps the current packet inside its module).
  */
 struct dpi *dpi_create(const struct dpi_config *cfg, struct stats *st);
 /* Release every flow and nDPI. NULL is a no-op. */
@@ -168,6 +171,8 @@ uint32_t dpi_active_flows(const struct dpi *d);
 uint32_t dpi_states_in_use(const struct dpi *d);
 /* Bytes of the flow table, state pool and scratch packet (nDPI's own module not included). */
 size_t dpi_bytes(const struct dpi *d);
+/* Whether nDPI's module has been started (by the first flow that needed it). */
+bool dpi_ndpi_started(const struct dpi *d);
 
 /* "pending", "rtp", "rtcp", "sip", "stun", "other" ("?" out of range). */
 const char *dpi_verdict_name(enum dpi_verdict v);

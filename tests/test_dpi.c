@@ -318,11 +318,15 @@ Test(dpi, dns_is_other)
         udp("192.168.1.10", 53111, "192.168.1.1", 53, dns_query, sizeof dns_query, TS0);
     struct pkt_info a =
         udp("192.168.1.1", 53, "192.168.1.10", 53111, dns_answer, sizeof dns_answer, TS0 + MS_NS);
+    /* nDPI starts with the first flow that needs it, and has named nothing before */
+    cr_assert_not(dpi_ndpi_started(D));
+    cr_assert_str_eq(dpi_protocol_name(D, &q), "Unknown");
     enum dpi_verdict v1 = dpi_classify(D, &q);
     enum dpi_verdict v2 = dpi_classify(D, &a);
     cr_assert(v1 == DPI_OTHER || (v1 == DPI_PENDING && v2 == DPI_OTHER), "query %s, answer %s",
               dpi_verdict_name(v1), dpi_verdict_name(v2));
     cr_assert_eq(v2, DPI_OTHER);
+    cr_assert(dpi_ndpi_started(D));
     cr_assert_str_eq(dpi_protocol_name(D, &q), "DNS");
     cr_assert_eq(st.v[STAT_DPI_GIVEUP], 0);
 }
