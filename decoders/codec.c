@@ -123,18 +123,23 @@ const struct codec_info *codec_by_pt(uint8_t pt)
     return &codec_static[pt].info;
 }
 
+/* Whether row name r can be name (a first-letter check that rules out most rows cheaply; '| 0x20'
+ * folds ASCII case and keeps digits and punctuation apart), then the full comparison. */
+static bool codec_name_is(struct sv name, const char *r)
+{
+    return r != NULL && (name.p[0] | 0x20) == (r[0] | 0x20) && sv_case_eq_cstr(name, r);
+}
+
 /* Static rows first, so "PCMA" gives the row of payload type 8 and "DVI4" the 8 kHz one. */
 static const struct codec_entry *codec_entry_by_name(struct sv name)
 {
     if (name.len == 0)
         return NULL;
-    for (size_t i = 0; i <= CODEC_STATIC_MAX; i++) {
-        const struct codec_entry *e = &codec_static[i];
-        if (e->info.rtpmap != NULL && sv_case_eq_cstr(name, e->info.rtpmap))
-            return e;
-    }
+    for (size_t i = 0; i <= CODEC_STATIC_MAX; i++)
+        if (codec_name_is(name, codec_static[i].info.rtpmap))
+            return &codec_static[i];
     for (size_t i = 0; i < CODEC_DYNAMIC_COUNT; i++)
-        if (sv_case_eq_cstr(name, codec_dynamic[i].info.rtpmap))
+        if (codec_name_is(name, codec_dynamic[i].info.rtpmap))
             return &codec_dynamic[i];
     return NULL;
 }
@@ -155,13 +160,11 @@ const struct codec_info *codec_by_label(struct sv name)
 {
     if (name.len == 0)
         return NULL;
-    for (size_t i = 0; i <= CODEC_STATIC_MAX; i++) {
-        const struct codec_entry *e = &codec_static[i];
-        if (e->info.name != NULL && sv_case_eq_cstr(name, e->info.name))
-            return &e->info;
-    }
+    for (size_t i = 0; i <= CODEC_STATIC_MAX; i++)
+        if (codec_name_is(name, codec_static[i].info.name))
+            return &codec_static[i].info;
     for (size_t i = 0; i < CODEC_DYNAMIC_COUNT; i++)
-        if (sv_case_eq_cstr(name, codec_dynamic[i].info.name))
+        if (codec_name_is(name, codec_dynamic[i].info.name))
             return &codec_dynamic[i].info;
     return NULL;
 }
