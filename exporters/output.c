@@ -299,7 +299,6 @@ static void on_call(void *ctx, const struct call *c, const struct correlate *co)
         break;
     }
     out->co = NULL;
-    fflush(out->o.out);
 }
 
 static void on_stream(void *ctx, const struct media_stream *s)

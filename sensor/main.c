@@ -185,7 +185,7 @@ struct main_dash {
     pthread_mutex_t mu;             /* start-up handshake: the UI starts once the input is open */
     pthread_cond_t cv;
     int opened;                     /* 0 not yet, 1 open, -1 failed */
-    bool (*inner_open)(void *ctx, char *err, size_t errlen);
+    bool (*inner_open)(void *ctx, bool batch, char *err, size_t errlen);
     void *inner_ctx;
     struct ui_save_req req;         /* worker thread's copy of a save request */
 };
@@ -199,10 +199,10 @@ static void main_dash_opened(struct main_dash *d, int v)
     pthread_mutex_unlock(&d->mu);
 }
 
-static bool main_dash_open(void *ctx, char *err, size_t errlen)
+static bool main_dash_open(void *ctx, bool batch, char *err, size_t errlen)
 {
     struct main_dash *d = ctx;
-    bool ok = !d->inner_open || d->inner_open(d->inner_ctx, err, errlen);
+    bool ok = !d->inner_open || d->inner_open(d->inner_ctx, batch, err, errlen);
     main_dash_opened(d, ok ? 1 : -1);
     return ok;
 }
@@ -373,11 +373,23 @@ struct main_open {
     const char *drop_user;
     struct main_out *mo;        /* -o FILE, or NULL */
     struct main_kafka *mk;      /* --kafka, or NULL */
+    FILE *out;                  /* where the records go: -o FILE or stdout */
 };
 
-static bool main_on_open(void *ctx, char *err, size_t errlen)
+/*
+ * Records go out a line at a time while someone may be watching (live input,
+ * a pipe, a paced replay), so each CDR or row is there as soon as its call
+ * ends. A file read as fast as it goes is written in blocks: one write(2) per
+ * CDR was 20 000 system calls on the SIP-heavy bench.
+ */
+#define MAIN_OUT_BUF (64 * 1024)
+
+static bool main_on_open(void *ctx, bool batch, char *err, size_t errlen)
 {
     struct main_open *mo = ctx;
+    static char outbuf[MAIN_OUT_BUF];
+    if (mo->out)
+        setvbuf(mo->out, outbuf, batch ? _IOFBF : _IOLBF, sizeof outbuf);
     if (mo->drop_user && !main_drop_privileges(mo->drop_user, err, errlen))
         return false;
     if (mo->mo && !main_out_truncate(mo->mo, err, errlen))
@@ -424,6 +436,7 @@ int main(int argc, char **argv)
     static struct main_open mopen;
     mopen.drop_user = o.drop_user;
     mopen.mo = mo.fp ? &mo : NULL;
+    mopen.out = out;
     o.pipeline.on_open = main_on_open;
     o.pipeline.on_open_ctx = &mopen;
     struct output_options oo = { .json = o.json || o.command == CLI_CMD_CDR, .out = out,

@@ -250,7 +250,7 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
         capture_close(t.cap);
         return PIPELINE_NO_MEMORY;
     }
-    if (cfg->on_open && !cfg->on_open(cfg->on_open_ctx, err, errlen)) {
+    if (cfg->on_open && !cfg->on_open(cfg->on_open_ctx, inline_read, err, errlen)) {
         history_destroy(hist);
         ring_destroy(t.ring);
         worker_destroy(w);

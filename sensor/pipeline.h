@@ -25,8 +25,10 @@ struct pipeline_config {
      * no call). main truncates -o FILE here, so an input that cannot be opened
      * leaves an existing file as it was. Returning false (with one sentence in
      * err) abandons the run: pipeline_run returns PIPELINE_OPEN_FAILED.
+     * batch: the input is a regular file read as fast as it goes, on this
+     * thread, so nobody waits on each record as it is written.
      */
-    bool (*on_open)(void *ctx, char *err, size_t errlen);
+    bool (*on_open)(void *ctx, bool batch, char *err, size_t errlen);
     void *on_open_ctx;
     /*
      * The dashboard's hook (NULL: none, and the analysing loop reads no clock
