@@ -2,7 +2,6 @@
 #include "correlate.h"
 
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -541,6 +540,22 @@ struct sdp_summary {
     char codecs[CALL_MAX_CODECS][CALL_CODEC_MAX];
 };
 
+/* v in decimal at dst, then a NUL; returns the digits written (at most 5). No snprintf: this
+ * runs for every response and every codec without a name. */
+static size_t dec_u16(char *dst, uint16_t v)
+{
+    char tmp[5];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = tmp[n - 1 - i];
+    dst[n] = '\0';
+    return n;
+}
+
 /*
  * Parse an SDP body of call c sent by `party`: announce its media endpoints
  * (media.c) and summarise the first audio stream for the call record.
@@ -571,10 +586,12 @@ static void summarise_sdp(struct correlate *co, struct call *c, enum call_party 
     for (uint8_t f = 0; f < m->fmt_count && out->sdp.codec_count < CALL_MAX_CODECS; f++) {
         struct sv name = sdp_media_codec(m, m->fmt[f], NULL);
         char *dst = out->codecs[out->sdp.codec_count];
-        if (name.len)
+        if (name.len) {
             sv_copy(dst, CALL_CODEC_MAX, name);
-        else
-            snprintf(dst, CALL_CODEC_MAX, "pt%u", m->fmt[f]);
+        } else {
+            memcpy(dst, "pt", 2); /* "pt" and at most 3 digits */
+            dec_u16(dst + 2, m->fmt[f]);
+        }
         out->sdp.codec_count++;
     }
 }
@@ -677,10 +694,8 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
     if (m->is_request) {
         sv_copy(label, sizeof label, m->method_name);
     } else {
-        char code[8];
-        snprintf(code, sizeof code, "%u ", m->status);
-        size_t n = strlen(code);
-        memcpy(label, code, n + 1);
+        size_t n = dec_u16(label, m->status); /* "200 OK": at most 5 digits, a space */
+        label[n++] = ' ';
         sv_copy(label + n, sizeof label - n, m->reason);
     }
     const char *known = msg_label_literal(label, m);

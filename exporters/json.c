@@ -318,7 +318,7 @@ void json_key(struct json *j, const char *name)
     json_key_n(j, name, name ? strlen(name) : 0);
 }
 
-void json_key_lit(struct json *j, const char *name, size_t len)
+void json_key_lit_slow(struct json *j, const char *name, size_t len)
 {
     json_key_put(j, name, len, true);
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Usage:
@@ -67,7 +68,31 @@ void json_key_n(struct json *j, const char *name, size_t len);
  * needed escaping would be caught there.
  */
 #define JSON_KEY(j, lit) json_key_lit((j), "" lit "", sizeof(lit) - 1)
-void json_key_lit(struct json *j, const char *name, size_t len);
+/* JSON_KEY's work when the fast path below does not apply (misuse, no room). */
+void json_key_lit_slow(struct json *j, const char *name, size_t len);
+
+/* Inline, so that with a literal the copy is a few stores: a CDR has about 140 keys. */
+static inline void json_key_lit(struct json *j, const char *name, size_t len)
+{
+    uint8_t d = j->depth;
+    if (d == 0 || j->kind[d - 1] != '{' || j->after_key || j->overflow || j->cap == 0 ||
+        len + 4 > j->cap - 1 - j->len) {
+        json_key_lit_slow(j, name, len);
+        return;
+    }
+    char *o = j->buf + j->len;
+    *o = ',';
+    o += j->count[d] > 0; /* the comma stays only after an earlier member */
+    j->count[d]++;
+    j->after_key = true;
+    *o++ = '"';
+    memcpy(o, name, len);
+    o += len;
+    o[0] = '"';
+    o[1] = ':';
+    o[2] = '\0';
+    j->len = (size_t)(o + 2 - j->buf);
+}
 
 /*
  * String value from a (pointer, length) view that may hold NUL bytes or
