@@ -6,7 +6,7 @@
 /* A text field of at most cap - 1 chars (defensive: never read past cap). */
 static void field_str(struct json *j, const char *key, const char *field, size_t cap)
 {
-    json_key(j, key);
+    json_key_lit(j, key, strlen(key)); /* key: one of our literal names */
     size_t n = strnlen(field, cap);
     if (n == 0)
         json_null(j);
@@ -30,7 +30,7 @@ static void endpoint_value(struct json *j, const struct endpoint *e)
 /* Milliseconds from `from` to `to` with 3 decimals; null when either is unset or to < from. */
 static void interval(struct json *j, const char *key, uint64_t from, uint64_t to, double unit_ns)
 {
-    json_key(j, key);
+    json_key_lit(j, key, strlen(key)); /* key: one of our literal names */
     if (from == 0 || to == 0 || to < from)
         json_null(j);
     else
@@ -64,7 +64,7 @@ static void media_value(struct json *j, const struct call_sdp *s)
 static void array_field(struct json *j, const char *key, const struct call *c, cdr_array_fn fn,
                         void *ctx, const char *frag, size_t frag_len)
 {
-    json_key(j, key);
+    json_key_lit(j, key, strlen(key)); /* key: one of our literal names */
     if (fn) {
         json_arr_begin(j);
         fn(ctx, j, c);

@@ -534,14 +534,29 @@ size_t json_ts_format(uint64_t ns, char out[JSON_TS_LEN + 1])
     return JSON_TS_LEN;
 }
 
+/* A CDR's timestamps mostly fall on one day: the calendar conversion runs once per day seen. */
 void json_ts(struct json *j, uint64_t ns)
 {
     if (ns == 0) {
         json_null(j);
         return;
     }
+    uint64_t secs = ns / 1000000000u;
+    uint64_t day = secs / 86400u;
     char ts[JSON_TS_LEN + 1];
-    json_ts_format(ns, ts);
+    if (j->ts_day1 != day + 1) {
+        json_ts_format(ns, ts);
+        memcpy(j->ts_date, ts, sizeof j->ts_date);
+        j->ts_day1 = day + 1;
+    } else {
+        uint32_t rem = (uint32_t)(secs % 86400u);
+        memcpy(ts, j->ts_date, sizeof j->ts_date);
+        memcpy(ts + 10, "T00:00:00.000000Z", JSON_TS_LEN - 10 + 1);
+        fixed_digits(ts + 11, rem / 3600u, 2);
+        fixed_digits(ts + 14, rem / 60u % 60u, 2);
+        fixed_digits(ts + 17, rem % 60u, 2);
+        fixed_digits(ts + 20, (uint32_t)(ns % 1000000000u / 1000u), 6);
+    }
     value_begin(j);
     put_c(j, '"');
     put(j, ts, JSON_TS_LEN);

@@ -42,6 +42,8 @@ struct json {
     uint8_t depth;                     /* open objects/arrays */
     char kind[JSON_MAX_DEPTH];         /* '{' or '[' per open level */
     uint32_t count[JSON_MAX_DEPTH + 1];/* values (or keys) written per level; [0] = top level */
+    uint64_t ts_day1;                  /* json_ts: 1 + the day (since 1970) ts_date holds; 0: none */
+    char ts_date[11];                  /* json_ts: that day's "YYYY-MM-DD" */
 };
 
 /* Start writing into buf[0..cap). */

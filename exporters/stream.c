@@ -34,7 +34,7 @@ static void endpoint_str(struct json *j, const struct endpoint *e)
 
 static void ms_or_null(struct json *j, const char *key, double v, bool valid)
 {
-    json_key(j, key);
+    json_key_lit(j, key, strlen(key)); /* key: one of our literal names */
     if (valid && v >= 0)
         json_double(j, v, 3);
     else

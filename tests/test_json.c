@@ -212,6 +212,35 @@ Test(json, timestamp_rfc3339_microseconds)
                           "\"1970-01-01T00:00:00.000001Z\",null]");
 }
 
+/* json_ts keeps the last day's date: every time of a day, then other days and back, must read
+ * as json_ts_format writes them (one writer, reset only between lines, as a CDR uses it). */
+Test(json, timestamp_day_cache_matches_the_full_conversion)
+{
+    static const uint64_t days[] = { 0, 19723, 19724, 19723, 11016, 19723 }; /* 19723: 2024-01-01 */
+    static const uint64_t secs[] = { 0, 1, 59, 60, 3599, 3600, 43200, 86399, 86400, 1 };
+    char buf[2048], want[2048], ts[JSON_TS_LEN + 1];
+    struct json j;
+    json_init(&j, buf, sizeof buf);
+    for (size_t d = 0; d < sizeof days / sizeof days[0]; d++) {
+        json_reset(&j);
+        json_arr_begin(&j);
+        size_t w = 0;
+        want[w++] = '[';
+        for (size_t k = 0; k < sizeof secs / sizeof secs[0]; k++) {
+            /* the last two cross into the next day and back within the line */
+            uint64_t day = days[d] + (k == 8);
+            uint64_t ns = (day * 86400u + secs[k] % 86400u) * NS + 123456789u * (k & 1) + 1;
+            json_ts(&j, ns);
+            json_ts_format(ns, ts);
+            w += (size_t)snprintf(want + w, sizeof want - w, "%s\"%s\"", k ? "," : "", ts);
+        }
+        json_arr_end(&j);
+        snprintf(want + w, sizeof want - w, "]");
+        cr_assert(json_ok(&j));
+        cr_assert_str_eq(buf, want, "day %llu", (unsigned long long)days[d]);
+    }
+}
+
 Test(json, calendar_fields_across_century_rules)
 {
     struct json_time t;
