@@ -250,3 +250,31 @@ Test(lines, token_bitmap_matches_the_grammar_for_every_byte)
         cr_assert_eq(lines_is_token_char((char)b), want, "byte 0x%02x", b);
     }
 }
+
+/* sv_hash (sv.h) reads words at any alignment: the same bytes hash the same wherever they
+ * are, and a change in any byte, in a whole word or in the tail, or a different split of
+ * chained views, gives another hash. */
+Test(sv, hash_by_content_at_any_alignment)
+{
+    static const char id[] = "a84b4c76e66710@pc33.atlanta.example.com"; /* 39 bytes */
+    char buf[64 + sizeof id];
+    uint64_t want = sv_hash(sv_make(id, sizeof id - 1), 0);
+    for (size_t off = 0; off < 16; off++) {
+        memcpy(buf + off, id, sizeof id);
+        cr_assert_eq(sv_hash(sv_make(buf + off, sizeof id - 1), 0), want, "offset %zu", off);
+    }
+    for (size_t len = 0; len <= sizeof id - 1; len++) {
+        uint64_t h = sv_hash(sv_make(id, len), 0);
+        for (size_t k = 0; k < len; k++) {
+            memcpy(buf, id, len);
+            buf[k] ^= 0x01;
+            cr_assert_neq(sv_hash(sv_make(buf, len), 0), h, "length %zu, byte %zu", len, k);
+        }
+        if (len)
+            cr_assert_neq(sv_hash(sv_make(id, len - 1), 0), h, "length %zu vs one less", len);
+    }
+    uint64_t ab_c = sv_hash(sv_make("c", 1), sv_hash(sv_make("ab", 2), 0));
+    uint64_t a_bc = sv_hash(sv_make("bc", 2), sv_hash(sv_make("a", 1), 0));
+    cr_assert_neq(ab_c, a_bc);
+    cr_assert_neq(sv_hash(sv_make("x", 1), 7), sv_hash(sv_make("x", 1), 8), "the seed counts");
+}
