@@ -417,29 +417,34 @@ void json_double(struct json *j, double v, int decimals)
         decimals = 0;
     if (decimals > JSON_MAX_DECIMALS)
         decimals = JSON_MAX_DECIMALS;
-    uint64_t scale = 1;
-    for (int k = 0; k < decimals; k++)
-        scale *= 10;
+    static const uint64_t pow10[JSON_MAX_DECIMALS + 1] = {
+        1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+    };
+    uint64_t scale = pow10[decimals];
     value_begin(j);
 
-    char tmp[21];
     double a = fabs(v) * (double)scale;
     if (a < 9.0e18) {
+        /* sign, integer digits, point, fraction: built from the end, written in one put */
         uint64_t r = (uint64_t)(a + 0.5);
-        if (v < 0 && r != 0)
-            put_c(j, '-');
-        char *q = u64_digits(r / scale, tmp);
-        put(j, q, (size_t)(tmp + 20 - q));
+        char tmp[1 + 20 + 1 + JSON_MAX_DECIMALS];
+        char *e = tmp + sizeof tmp, *q = e;
         if (decimals) {
-            char frac[JSON_MAX_DECIMALS + 1];
             uint64_t f = r % scale;
-            frac[0] = '.';
-            for (int k = decimals; k >= 1; k--) {
-                frac[k] = (char)('0' + f % 10);
+            for (int k = 0; k < decimals; k++) {
+                *--q = (char)('0' + f % 10);
                 f /= 10;
             }
-            put(j, frac, (size_t)decimals + 1);
+            *--q = '.';
         }
+        uint64_t ip = r / scale;
+        do {
+            *--q = (char)('0' + ip % 10);
+            ip /= 10;
+        } while (ip);
+        if (v < 0 && r != 0)
+            *--q = '-';
+        put(j, q, (size_t)(e - q));
         return;
     }
     /* Beyond 2^63 / 10^decimals there are no fraction digits left to show:
