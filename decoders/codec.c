@@ -11,7 +11,11 @@
 struct codec_entry {
     struct codec_info info;
     bool aux;
+    uint8_t rtpmap_len; /* strlen(info.rtpmap), so most rows are ruled out by length alone */
 };
+
+/* A row: the rtpmap name's length is taken from the literal. */
+#define CODEC_ROW(label, rtpmap, aux, ...) { { label, rtpmap, __VA_ARGS__ }, aux, sizeof(rtpmap) - 1 }
 
 /*
  * RFC 3551 §6, Tables 4 and 5, indexed by payload type. Names are Wireshark's
@@ -56,33 +60,33 @@ struct codec_entry {
 
 static const struct codec_entry codec_static[CODEC_STATIC_MAX + 1] = {
     /* G.113 App. I: G.711 with G.711 Appendix I PLC, Ie 0, Bpl 25.1 */
-    [0] = { { "g711U", "PCMU", 8000, true, CODEC_EMODEL(0, 25.1, "G.711 with PLC") }, false },
-    [3] = { { "GSM", "GSM", 8000, true, CODEC_NO_EMODEL }, false },
+    [0] = CODEC_ROW("g711U", "PCMU", false, 8000, true, CODEC_EMODEL(0, 25.1, "G.711 with PLC")),
+    [3] = CODEC_ROW("GSM", "GSM", false, 8000, true, CODEC_NO_EMODEL),
     /* G.113 App. I: G.723.1 6.3 kbit/s + VAD, Ie 15, Bpl 16.1 */
-    [4] = { { "g723", "G723", 8000, true, CODEC_EMODEL(15, 16.1, "G.723.1 6.3k + VAD") }, false },
-    [5] = { { "DVI4 8k", "DVI4", 8000, true, CODEC_NO_EMODEL }, false },
-    [6] = { { "DVI4 16k", "DVI4", 16000, true, CODEC_NO_EMODEL }, false },
-    [7] = { { "Exp. from Xerox PARC", "LPC", 8000, true, CODEC_NO_EMODEL }, false },
+    [4] = CODEC_ROW("g723", "G723", false, 8000, true, CODEC_EMODEL(15, 16.1, "G.723.1 6.3k + VAD")),
+    [5] = CODEC_ROW("DVI4 8k", "DVI4", false, 8000, true, CODEC_NO_EMODEL),
+    [6] = CODEC_ROW("DVI4 16k", "DVI4", false, 16000, true, CODEC_NO_EMODEL),
+    [7] = CODEC_ROW("Exp. from Xerox PARC", "LPC", false, 8000, true, CODEC_NO_EMODEL),
     /* G.113 App. I: G.711 with G.711 Appendix I PLC, Ie 0, Bpl 25.1 */
-    [8] = { { "g711A", "PCMA", 8000, true, CODEC_EMODEL(0, 25.1, "G.711 with PLC") }, false },
-    [9] = { { "g722", "G722", 8000, true, CODEC_NO_EMODEL }, false },
-    [10] = { { "16-bit audio, stereo", "L16", 44100, true, CODEC_NO_EMODEL }, false },
-    [11] = { { "16-bit audio, monaural", "L16", 44100, true, CODEC_NO_EMODEL }, false },
-    [12] = { { "Qualcomm", "QCELP", 8000, true, CODEC_NO_EMODEL }, false },
-    [13] = { { "CN", "CN", 8000, true, CODEC_NO_EMODEL }, true },
-    [14] = { { "MPEG-I/II Audio", "MPA", 90000, true, CODEC_NO_EMODEL }, false },
-    [15] = { { "g728", "G728", 8000, true, CODEC_NO_EMODEL }, false },
-    [16] = { { "DVI4 11k", "DVI4", 11025, true, CODEC_NO_EMODEL }, false },
-    [17] = { { "DVI4 22k", "DVI4", 22050, true, CODEC_NO_EMODEL }, false },
+    [8] = CODEC_ROW("g711A", "PCMA", false, 8000, true, CODEC_EMODEL(0, 25.1, "G.711 with PLC")),
+    [9] = CODEC_ROW("g722", "G722", false, 8000, true, CODEC_NO_EMODEL),
+    [10] = CODEC_ROW("16-bit audio, stereo", "L16", false, 44100, true, CODEC_NO_EMODEL),
+    [11] = CODEC_ROW("16-bit audio, monaural", "L16", false, 44100, true, CODEC_NO_EMODEL),
+    [12] = CODEC_ROW("Qualcomm", "QCELP", false, 8000, true, CODEC_NO_EMODEL),
+    [13] = CODEC_ROW("CN", "CN", true, 8000, true, CODEC_NO_EMODEL),
+    [14] = CODEC_ROW("MPEG-I/II Audio", "MPA", false, 90000, true, CODEC_NO_EMODEL),
+    [15] = CODEC_ROW("g728", "G728", false, 8000, true, CODEC_NO_EMODEL),
+    [16] = CODEC_ROW("DVI4 11k", "DVI4", false, 11025, true, CODEC_NO_EMODEL),
+    [17] = CODEC_ROW("DVI4 22k", "DVI4", false, 22050, true, CODEC_NO_EMODEL),
     /* G.113 App. I: G.729A + VAD, Ie 11, Bpl 19.0 */
-    [18] = { { "g729", "G729", 8000, true, CODEC_EMODEL(11, 19.0, "G.729A + VAD") }, false },
-    [25] = { { "CellB", "CelB", 90000, false, CODEC_NO_EMODEL }, false },
-    [26] = { { "JPEG", "JPEG", 90000, false, CODEC_NO_EMODEL }, false },
-    [28] = { { "NV", "nv", 90000, false, CODEC_NO_EMODEL }, false },
-    [31] = { { "h261", "H261", 90000, false, CODEC_NO_EMODEL }, false },
-    [32] = { { "MPEG-I/II Video", "MPV", 90000, false, CODEC_NO_EMODEL }, false },
-    [33] = { { "MPEG-II streams", "MP2T", 90000, false, CODEC_NO_EMODEL }, false },
-    [34] = { { "h263", "H263", 90000, false, CODEC_NO_EMODEL }, false },
+    [18] = CODEC_ROW("g729", "G729", false, 8000, true, CODEC_EMODEL(11, 19.0, "G.729A + VAD")),
+    [25] = CODEC_ROW("CellB", "CelB", false, 90000, false, CODEC_NO_EMODEL),
+    [26] = CODEC_ROW("JPEG", "JPEG", false, 90000, false, CODEC_NO_EMODEL),
+    [28] = CODEC_ROW("NV", "nv", false, 90000, false, CODEC_NO_EMODEL),
+    [31] = CODEC_ROW("h261", "H261", false, 90000, false, CODEC_NO_EMODEL),
+    [32] = CODEC_ROW("MPEG-I/II Video", "MPV", false, 90000, false, CODEC_NO_EMODEL),
+    [33] = CODEC_ROW("MPEG-II streams", "MP2T", false, 90000, false, CODEC_NO_EMODEL),
+    [34] = CODEC_ROW("h263", "H263", false, 90000, false, CODEC_NO_EMODEL),
 };
 
 /*
@@ -94,24 +98,24 @@ static const struct codec_entry codec_static[CODEC_STATIC_MAX + 1] = {
  * rate of 0 means "no default; take it from the a=rtpmap".
  */
 static const struct codec_entry codec_dynamic[] = {
-    { { "opus", "opus", 48000, true, CODEC_NO_EMODEL }, false },
-    { { "telephone-event", "telephone-event", 8000, true, CODEC_NO_EMODEL }, true },
-    { { "AMR", "AMR", 8000, true, CODEC_NO_EMODEL }, false },
-    { { "AMR-WB", "AMR-WB", 16000, true, CODEC_NO_EMODEL }, false },
-    { { "iLBC", "iLBC", 8000, true, CODEC_NO_EMODEL }, false },
-    { { "speex", "speex", 8000, true, CODEC_NO_EMODEL }, false },
-    { { "G7221", "G7221", 16000, true, CODEC_NO_EMODEL }, false },
-    { { "G726-32", "G726-32", 8000, true, CODEC_NO_EMODEL }, false },
-    { { "EVS", "EVS", 16000, true, CODEC_NO_EMODEL }, false },
+    CODEC_ROW("opus", "opus", false, 48000, true, CODEC_NO_EMODEL),
+    CODEC_ROW("telephone-event", "telephone-event", true, 8000, true, CODEC_NO_EMODEL),
+    CODEC_ROW("AMR", "AMR", false, 8000, true, CODEC_NO_EMODEL),
+    CODEC_ROW("AMR-WB", "AMR-WB", false, 16000, true, CODEC_NO_EMODEL),
+    CODEC_ROW("iLBC", "iLBC", false, 8000, true, CODEC_NO_EMODEL),
+    CODEC_ROW("speex", "speex", false, 8000, true, CODEC_NO_EMODEL),
+    CODEC_ROW("G7221", "G7221", false, 16000, true, CODEC_NO_EMODEL),
+    CODEC_ROW("G726-32", "G726-32", false, 8000, true, CODEC_NO_EMODEL),
+    CODEC_ROW("EVS", "EVS", false, 16000, true, CODEC_NO_EMODEL),
     /* G.113 App. I: GSM-EFR (GSM 06.60), Ie 5, Bpl 10.0 */
-    { { "GSM-EFR", "GSM-EFR", 8000, true, CODEC_EMODEL(5, 10.0, "GSM-EFR") }, false },
-    { { "H264", "H264", 90000, false, CODEC_NO_EMODEL }, false },
-    { { "VP8", "VP8", 90000, false, CODEC_NO_EMODEL }, false },
-    { { "VP9", "VP9", 90000, false, CODEC_NO_EMODEL }, false },
-    { { "red", "red", 0, false, CODEC_NO_EMODEL }, true },
-    { { "ulpfec", "ulpfec", 0, false, CODEC_NO_EMODEL }, true },
-    { { "flexfec", "flexfec", 0, false, CODEC_NO_EMODEL }, true },
-    { { "rtx", "rtx", 0, false, CODEC_NO_EMODEL }, true },
+    CODEC_ROW("GSM-EFR", "GSM-EFR", false, 8000, true, CODEC_EMODEL(5, 10.0, "GSM-EFR")),
+    CODEC_ROW("H264", "H264", false, 90000, false, CODEC_NO_EMODEL),
+    CODEC_ROW("VP8", "VP8", false, 90000, false, CODEC_NO_EMODEL),
+    CODEC_ROW("VP9", "VP9", false, 90000, false, CODEC_NO_EMODEL),
+    CODEC_ROW("red", "red", true, 0, false, CODEC_NO_EMODEL),
+    CODEC_ROW("ulpfec", "ulpfec", true, 0, false, CODEC_NO_EMODEL),
+    CODEC_ROW("flexfec", "flexfec", true, 0, false, CODEC_NO_EMODEL),
+    CODEC_ROW("rtx", "rtx", true, 0, false, CODEC_NO_EMODEL),
 };
 
 #define CODEC_DYNAMIC_COUNT (sizeof codec_dynamic / sizeof codec_dynamic[0])
@@ -130,16 +134,24 @@ static bool codec_name_is(struct sv name, const char *r)
     return r != NULL && (name.p[0] | 0x20) == (r[0] | 0x20) && sv_case_eq_cstr(name, r);
 }
 
+/* The same against a row's rtpmap name, whose length is known. */
+static bool codec_rtpmap_is(struct sv name, const struct codec_entry *e)
+{
+    return e->info.rtpmap != NULL && e->rtpmap_len == name.len &&
+           (name.p[0] | 0x20) == (e->info.rtpmap[0] | 0x20) &&
+           sv_case_eq(name, sv_make(e->info.rtpmap, e->rtpmap_len));
+}
+
 /* Static rows first, so "PCMA" gives the row of payload type 8 and "DVI4" the 8 kHz one. */
 static const struct codec_entry *codec_entry_by_name(struct sv name)
 {
     if (name.len == 0)
         return NULL;
     for (size_t i = 0; i <= CODEC_STATIC_MAX; i++)
-        if (codec_name_is(name, codec_static[i].info.rtpmap))
+        if (codec_rtpmap_is(name, &codec_static[i]))
             return &codec_static[i];
     for (size_t i = 0; i < CODEC_DYNAMIC_COUNT; i++)
-        if (codec_name_is(name, codec_dynamic[i].info.rtpmap))
+        if (codec_rtpmap_is(name, &codec_dynamic[i]))
             return &codec_dynamic[i];
     return NULL;
 }
