@@ -10,9 +10,25 @@
  * of every function is linear in the length of its input.
  */
 
+/* Byte classes of the parameter scans: one load and a test per byte, not a compare chain. */
+#define URI_LWS 0x01u   /* SP, HTAB, CR, LF (sv_is_lws) */
+#define URI_SEMI 0x02u  /* ';' */
+#define URI_COMMA 0x04u /* ',' */
+#define URI_EQ 0x08u    /* '=' */
+
+static const uint8_t uri_class[256] = {
+    [' '] = URI_LWS,   ['\t'] = URI_LWS,   ['\r'] = URI_LWS, ['\n'] = URI_LWS,
+    [';'] = URI_SEMI, [','] = URI_COMMA, ['='] = URI_EQ,
+};
+
+static unsigned uri_cls(char c)
+{
+    return uri_class[(unsigned char)c];
+}
+
 static size_t uri_skip_lws(struct sv v, size_t i)
 {
-    while (i < v.len && sv_is_lws(v.p[i]))
+    while (i < v.len && (uri_cls(v.p[i]) & URI_LWS))
         i++;
     return i;
 }
@@ -280,12 +296,12 @@ bool sip_param(struct sv params, const char *name, struct sv *value)
     if (value)
         *value = SV_NULL;
     while (i < v.len) {
-        while (i < v.len && (sv_is_lws(v.p[i]) || v.p[i] == ';'))
+        while (i < v.len && (uri_cls(v.p[i]) & (URI_LWS | URI_SEMI)))
             i++;
         if (i == v.len || v.p[i] == ',')
             return false;
         size_t ns = i;
-        while (i < v.len && v.p[i] != '=' && v.p[i] != ';' && v.p[i] != ',' && !sv_is_lws(v.p[i]))
+        while (i < v.len && !(uri_cls(v.p[i]) & (URI_EQ | URI_SEMI | URI_COMMA | URI_LWS)))
             i++;
         struct sv pname = sv_make(v.p + ns, i - ns);
         struct sv pval = sv_make(v.p + i, 0);
@@ -298,7 +314,7 @@ bool sip_param(struct sv params, const char *name, struct sv *value)
                 i = q == v.len ? v.len : q + 1;
             } else {
                 size_t vs = i;
-                while (i < v.len && v.p[i] != ';' && v.p[i] != ',' && !sv_is_lws(v.p[i]))
+                while (i < v.len && !(uri_cls(v.p[i]) & (URI_SEMI | URI_COMMA | URI_LWS)))
                     i++;
                 pval = sv_make(v.p + vs, i - vs);
             }
