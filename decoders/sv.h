@@ -68,7 +68,9 @@ static inline bool sv_starts_with_case(struct sv a, const char *s)
 /* Linear whitespace of SIP (RFC 3261 §25.1): SP, HTAB, and the CR/LF of a fold. */
 static inline bool sv_is_lws(char c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    /* one compare and a bit test: bits 9 (HTAB), 10 (LF), 13 (CR) and 32 (SP) */
+    unsigned char u = (unsigned char)c;
+    return u <= ' ' && ((0x100002600ULL >> u) & 1u);
 }
 
 static inline struct sv sv_trim(struct sv v)

@@ -278,3 +278,12 @@ Test(sv, hash_by_content_at_any_alignment)
     cr_assert_neq(ab_c, a_bc);
     cr_assert_neq(sv_hash(sv_make("x", 1), 7), sv_hash(sv_make("x", 1), 8), "the seed counts");
 }
+
+/* sv_is_lws is a bit test: exactly SP, HTAB, CR and LF of all 256 byte values. */
+Test(sv, lws_is_exactly_sp_htab_cr_lf)
+{
+    for (int b = 0; b < 256; b++) {
+        bool want = b == ' ' || b == '\t' || b == '\r' || b == '\n';
+        cr_assert_eq(sv_is_lws((char)b), want, "byte 0x%02x", b);
+    }
+}
