@@ -184,9 +184,17 @@ static char *addr_put_u(char *o, unsigned v)
 static char *addr_put_v4(char *o, const uint8_t *b)
 {
     for (int k = 0; k < 4; k++) {
+        unsigned v = b[k];
         if (k)
             *o++ = '.';
-        o = addr_put_u(o, b[k]);
+        if (v >= 100) {
+            *o++ = (char)('0' + v / 100);
+            v %= 100;
+            *o++ = (char)('0' + v / 10);
+        } else if (v >= 10) {
+            *o++ = (char)('0' + v / 10);
+        }
+        *o++ = (char)('0' + v % 10);
     }
     return o;
 }

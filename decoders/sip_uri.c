@@ -15,10 +15,13 @@
 #define URI_SEMI 0x02u  /* ';' */
 #define URI_COMMA 0x04u /* ',' */
 #define URI_EQ 0x08u    /* '=' */
+#define URI_COLON 0x10u /* ':' */
+#define URI_QMARK 0x20u /* '?' */
 
 static const uint8_t uri_class[256] = {
-    [' '] = URI_LWS,   ['\t'] = URI_LWS,   ['\r'] = URI_LWS, ['\n'] = URI_LWS,
-    [';'] = URI_SEMI, [','] = URI_COMMA, ['='] = URI_EQ,
+    [' '] = URI_LWS,   ['\t'] = URI_LWS,   ['\r'] = URI_LWS,  ['\n'] = URI_LWS,
+    [';'] = URI_SEMI, [','] = URI_COMMA, ['='] = URI_EQ,   [':'] = URI_COLON,
+    ['?'] = URI_QMARK,
 };
 
 static unsigned uri_cls(char c)
@@ -149,10 +152,10 @@ static bool uri_is_scheme_char(char c)
            c == '-' || c == '.';
 }
 
-static size_t uri_find_any(struct sv v, size_t i, const char *set, size_t nset)
+static size_t uri_find_any(struct sv v, size_t i, unsigned classes)
 {
     for (; i < v.len; i++)
-        if (memchr(set, v.p[i], nset))
+        if (uri_cls(v.p[i]) & classes)
             return i;
     return v.len;
 }
@@ -183,13 +186,13 @@ bool sip_uri_parse(struct sv uri, struct sip_uri *out)
     struct sv rest = sv_sub(u, colon + 1, u.len);
 
     if (sv_case_eq_cstr(scheme, "tel")) {
-        size_t e = uri_find_any(rest, 0, ";?", 2);
+        size_t e = uri_find_any(rest, 0, URI_SEMI | URI_QMARK);
         if (e == 0)
             return false;
         out->scheme = scheme;
         out->user = sv_make(rest.p, e);
         if (e < rest.len && rest.p[e] == ';')
-            out->params = sv_make(rest.p + e, uri_find_any(rest, e, "?", 1) - e);
+            out->params = sv_make(rest.p + e, uri_find_any(rest, e, URI_QMARK) - e);
         return true;
     }
 
@@ -209,14 +212,14 @@ bool sip_uri_parse(struct sv uri, struct sip_uri *out)
         out->host = sv_make(hp.p + 1, close - 1);
         k = close + 1;
     } else {
-        k = uri_find_any(hp, 0, ":;?", 3);
+        k = uri_find_any(hp, 0, URI_COLON | URI_SEMI | URI_QMARK);
         out->host = sv_make(hp.p, k);
     }
     if (out->host.len == 0)
         return false;
 
     if (k < hp.len && hp.p[k] == ':') {
-        size_t e = uri_find_any(hp, k + 1, ";?", 2);
+        size_t e = uri_find_any(hp, k + 1, URI_SEMI | URI_QMARK);
         uint32_t port;
         if (e - (k + 1) > 5 || !sv_to_u32(sv_make(hp.p + k + 1, e - k - 1), &port) || port > 65535)
             return false;
@@ -224,7 +227,7 @@ bool sip_uri_parse(struct sv uri, struct sip_uri *out)
         k = e;
     }
     if (k < hp.len && hp.p[k] == ';') {
-        out->params = sv_make(hp.p + k, uri_find_any(hp, k, "?", 1) - k);
+        out->params = sv_make(hp.p + k, uri_find_any(hp, k, URI_QMARK) - k);
     } else if (k < hp.len && hp.p[k] != '?') {
         return false; /* junk after an IPv6 reference */
     }

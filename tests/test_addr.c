@@ -1,5 +1,6 @@
 /* test_addr.c: IPv4/IPv6 text parsing (RFC 4291 §2.2) and printing (RFC 5952), endpoints, ranges. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../decoders/addr.h"
@@ -291,4 +292,15 @@ Test(addr, equality_and_hash)
     cr_assert(!endpoint_eq(&a, &c));
     cr_assert_eq(endpoint_hash(&a, 0), endpoint_hash(&b, 0));
     cr_assert_neq(endpoint_hash(&a, 0), endpoint_hash(&c, 0));
+}
+
+/* The hand-written IPv4 formatter against snprintf, for every value of every octet. */
+Test(addr, v4_format_every_octet_value)
+{
+    char buf[ADDR_STR_MAX], want[ADDR_STR_MAX];
+    for (unsigned v = 0; v < 256; v++) {
+        struct addr a = { .family = 4, .b = { (uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v / 2), 7 } };
+        snprintf(want, sizeof want, "%u.%u.%u.%u", a.b[0], a.b[1], a.b[2], a.b[3]);
+        cr_assert_str_eq(addr_format(&a, buf, sizeof buf), want);
+    }
 }
