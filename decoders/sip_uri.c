@@ -55,6 +55,13 @@ static size_t uri_quoted_end(struct sv v, size_t i)
 /* Index of the first ',' at or after i that is not inside a quoted string, or v.len. */
 static size_t uri_value_end(struct sv v, size_t i)
 {
+    /* the usual case, no quote: one memchr for the comma */
+    if (i >= v.len)
+        return v.len;
+    if (!memchr(v.p + i, '"', v.len - i)) {
+        const char *comma = memchr(v.p + i, ',', v.len - i);
+        return comma ? (size_t)(comma - v.p) : v.len;
+    }
     for (; i < v.len; i++) {
         if (v.p[i] == '"') {
             i = uri_quoted_end(v, i);
