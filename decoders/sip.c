@@ -146,7 +146,7 @@ enum sip_hdr sip_hdr_from(struct sv name)
         if (row->name[0] != first)
             continue;
         size_t i = 1;
-        while (i < name.len && sv_lower(name.p[i]) == row->name[i])
+        while (i < name.len && (name.p[i] == row->name[i] || sv_lower(name.p[i]) == row->name[i]))
             i++;
         if (i == name.len)
             return row->id;

@@ -47,8 +47,9 @@ static inline bool sv_case_eq(struct sv a, struct sv b)
 {
     if (a.len != b.len)
         return false;
+    /* equal bytes need no folding: most names come in the case they are compared with */
     for (size_t i = 0; i < a.len; i++)
-        if (sv_lower(a.p[i]) != sv_lower(b.p[i]))
+        if (a.p[i] != b.p[i] && sv_lower(a.p[i]) != sv_lower(b.p[i]))
             return false;
     return true;
 }
