@@ -287,16 +287,45 @@ static void put_escaped_slow(struct json *j, const char *s, size_t len)
     put_c(j, '"');
 }
 
+/*
+ * Copy n bytes to o while checking that they are plain, eight at a time (one pass over the
+ * text instead of a check and then a copy). false at the first word that is not: o then holds
+ * a partial copy, which the caller overwrites.
+ */
+static bool json_copy_plain(char *o, const char *s, size_t n)
+{
+    uint64_t x;
+    if (n < 8) {
+        if (!json_all_plain(s, n))
+            return false;
+        json_copy(o, s, n);
+        return true;
+    }
+    for (size_t i = 0; i + 8 < n; i += 8) {
+        memcpy(&x, s + i, sizeof x);
+        if (!json_word_plain(x))
+            return false;
+        memcpy(o + i, &x, sizeof x);
+    }
+    memcpy(&x, s + n - 8, sizeof x);
+    memcpy(o + n - 8, &x, sizeof x);
+    return json_word_plain(x);
+}
+
 /* Plain bytes (see json_plain) that fit go out in one copy; anything else takes the slow path. */
 static void put_escaped(struct json *j, const char *s, size_t len)
 {
-    if (!json_all_plain(s, len) || j->overflow || j->cap == 0 || len + 2 > j->cap - 1 - j->len) {
+    if (j->overflow || j->cap == 0 || len + 2 > j->cap - 1 - j->len) {
         put_escaped_slow(j, s, len);
         return;
     }
     char *o = j->buf + j->len;
+    if (!json_copy_plain(o + 1, s, len)) {
+        o[0] = '\0'; /* the partial copy is past the end of the text: keep it terminated */
+        put_escaped_slow(j, s, len);
+        return;
+    }
     o[0] = '"';
-    json_copy(o + 1, s, len);
     o[len + 1] = '"';
     o[len + 2] = '\0';
     j->len += len + 2;
