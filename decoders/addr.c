@@ -166,20 +166,6 @@ bool addr_parse(struct sv text, struct addr *out)
     return true;
 }
 
-/* Decimal digits of v at o; returns the end. */
-static char *addr_put_u(char *o, unsigned v)
-{
-    char t[10];
-    int n = 0;
-    do {
-        t[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *o++ = t[--n];
-    return o;
-}
-
 /* "a.b.c.d" at o (15 bytes at most); returns the end. snprintf costs ~40x this per address. */
 static char *addr_put_v4(char *o, const uint8_t *b)
 {
@@ -257,7 +243,7 @@ char *endpoint_format(const struct endpoint *e, char *buf, size_t cap)
     if (e->ip.family == 4 && cap >= ADDR_STR_MAX) {
         char *o = addr_put_v4(buf, e->ip.b);
         *o++ = ':';
-        *addr_put_u(o, e->port) = '\0';
+        *sv_put_uint(o, e->port) = '\0';
         return buf;
     }
     char ip[ADDR_STR_MAX];

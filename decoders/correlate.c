@@ -540,22 +540,6 @@ struct sdp_summary {
     char codecs[CALL_MAX_CODECS][CALL_CODEC_MAX];
 };
 
-/* v in decimal at dst, then a NUL; returns the digits written (at most 5). No snprintf: this
- * runs for every response and every codec without a name. */
-static size_t dec_u16(char *dst, uint16_t v)
-{
-    char tmp[5];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        dst[i] = tmp[n - 1 - i];
-    dst[n] = '\0';
-    return n;
-}
-
 /*
  * Parse an SDP body of call c sent by `party`: announce its media endpoints
  * (media.c) and summarise the first audio stream for the call record.
@@ -590,7 +574,7 @@ static void summarise_sdp(struct correlate *co, struct call *c, enum call_party 
             sv_copy(dst, CALL_CODEC_MAX, name);
         } else {
             memcpy(dst, "pt", 2); /* "pt" and at most 3 digits */
-            dec_u16(dst + 2, m->fmt[f]);
+            *sv_put_uint(dst + 2, m->fmt[f]) = '\0';
         }
         out->sdp.codec_count++;
     }
@@ -694,7 +678,7 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
     if (m->is_request) {
         sv_copy(label, sizeof label, m->method_name);
     } else {
-        size_t n = dec_u16(label, m->status); /* "200 OK": at most 5 digits, a space */
+        size_t n = (size_t)(sv_put_uint(label, m->status) - label); /* "200 OK" */
         label[n++] = ' ';
         sv_copy(label + n, sizeof label - n, m->reason);
     }

@@ -138,6 +138,21 @@ static inline bool sv_copy(char *dst, size_t cap, struct sv v)
     return n == v.len;
 }
 
+/* v in decimal at o (at most 10 digits, no NUL); returns the end. Hand-made: no snprintf on
+ * the paths that print a port, a status code or a payload type per message. */
+static inline char *sv_put_uint(char *o, uint32_t v)
+{
+    char t[10];
+    int n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *o++ = t[--n];
+    return o;
+}
+
 /* One 64-bit word into sv_hash's state: a multiply, then the high bits folded down (tables
  * index by the low bits). */
 static inline uint64_t sv_hash_word(uint64_t h, uint64_t w)
