@@ -388,6 +388,7 @@ static bool main_on_open(void *ctx, bool batch, char *err, size_t errlen)
 {
     struct main_open *mo = ctx;
     static char outbuf[MAIN_OUT_BUF];
+    /* setvbuf must precede any output on the stream: on_open runs once, before the first record */
     if (mo->out)
         setvbuf(mo->out, outbuf, batch ? _IOFBF : _IOLBF, sizeof outbuf);
     if (mo->drop_user && !main_drop_privileges(mo->drop_user, err, errlen))
