@@ -46,10 +46,11 @@ struct flow {
     struct pool_link lru;
 };
 
-/* Byte offset of the caller area inside a record (16-byte aligned). */
+/* Byte offset of the caller area inside a record: a multiple of 16, so the area has the
+ * record's own alignment (8: pool.h). */
 #define FLOW_USER_OFFSET ((sizeof(struct flow) + 15) & ~(size_t)15)
 
-/* The caller area of a flow (cfg.user_size bytes, 16-byte aligned). */
+/* The caller area of a flow (cfg.user_size bytes, 8-byte aligned). */
 static inline void *flow_user(struct flow *f)
 {
     return (unsigned char *)f + FLOW_USER_OFFSET;
@@ -71,10 +72,11 @@ enum flow_end {
 typedef void (*flow_release_fn)(void *ctx, struct flow *f, enum flow_end why);
 
 /*
- * Zero in a field means its default. Memory, all taken by flow_create:
- * max_flows * (FLOW_USER_OFFSET + user_size rounded to 16, plus 4 bytes of
- * pool bookkeeping) + pow2(max_flows) * 4 bytes of hash buckets. On x86-64
- * FLOW_USER_OFFSET is 112.
+ * Zero in a field means its default. Memory, reserved by flow_create (a
+ * record's pages are touched when it is first used): max_flows records of
+ * FLOW_USER_OFFSET + user_size rounded to 8 bytes (the pool's free list lives
+ * in its free records), and 4 bytes per hash bucket, pow2(max_flows) buckets.
+ * On x86-64 FLOW_USER_OFFSET is 112.
  */
 struct flow_config {
     uint32_t max_flows;      /* flows held at once; 0: FLOW_DEFAULT_MAX */
