@@ -346,30 +346,6 @@ static void sip_take_header(struct sip_msg *out, struct sv line)
         out->hdr_count[h]++;
 }
 
-/*
- * Index of the first ',' at or after i outside a quoted string (comma-separated
- * values). Fast path: a ',' with no '"' before it (memchr twice).
- */
-static size_t sip_value_end(struct sv v, size_t i)
-{
-    const char *comma = i < v.len ? memchr(v.p + i, ',', v.len - i) : NULL;
-    size_t stop = comma ? (size_t)(comma - v.p) : v.len;
-    if (stop == i || !memchr(v.p + i, '"', stop - i))
-        return stop;
-    for (; i < v.len; i++) {
-        if (v.p[i] == '"') {
-            for (i++; i < v.len && v.p[i] != '"'; i++)
-                if (v.p[i] == '\\')
-                    i++;
-            if (i >= v.len)
-                return v.len;
-        } else if (v.p[i] == ',') {
-            return i;
-        }
-    }
-    return v.len;
-}
-
 static size_t sip_skip_lws(struct sv v, size_t i)
 {
     while (i < v.len && sv_is_lws(v.p[i]))

@@ -52,16 +52,13 @@ static size_t uri_quoted_end(struct sv v, size_t i)
     return v.len;
 }
 
-/* Index of the first ',' at or after i that is not inside a quoted string, or v.len. */
-static size_t uri_value_end(struct sv v, size_t i)
+/* Fast path: a ',' with no '"' before it (memchr twice); the walk only past a quote. */
+size_t sip_value_end(struct sv v, size_t i)
 {
-    /* the usual case, no quote: one memchr for the comma */
-    if (i >= v.len)
-        return v.len;
-    if (!memchr(v.p + i, '"', v.len - i)) {
-        const char *comma = memchr(v.p + i, ',', v.len - i);
-        return comma ? (size_t)(comma - v.p) : v.len;
-    }
+    const char *comma = i < v.len ? memchr(v.p + i, ',', v.len - i) : NULL;
+    size_t stop = comma ? (size_t)(comma - v.p) : v.len;
+    if (stop <= i || !memchr(v.p + i, '"', stop - i))
+        return stop;
     for (; i < v.len; i++) {
         if (v.p[i] == '"') {
             i = uri_quoted_end(v, i);
@@ -132,7 +129,7 @@ bool sip_nameaddr_parse(struct sv value, struct sip_nameaddr *out)
             out->uri = sv_make(v.p, e);
             size_t k = uri_skip_lws(v, e);
             if (k < v.len && v.p[k] == ';')
-                out->params = sv_trim(sv_make(v.p + k, uri_value_end(v, k) - k));
+                out->params = sv_trim(sv_make(v.p + k, sip_value_end(v, k) - k));
             return true;
         }
     }
@@ -147,7 +144,7 @@ bool sip_nameaddr_parse(struct sv value, struct sip_nameaddr *out)
         return false;
     out->uri = uri;
     size_t k = g + 1;
-    struct sv params = sv_trim(sv_make(v.p + k, uri_value_end(v, k) - k));
+    struct sv params = sv_trim(sv_make(v.p + k, sip_value_end(v, k) - k));
     if (params.len)
         out->params = params;
     return true;

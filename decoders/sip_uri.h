@@ -37,6 +37,12 @@ bool sip_uri_parse(struct sv uri, struct sip_uri *out);
  */
 bool sip_uri_aor(struct sv uri, char *dst, size_t cap);
 
+/*
+ * Index of the first ',' at or after i outside a quoted string, or v.len: where a value of
+ * a comma-separated header (Via, Contact, Route...) ends.
+ */
+size_t sip_value_end(struct sv v, size_t i);
+
 /* Value of parameter `name` in a ";a=b;c" list (case-insensitive name). found=false if absent. */
 bool sip_param(struct sv params, const char *name, struct sv *value);
 

@@ -243,3 +243,19 @@ Test(sip_uri, param_lws_quotes_and_comma)
     cr_assert_not(sip_param(S(";q=\"unterminated"), "x", &v));
     cr_assert_not(sip_param(sv_make(NULL, 0), "tag", &v));
 }
+
+/* sip_value_end: the first ',' outside quotes, quoted-pairs honoured, from any start. */
+Test(sip_uri, value_end_skips_quoted_commas)
+{
+    struct sv v = SV_LIT("\"a, b\" <sip:x@h>;p=1, <sip:y@h>");
+    cr_assert_eq(sip_value_end(v, 0), 20);
+    cr_assert_eq(sip_value_end(v, 21), v.len);
+    struct sv esc = SV_LIT("\"q\\\", still\" <sip:z@h>, next");
+    cr_assert_eq(sip_value_end(esc, 0), 22);
+    struct sv open = SV_LIT("\"never closed, x");
+    cr_assert_eq(sip_value_end(open, 0), open.len);
+    struct sv plain = SV_LIT("SIP/2.0/UDP h;branch=z9hG4bK1,SIP/2.0/UDP g");
+    cr_assert_eq(sip_value_end(plain, 0), 29);
+    cr_assert_eq(sip_value_end(plain, plain.len), plain.len);
+    cr_assert_eq(sip_value_end(SV_NULL, 0), 0);
+}
