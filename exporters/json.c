@@ -331,7 +331,25 @@ static void put_escaped(struct json *j, const char *s, size_t len)
     j->len += len + 2;
 }
 
-static void json_key_put(struct json *j, const char *name, size_t len, bool plain);
+/* A member name, the general way (escaped as needed); JSON_KEY's inline path ends here when its
+ * fast case does not apply. */
+static void json_key_put(struct json *j, const char *name, size_t len)
+{
+    if (j->depth == 0 || j->kind[j->depth - 1] != '{' || j->after_key)
+        j->misuse = true;
+    bool comma = j->count[j->depth] > 0;
+    j->count[j->depth]++;
+    j->after_key = true;
+    if (comma)
+        put_c(j, ',');
+    put_escaped(j, name, len);
+    put_c(j, ':');
+}
+
+void json_key_lit_slow(struct json *j, const char *name, size_t len)
+{
+    json_key_put(j, name, len);
+}
 
 void json_key_n(struct json *j, const char *name, size_t len)
 {
@@ -339,44 +357,15 @@ void json_key_n(struct json *j, const char *name, size_t len)
         name = "";
         len = 0;
     }
-    json_key_put(j, name, len, json_all_plain(name, len));
+    if (json_all_plain(name, len))
+        json_key_lit(j, name, len); /* no escaping needed: the inline path */
+    else
+        json_key_put(j, name, len);
 }
 
 void json_key(struct json *j, const char *name)
 {
     json_key_n(j, name, name ? strlen(name) : 0);
-}
-
-void json_key_lit_slow(struct json *j, const char *name, size_t len)
-{
-    json_key_put(j, name, len, true);
-}
-
-static void json_key_put(struct json *j, const char *name, size_t len, bool plain)
-{
-    if (j->depth == 0 || j->kind[j->depth - 1] != '{' || j->after_key)
-        j->misuse = true;
-    bool comma = j->count[j->depth] > 0;
-    j->count[j->depth]++;
-    j->after_key = true;
-    /* the usual case, a plain name that fits: ,"name": in one copy */
-    if (plain && !j->overflow && j->cap && len + 4 <= j->cap - 1 - j->len) {
-        char *o = j->buf + j->len;
-        if (comma)
-            *o++ = ',';
-        *o++ = '"';
-        json_copy(o, name, len);
-        o += len;
-        *o++ = '"';
-        *o++ = ':';
-        *o = '\0';
-        j->len = (size_t)(o - j->buf);
-        return;
-    }
-    if (comma)
-        put_c(j, ',');
-    put_escaped(j, name, len);
-    put_c(j, ':');
 }
 
 void json_str(struct json *j, const char *p, size_t len)
