@@ -108,4 +108,16 @@ static inline bool lines_is_token_char(char c)
     return (bits[u >> 5] >> (u & 31)) & 1u;
 }
 
+/*
+ * A token character in lower case, or 0 for a byte that is not one: header
+ * names are looked up case-insensitively, so the scan that checks a name's
+ * bytes also folds them, in one table load per byte.
+ */
+extern const char lines_token_lower_tab[256];
+
+static inline char lines_token_lower(char c)
+{
+    return lines_token_lower_tab[(unsigned char)c];
+}
+
 #endif

@@ -50,8 +50,9 @@ static const struct sip_method_row {
  * first byte rejects most of those. Keep the two tables in step when adding a
  * header: test_sip.c checks that every name, full and compact, is found.
  */
+#define SIP_HDR_KEY 24 /* a name's bytes compared as three words, zero-padded */
 static const struct sip_hdr_row {
-    const char *name; /* lower case */
+    char name[SIP_HDR_KEY]; /* lower case, zero-padded */
     uint8_t len;
     char compact; /* 0 when none */
     enum sip_hdr id;
@@ -93,6 +94,7 @@ static const struct sip_hdr_row {
 };
 #define SIP_HDR_ROWS (sizeof sip_hdr_names / sizeof sip_hdr_names[0])
 #define SIP_HDR_NAME_MAX 19 /* "p-asserted-identity", "proxy-authorization" */
+_Static_assert(SIP_HDR_NAME_MAX < SIP_HDR_KEY, "every tracked name fits its key");
 
 /* First row of sip_hdr_names[] with each name length; [len + 1] ends the group. */
 static const uint8_t sip_hdr_by_len[SIP_HDR_NAME_MAX + 2] = {
@@ -129,29 +131,35 @@ const char *sip_method_name(enum sip_method m)
     return sip_methods[m].name;
 }
 
-enum sip_hdr sip_hdr_from(struct sv name)
+/*
+ * A header name folded to lower case into a zero-padded key (bytes that are
+ * not token characters become 0, and no row name holds one), looked up in its
+ * length group with whole-word compares. len is the name's full length.
+ */
+static enum sip_hdr sip_hdr_lookup(const char key[SIP_HDR_KEY], size_t len)
 {
-    if (name.len == 1) {
-        char c = sv_lower(name.p[0]);
+    if (len == 1) {
         for (size_t i = 0; i < SIP_HDR_ROWS; i++)
-            if (sip_hdr_names[i].compact == c)
+            if (sip_hdr_names[i].compact == key[0] && key[0])
                 return sip_hdr_names[i].id;
         return SIP_HDR_OTHER;
     }
-    if (name.len < 2 || name.len > SIP_HDR_NAME_MAX)
+    if (len < 2 || len > SIP_HDR_NAME_MAX)
         return SIP_HDR_OTHER;
-    char first = sv_lower(name.p[0]);
-    for (size_t r = sip_hdr_by_len[name.len]; r < sip_hdr_by_len[name.len + 1]; r++) {
-        const struct sip_hdr_row *row = &sip_hdr_names[r];
-        if (row->name[0] != first)
-            continue;
-        size_t i = 1;
-        while (i < name.len && (name.p[i] == row->name[i] || sv_lower(name.p[i]) == row->name[i]))
-            i++;
-        if (i == name.len)
-            return row->id;
-    }
+    for (size_t r = sip_hdr_by_len[len]; r < sip_hdr_by_len[len + 1]; r++)
+        if (memcmp(key, sip_hdr_names[r].name, SIP_HDR_KEY) == 0)
+            return sip_hdr_names[r].id;
     return SIP_HDR_OTHER;
+}
+
+enum sip_hdr sip_hdr_from(struct sv name)
+{
+    char key[SIP_HDR_KEY] = { 0 };
+    if (name.len > SIP_HDR_NAME_MAX)
+        return SIP_HDR_OTHER;
+    for (size_t i = 0; i < name.len; i++)
+        key[i] = lines_token_lower(name.p[i]);
+    return sip_hdr_lookup(key, name.len);
 }
 
 static bool sip_is_digit(char c)
@@ -329,17 +337,32 @@ bool sip_looks_like(const uint8_t *buf, size_t len)
            sv_case_eq(sv_make(line.p + line.len - 8, 8), SV_LIT(" SIP/2.0"));
 }
 
-/* One header line: look its name up, keep the first value, count every occurrence. */
+/*
+ * One header line, "name SWS : value" (lines_split_header's grammar): the
+ * name's bytes are checked as token characters and folded into the lookup key
+ * in the same pass. Keeps the first value of each known header and counts
+ * every occurrence.
+ */
 static void sip_take_header(struct sip_msg *out, struct sv line)
 {
-    struct sv name, value;
-    if (!lines_split_header(line, &name, &value))
+    char key[SIP_HDR_KEY] = { 0 };
+    size_t i = 0;
+    char c;
+    while (i < line.len && (c = lines_token_lower(line.p[i])) != 0) {
+        if (i < SIP_HDR_KEY)
+            key[i] = c;
+        i++;
+    }
+    size_t n = i;
+    while (i < line.len && (line.p[i] == ' ' || line.p[i] == '\t'))
+        i++;
+    if (n == 0 || i == line.len || line.p[i] != ':')
         return; /* not "name: value": counted in header_lines, reachable via sip_header_next */
-    enum sip_hdr h = sip_hdr_from(name);
+    enum sip_hdr h = sip_hdr_lookup(key, n);
     if (h == SIP_HDR_OTHER)
         return;
     if (out->hdr_count[h] == 0)
-        out->hdr[h] = value;
+        out->hdr[h] = sv_trim(sv_make(line.p + i + 1, line.len - i - 1));
     else if (sip_hdr_single[h])
         out->anomalies |= SIP_ANOM_DUP_HEADER;
     if (out->hdr_count[h] < UINT16_MAX)

@@ -251,6 +251,15 @@ Test(lines, token_bitmap_matches_the_grammar_for_every_byte)
     }
 }
 
+/* The folding table agrees with the bitmap and with sv_lower for every byte. */
+Test(lines, token_lower_table_for_every_byte)
+{
+    for (int b = 0; b < 256; b++) {
+        char want = lines_is_token_char((char)b) ? sv_lower((char)b) : 0;
+        cr_assert_eq(lines_token_lower((char)b), want, "byte 0x%02x", b);
+    }
+}
+
 /* sv_hash (sv.h) reads words at any alignment: the same bytes hash the same wherever they
  * are, and a change in any byte, in a whole word or in the tail, or a different split of
  * chained views, gives another hash. */
