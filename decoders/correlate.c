@@ -322,15 +322,15 @@ bool correlate_msg_text_cut(const struct correlate *co, const struct call_msg *m
 
 /* ---- retransmission detection ---------------------------------------- */
 
-static uint64_t message_key(const struct sip_msg *m, const struct sip_meta *meta)
+/* call_h: sv_hash(m->call_id, 0), which the caller has at hand. */
+static uint64_t message_key(const struct sip_msg *m, const struct sip_meta *meta, uint64_t call_h)
 {
     uint8_t num[8] = {
         (uint8_t)(m->cseq >> 24), (uint8_t)(m->cseq >> 16), (uint8_t)(m->cseq >> 8),
         (uint8_t)m->cseq,         (uint8_t)(m->status >> 8), (uint8_t)m->status,
         (uint8_t)m->is_request,   (uint8_t)meta->transport,
     };
-    uint64_t h = sv_hash(m->call_id, 0);
-    h = sv_hash(sv_make(num, sizeof num), h);
+    uint64_t h = sv_hash(sv_make(num, sizeof num), call_h);
     h = sv_hash(m->is_request ? m->method_name : m->cseq_method_name, h);
     h = sv_hash(m->cseq_method_name, h);
     h = sv_hash(m->via_branch, h);
@@ -724,11 +724,15 @@ static void set_codec(struct correlate *co, const char **dst, const char *name)
 static bool copy_aor(struct sv value, char *aor, size_t aor_cap, char *user, size_t user_cap)
 {
     struct sip_nameaddr na;
+    struct sip_uri u;
     if (!sip_nameaddr_parse(value, &na))
         return true;
-    bool whole = sip_uri_aor(na.uri, aor, aor_cap);
-    struct sip_uri u;
-    if (user && sip_uri_parse(na.uri, &u))
+    if (!sip_uri_parse(na.uri, &u)) {
+        sv_copy(aor, aor_cap, sv_trim(na.uri)); /* as sip_uri_aor does: the raw URI, not whole */
+        return false;
+    }
+    bool whole = sip_uri_aor_parsed(&u, aor, aor_cap);
+    if (user)
         whole &= sv_copy(user, user_cap, u.user);
     return whole;
 }
@@ -736,7 +740,8 @@ static bool copy_aor(struct sv value, char *aor, size_t aor_cap, char *user, siz
 /* AOR and user part of a From/To-style value into call fields; false if cut to fit. */
 static bool set_aor(struct correlate *co, struct sv value, const char **aor, const char **user)
 {
-    char a[CALL_AOR_MAX] = "", u[CALL_TAG_MAX] = "";
+    char a[CALL_AOR_MAX], u[CALL_TAG_MAX]; /* only their first byte needs clearing */
+    a[0] = u[0] = '\0';
     bool whole = copy_aor(value, a, sizeof a, user ? u : NULL, sizeof u);
     whole &= strstore_set_cstr(co->strs, aor, a, CALL_AOR_MAX);
     if (user)
@@ -1135,7 +1140,12 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
     stats_inc(co->st, m->is_request ? STAT_SIP_REQUESTS : STAT_SIP_RESPONSES);
     if (m->anomalies)
         stats_inc(co->st, STAT_SIP_ANOMALIES);
-    bool retrans = seen_check(co, message_key(m, meta), meta->ts_ns);
+    /* The call's key (Call-ID up to a NUL, capped) is almost always the whole Call-ID: then its
+     * hash starts the message's key too. */
+    struct sv id = call_id_key(m->call_id);
+    uint64_t h = sv_hash(id, 0);
+    uint64_t call_h = id.len == m->call_id.len ? h : sv_hash(m->call_id, 0);
+    bool retrans = seen_check(co, message_key(m, meta, call_h), meta->ts_ns);
     if (retrans)
         stats_inc(co->st, STAT_SIP_RETRANSMISSIONS);
     if (!m->call_id.len) {
@@ -1148,8 +1158,6 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
         return retrans;
     }
 
-    struct sv id = call_id_key(m->call_id);
-    uint64_t h = sv_hash(id, 0);
     struct call *c = call_find(co, id, h);
     if (!c) {
         if (!(m->is_request && m->method == SIP_METHOD_INVITE && !m->to_tag.len)) {

@@ -267,18 +267,23 @@ bool sip_uri_aor(struct sv uri, char *dst, size_t cap)
         sv_copy(dst, cap, sv_trim(uri));
         return false;
     }
+    return sip_uri_aor_parsed(&u, dst, cap);
+}
+
+bool sip_uri_aor_parsed(const struct sip_uri *u, char *dst, size_t cap)
+{
     struct uri_out w = {dst, cap, 0, false};
-    uri_put(&w, u.scheme.p, u.scheme.len, true);
+    uri_put(&w, u->scheme.p, u->scheme.len, true);
     uri_put(&w, ":", 1, false);
-    if (u.user.len)
-        uri_put(&w, u.user.p, u.user.len, false);
-    if (u.host.len) {
-        bool v6 = sv_find(u.host, ':') < u.host.len;
-        if (u.user.len)
+    if (u->user.len)
+        uri_put(&w, u->user.p, u->user.len, false);
+    if (u->host.len) {
+        bool v6 = sv_find(u->host, ':') < u->host.len;
+        if (u->user.len)
             uri_put(&w, "@", 1, false);
         if (v6)
             uri_put(&w, "[", 1, false);
-        uri_put(&w, u.host.p, u.host.len, false);
+        uri_put(&w, u->host.p, u->host.len, false);
         if (v6)
             uri_put(&w, "]", 1, false);
     }

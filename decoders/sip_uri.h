@@ -36,6 +36,8 @@ bool sip_uri_parse(struct sv uri, struct sip_uri *out);
  * truncated or unparseable (dst then holds what fits, or the raw URI).
  */
 bool sip_uri_aor(struct sv uri, char *dst, size_t cap);
+/* The same from a URI already parsed by sip_uri_parse (cap > 0); false when truncated. */
+bool sip_uri_aor_parsed(const struct sip_uri *u, char *dst, size_t cap);
 
 /*
  * Index of the first ',' at or after i outside a quoted string, or v.len: where a value of

@@ -1,6 +1,7 @@
 /* test_json.c: Criterion suite for exporters/json.c (RFC 8259 escaping, RFC 3629 UTF-8 repair, RFC 3339 times). */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -145,6 +146,29 @@ Test(json, integers_at_their_limits)
     json_arr_end(&j);
     cr_assert(json_ok(&j));
     cr_assert_str_eq(buf, "[0,18446744073709551615,-1,-9223372036854775808,9223372036854775807]");
+}
+
+/* Two digits per division: every value below 200 000, each power of ten and its neighbours,
+ * and every digit count, against printf. */
+Test(json, integers_match_printf)
+{
+    char buf[64], want[32];
+    struct json j;
+    uint64_t extra[3 * 20 + 1];
+    size_t n = 0;
+    for (uint64_t p = 10; n < 3 * 19; p *= 10) {
+        extra[n++] = p - 1;
+        extra[n++] = p;
+        extra[n++] = p + 1;
+    }
+    extra[n++] = UINT64_MAX;
+    for (uint64_t i = 0; i < 200000 + n; i++) {
+        uint64_t v = i < 200000 ? i : extra[i - 200000];
+        json_init(&j, buf, sizeof buf);
+        json_u64(&j, v);
+        snprintf(want, sizeof want, "%" PRIu64, v);
+        cr_assert_str_eq(buf, want);
+    }
 }
 
 Test(json, doubles_fixed_decimals)
