@@ -447,15 +447,16 @@ void json_double(struct json *j, double v, int decimals)
         uint64_t r = (uint64_t)(a + 0.5);
         char tmp[1 + 20 + 1 + JSON_MAX_DECIMALS];
         char *e = tmp + sizeof tmp, *q = e;
+        /* the decimals CDRs use, by constant: a multiply, not a 64-bit division */
+        uint64_t ip = decimals == 3 ? r / 1000 : decimals == 2 ? r / 100 : r / scale;
         if (decimals) {
-            uint64_t f = r % scale;
+            uint64_t f = r - ip * scale;
             for (int k = 0; k < decimals; k++) {
                 *--q = (char)('0' + f % 10);
                 f /= 10;
             }
             *--q = '.';
         }
-        uint64_t ip = r / scale;
         do {
             *--q = (char)('0' + ip % 10);
             ip /= 10;
