@@ -492,8 +492,11 @@ static uint32_t capture_fast_u32(const uint8_t *p, bool swapped)
  */
 static void capture_fast_start(struct capture *c)
 {
-    static const int plain_links[] = { DLT_NULL, DLT_EN10MB, DLT_RAW, 12, 14, 101, DLT_LOOP,
-                                       DLT_LINUX_SLL, 228, 229, 276 };
+    /* Raw IP goes by several numbers: DLT_RAW is 12 on most systems and 14 on OpenBSD, and
+     * files may also carry LINKTYPE_RAW (101) as written. */
+    static const int plain_links[] = { DLT_NULL,      DLT_EN10MB, DLT_RAW,  12,       14,
+                                       101,           DLT_LOOP,   DLT_IPV4, DLT_IPV6, DLT_LINUX_SLL,
+                                       DLT_LINUX_SLL2 };
     bool plain = false;
     for (size_t i = 0; i < sizeof plain_links / sizeof plain_links[0]; i++)
         plain = plain || plain_links[i] == c->linktype;
