@@ -152,17 +152,16 @@ bool addr_parse(struct sv text, struct addr *out)
         t = sv_sub(t, 1, t.len - 2);
     if (t.len == 0 || t.len > 45)
         return false;
-    if (sv_find(t, ':') < t.len) {
-        if (!parse_v6(t, out->b))
-            return false;
-        out->family = 6;
+    /* IPv4 first, the usual case: a text with a ':' fails it at the colon, and one longer than
+     * "255.255.255.255" cannot pass it. */
+    if (t.len <= 15 && parse_v4(t, out->b)) {
+        out->family = 4;
         return true;
     }
-    if (!parse_v4(t, out->b)) {
-        memset(out, 0, sizeof *out); /* parse_v4 may have stored some octets */
+    memset(out, 0, sizeof *out); /* parse_v4 may have stored some octets */
+    if (sv_find(t, ':') == t.len || !parse_v6(t, out->b))
         return false;
-    }
-    out->family = 4;
+    out->family = 6;
     return true;
 }
 

@@ -37,15 +37,15 @@ static bool sdp_is_space(char c)
 /* Next token of *rest separated by SP/HTAB runs; advances *rest past it. */
 static struct sv sdp_token(struct sv *rest)
 {
-    size_t i = 0;
-    while (i < rest->len && sdp_is_space(rest->p[i]))
-        i++;
-    size_t start = i;
-    while (i < rest->len && !sdp_is_space(rest->p[i]))
-        i++;
-    struct sv tok = sv_make(rest->p + start, i - start);
-    *rest = sv_sub(*rest, i, rest->len - i);
-    return tok;
+    const char *p = rest->p, *end = p + rest->len;
+    while (p < end && sdp_is_space(*p))
+        p++;
+    const char *start = p;
+    while (p < end && !sdp_is_space(*p))
+        p++;
+    rest->p = p;
+    rest->len = (size_t)(end - p);
+    return sv_make(start, (size_t)(p - start));
 }
 
 /* rest with its leading SP/HTAB removed. */
