@@ -727,10 +727,8 @@ static bool copy_aor(struct sv value, char *aor, size_t aor_cap, char *user, siz
     struct sip_uri u;
     if (!sip_nameaddr_parse(value, &na))
         return true;
-    if (!sip_uri_parse(na.uri, &u)) {
-        sv_copy(aor, aor_cap, sv_trim(na.uri)); /* as sip_uri_aor does: the raw URI, not whole */
-        return false;
-    }
+    if (!sip_uri_parse(na.uri, &u))
+        return sip_uri_aor(na.uri, aor, aor_cap); /* its fallback: the raw URI, not whole */
     bool whole = sip_uri_aor_parsed(&u, aor, aor_cap);
     if (user)
         whole &= sv_copy(user, user_cap, u.user);

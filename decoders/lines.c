@@ -108,20 +108,9 @@ enum lines_result lines_next_header(struct lines *ln, struct sv *line)
     }
 }
 
-/* One forward pass: the token, optional SP/HTAB, then the colon. */
 bool lines_split_header(struct sv line, struct sv *name, struct sv *value)
 {
-    size_t i = 0;
-    while (i < line.len && lines_is_token_char(line.p[i]))
-        i++;
-    size_t n = i;
-    while (i < line.len && (line.p[i] == ' ' || line.p[i] == '\t'))
-        i++;
-    if (n == 0 || i == line.len || line.p[i] != ':')
-        return false;
-    *name = sv_make(line.p, n);
-    *value = sv_trim(sv_sub(line, i + 1, line.len));
-    return true;
+    return lines_split_header_key(line, name, value, NULL, 0);
 }
 
 size_t lines_unfold(struct sv v, char *dst, size_t cap, bool *truncated)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sv.h"
 
@@ -118,6 +119,33 @@ extern const char lines_token_lower_tab[256];
 static inline char lines_token_lower(char c)
 {
     return lines_token_lower_tab[(unsigned char)c];
+}
+
+/*
+ * lines_split_header, also writing the name's first key_cap bytes in lower case
+ * into key (zero-padded; key_cap 0: no key), from the one scan that checks
+ * them. Inline: SIP header lookup runs it on every header line.
+ */
+static inline bool lines_split_header_key(struct sv line, struct sv *name, struct sv *value,
+                                          char *key, size_t key_cap)
+{
+    size_t i = 0;
+    char c;
+    if (key_cap)
+        memset(key, 0, key_cap);
+    while (i < line.len && (c = lines_token_lower(line.p[i])) != 0) {
+        if (i < key_cap)
+            key[i] = c;
+        i++;
+    }
+    size_t n = i;
+    while (i < line.len && (line.p[i] == ' ' || line.p[i] == '\t'))
+        i++;
+    if (n == 0 || i == line.len || line.p[i] != ':')
+        return false;
+    *name = sv_make(line.p, n);
+    *value = sv_trim(sv_sub(line, i + 1, line.len));
+    return true;
 }
 
 #endif

@@ -140,7 +140,7 @@ static enum sip_hdr sip_hdr_lookup(const char key[SIP_HDR_KEY], size_t len)
 {
     if (len == 1) {
         for (size_t i = 0; i < SIP_HDR_ROWS; i++)
-            if (sip_hdr_names[i].compact == key[0] && key[0])
+            if (key[0] && sip_hdr_names[i].compact == key[0])
                 return sip_hdr_names[i].id;
         return SIP_HDR_OTHER;
     }
@@ -337,32 +337,18 @@ bool sip_looks_like(const uint8_t *buf, size_t len)
            sv_case_eq(sv_make(line.p + line.len - 8, 8), SV_LIT(" SIP/2.0"));
 }
 
-/*
- * One header line, "name SWS : value" (lines_split_header's grammar): the
- * name's bytes are checked as token characters and folded into the lookup key
- * in the same pass. Keeps the first value of each known header and counts
- * every occurrence.
- */
+/* One header line: look its name up, keep the first value, count every occurrence. */
 static void sip_take_header(struct sip_msg *out, struct sv line)
 {
-    char key[SIP_HDR_KEY] = { 0 };
-    size_t i = 0;
-    char c;
-    while (i < line.len && (c = lines_token_lower(line.p[i])) != 0) {
-        if (i < SIP_HDR_KEY)
-            key[i] = c;
-        i++;
-    }
-    size_t n = i;
-    while (i < line.len && (line.p[i] == ' ' || line.p[i] == '\t'))
-        i++;
-    if (n == 0 || i == line.len || line.p[i] != ':')
+    char key[SIP_HDR_KEY];
+    struct sv name, value;
+    if (!lines_split_header_key(line, &name, &value, key, sizeof key))
         return; /* not "name: value": counted in header_lines, reachable via sip_header_next */
-    enum sip_hdr h = sip_hdr_lookup(key, n);
+    enum sip_hdr h = sip_hdr_lookup(key, name.len);
     if (h == SIP_HDR_OTHER)
         return;
     if (out->hdr_count[h] == 0)
-        out->hdr[h] = sv_trim(sv_make(line.p + i + 1, line.len - i - 1));
+        out->hdr[h] = value;
     else if (sip_hdr_single[h])
         out->anomalies |= SIP_ANOM_DUP_HEADER;
     if (out->hdr_count[h] < UINT16_MAX)

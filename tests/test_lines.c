@@ -155,6 +155,23 @@ Test(lines, split_header_allows_space_before_colon)
     cr_assert_eq(value.len, 0);
 }
 
+/* The key is the name folded to lower case, cut at key_cap and zero-padded; no key with cap 0. */
+Test(lines, split_header_key_folds_the_name)
+{
+    struct sv name, value;
+    char key[8];
+    memset(key, 'x', sizeof key);
+    cr_assert(lines_split_header_key(SV_LIT("CaLl-Id : a@b"), &name, &value, key, sizeof key));
+    cr_assert(sv_is(name, "CaLl-Id"));
+    cr_assert(sv_is(value, "a@b"));
+    cr_assert_eq(memcmp(key, "call-id\0", 8), 0);
+    cr_assert(lines_split_header_key(SV_LIT("X-Longer-Name: 1"), &name, &value, key, sizeof key));
+    cr_assert_eq(name.len, 13);
+    cr_assert_eq(memcmp(key, "x-longer", 8), 0, "cut at the cap");
+    cr_assert(lines_split_header_key(SV_LIT("v: 1"), &name, &value, NULL, 0));
+    cr_assert_not(lines_split_header_key(SV_LIT("Content Length: 5"), &name, &value, key, sizeof key));
+}
+
 Test(lines, split_header_rejects_non_headers)
 {
     struct sv name = SV_NULL, value = SV_NULL;
