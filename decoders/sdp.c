@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "codec.h"
+#include "lines.h"
 
 /*
  * One pass over the body, one line at a time, no allocation. The body is
  * packet data: it may hold NUL bytes anywhere and may end without a newline,
- * so lines are found with memchr and every field is a view with a length.
+ * so lines come from lines_next (lines.h) and every field is a view with a
+ * length.
  *
  *   session-description = v= o= s= [i=] [u=] [e=] [p=] [c=] [b=] t=... [k=] a=*
  *                         *(m= [i=] [c=] [b=] [k=] a=*)           RFC 8866 §9
@@ -497,21 +499,17 @@ enum status sdp_parse(const uint8_t *buf, size_t len, struct sdp_session *out)
     memset(&p, 0, sizeof p);
     p.out = out;
 
-    size_t pos = 0;
-    for (size_t lines = 0; pos < len; lines++) {
+    struct lines ln;
+    lines_init(&ln, buf, len, true);
+    struct sv line;
+    enum lines_result r;
+    for (size_t lines = 0; (r = lines_next(&ln, &line)) != LINES_END; lines++) {
         if (lines == SDP_MAX_LINES) {
             out->anomalies |= SDP_ANOM_TOO_MANY;
             break;
         }
-        const uint8_t *nl = memchr(buf + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - buf) : len;
-        struct sv line = sv_make(buf + pos, end - pos);
-        pos = nl ? end + 1 : len;
-        if (line.len && line.p[line.len - 1] == '\r')
-            line.len--;
-        if (line.len == 0)
-            continue;
-        sdp_line(&p, line);
+        if (r != LINES_BLANK)
+            sdp_line(&p, line);
     }
     sdp_finish(&p);
     return p.understood ? STATUS_OK : STATUS_MALFORMED;

@@ -1,5 +1,6 @@
 /* test_lines.c: suite for the line splitter and header unfolding (RFC 3261 §7.3.1). */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../decoders/lines.h"
@@ -311,5 +312,41 @@ Test(sv, lws_is_exactly_sp_htab_cr_lf)
     for (int b = 0; b < 256; b++) {
         bool want = b == ' ' || b == '\t' || b == '\r' || b == '\n';
         cr_assert_eq(sv_is_lws((char)b), want, "byte 0x%02x", b);
+    }
+}
+
+/*
+ * The LF search takes sixteen bytes at a time, then single bytes: an LF at
+ * every position of ranges of every length around those steps is found, and
+ * a range without one is returned whole. Each range is its own allocation of
+ * exactly its length, so a read past it is caught under AddressSanitizer.
+ */
+Test(lines, lf_found_at_every_position_of_every_length)
+{
+    for (size_t n = 1; n <= 80; n++) {
+        for (size_t k = 0; k <= n; k++) { /* k == n: no LF at all */
+            char *buf = malloc(n);
+            cr_assert_not_null(buf);
+            memset(buf, 'x', n);
+            if (k < n)
+                buf[k] = '\n';
+            struct lines ln;
+            struct sv l;
+            lines_init(&ln, buf, n, true);
+            enum lines_result r = lines_next(&ln, &l);
+            if (k == n) {
+                cr_assert_eq(r, LINES_PARTIAL, "n=%zu: no LF", n);
+                cr_assert_eq(l.len, n);
+            } else {
+                cr_assert_eq(r, k ? LINES_LINE : LINES_BLANK, "n=%zu k=%zu", n, k);
+                cr_assert_eq(l.len, k, "n=%zu k=%zu", n, k);
+                cr_assert_eq(ln.p, buf + k + 1, "n=%zu k=%zu", n, k);
+            }
+            /* the same through the header reader (k == n - 1 ends the range on its LF) */
+            lines_init(&ln, buf, n, true);
+            r = lines_next_header(&ln, &l);
+            cr_assert_eq(l.len, k, "header: n=%zu k=%zu", n, k);
+            free(buf);
+        }
     }
 }

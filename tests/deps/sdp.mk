@@ -1,1 +1,1 @@
-TEST_DEPS_sdp := decoders/sdp.c decoders/codec.c
+TEST_DEPS_sdp := decoders/sdp.c decoders/lines.c decoders/codec.c
