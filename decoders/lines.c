@@ -98,7 +98,7 @@ enum lines_result lines_next(struct lines *ln, struct sv *line)
 }
 
 /*
- * One memchr per physical line; a fold is recognised by peeking at the byte
+ * One LF search per physical line; a fold is recognised by peeking at the byte
  * after the LF. The loop runs once per physical line and each pass moves q
  * past one LF, so it ends within the range.
  */

@@ -11,9 +11,10 @@
 
 /*
  * The only line splitter of the text decoders (house style rule 9). It walks a
- * (pointer, length) range with memchr for LF and never reads outside it, never
- * writes to it and never stops at a NUL byte. A line ends in CRLF or in a bare
- * LF (tolerated, flagged); a CR not followed by LF is an ordinary byte.
+ * (pointer, length) range looking for LF (sixteen bytes at a time, see
+ * lines.c) and never reads outside it, never writes to it and never stops at a
+ * NUL byte. A line ends in CRLF or in a bare LF (tolerated, flagged); a CR not
+ * followed by LF is an ordinary byte.
  *
  * Every call consumes at least one byte or returns LINES_END, so a loop over a
  * range of n bytes makes at most n + 1 calls; the total work is O(n).

@@ -7,11 +7,11 @@
 #include "sip_uri.h"
 
 /*
- * One pass over the message: the start line, then each header line found with
- * memchr (lines.c), its name looked up in one table and its value kept as a
- * view; the derived fields (Call-ID, CSeq, top Via, tags, body and SDP) are
- * read once at the end from the first occurrence of their header. Nothing is
- * copied or allocated and the input is never written.
+ * One pass over the message: the start line, then each header line found by
+ * lines_next_header (lines.c), its name looked up in one table and its value
+ * kept as a view; the derived fields (Call-ID, CSeq, top Via, tags, body and
+ * SDP) are read once at the end from the first occurrence of their header.
+ * Nothing is copied or allocated and the input is never written.
  *
  * Bounds: a message (start line, headers and body) is at most SIP_MAX_MESSAGE
  * bytes and at most SIP_MAX_HEADER_LINES header lines; a multipart body is
