@@ -617,6 +617,21 @@ Test(sdp, too_many_fmts_and_rtpmaps)
 }
 
 /* SDP_MAX_LINES bounds the scan: lines past it are not read. */
+/* Empty lines (CRLF or LF) are skipped without an anomaly; a last line cut after its CR
+ * loses the CR, as a CRLF-terminated one does (else the last format would read "8\r"). */
+Test(sdp, blank_lines_skipped_and_cut_crlf_dropped)
+{
+    cr_assert_eq(parse_str("v=0\r\n\r\nc=IN IP4 192.0.2.1\n\na=sendonly\r\n"
+                           "\r\nm=audio 4000 RTP/AVP 0 8\r"),
+                 STATUS_OK);
+    cr_assert_eq(s.anomalies, 0);
+    cr_assert_eq(s.media_count, 1);
+    cr_assert_eq(s.media[0].port, 4000);
+    cr_assert_eq(s.media[0].fmt_count, 2);
+    cr_assert_eq(s.media[0].fmt[1], 8);
+    cr_assert_eq(s.media[0].dir, SDP_DIR_SENDONLY, "session-level a= after a blank line");
+}
+
 Test(sdp, too_many_lines)
 {
     static char body[SDP_MAX_LINES * 4 + 64];
