@@ -187,7 +187,7 @@ awk -v p="$pkts" -v c="$m_hi" -v r="$r_hi" -v s="$s_hi" 'BEGIN {
         c, s, r, (s - r) * 1e9 / p, s * 1e9 / p }'
 growth=$(awk -v a="$s_lo" -v ra="$r_lo" -v b="$s_hi" -v rb="$r_hi" 'BEGIN {
     x = a - ra; if (x < 0.01) x = 0.01; printf "%.3f", (b - rb) / x }')
-total=$(awk -v a="$s_lo" -v b="$s_hi" 'BEGIN { printf "%.3f", a > 0 ? b / a : 0 }')
+total=$(awk -v a="$s_lo" -v b="$s_hi" 'BEGIN { printf "%.3f", (a > 0) ? b / a : 0 }')
 ok=$(awk -v x="$growth" 'BEGIN { print (x <= 1.30) ? 1 : 0 }')
 printf '   analysis cost per packet x%.2f with %.1fx the concurrent calls (target <= 1.30; whole cost x%.2f)  %s\n' \
     "$growth" "$(awk -v a="$m_lo" -v b="$m_hi" 'BEGIN { print b / a }')" "$total" "$(verdict "$ok")"
