@@ -164,9 +164,10 @@ m_hi=$(mean_conc "$hi" "$scale_calls" "$hi_conc")
 # differs is the cost of more state.
 # The analysis is sipscope's cost over its own read loop (capread: the same reader, every frame
 # taken, nothing analysed), as in the throughput lines above. libpcap's read costs about twice
-# that loop on these files; subtracting it instead would take away reading sipscope never
-# does and leave too small a base, so every hundredth of a second of extra state cost would
-# weigh twice as much. The whole cost per packet is shown as well.
+# that loop on these files (0.17 s against 0.09 s); subtracting it instead would take away
+# reading sipscope never does and shrink the base (0.21 s instead of 0.30 s in one
+# measurement), so every hundredth of a second of extra state cost would weigh about 1.4 times
+# as much. The whole cost per packet is shown as well.
 min_of() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 scale_rounds=$((repeat > 5 ? repeat : 5))
 r_lo=; r_hi=; s_lo=; s_hi=
@@ -179,12 +180,13 @@ while [ $i -lt $scale_rounds ]; do
     i=$((i + 1))
 done
 echo "== scaling: $scale_calls calls of $scale_duration s, at most $scale_conc vs $hi_conc up at once (mean $m_lo vs $m_hi): $pkts packets each"
-awk -v p="$pkts" -v c="$m_lo" -v r="$r_lo" -v s="$s_lo" 'BEGIN {
-    printf "   %6d concurrent: sipscope %6.2f s cpu, its read loop %6.2f s: analysis %5.0f ns/packet (total %5.0f)\n",
-        c, s, r, (s - r) * 1e9 / p, s * 1e9 / p }'
-awk -v p="$pkts" -v c="$m_hi" -v r="$r_hi" -v s="$s_hi" 'BEGIN {
-    printf "   %6d concurrent: sipscope %6.2f s cpu, its read loop %6.2f s: analysis %5.0f ns/packet (total %5.0f)\n",
-        c, s, r, (s - r) * 1e9 / p, s * 1e9 / p }'
+scale_line() { # mean concurrency, read loop s, sipscope s
+    awk -v p="$pkts" -v c="$1" -v r="$2" -v s="$3" 'BEGIN {
+        printf "   %6d concurrent: sipscope %6.2f s cpu, its read loop %6.2f s: analysis %5.0f ns/packet (total %5.0f)\n",
+            c, s, r, (s - r) * 1e9 / p, s * 1e9 / p }'
+}
+scale_line "$m_lo" "$r_lo" "$s_lo"
+scale_line "$m_hi" "$r_hi" "$s_hi"
 growth=$(awk -v a="$s_lo" -v ra="$r_lo" -v b="$s_hi" -v rb="$r_hi" 'BEGIN {
     x = a - ra; if (x < 0.01) x = 0.01; printf "%.3f", (b - rb) / x }')
 total=$(awk -v a="$s_lo" -v b="$s_hi" 'BEGIN { printf "%.3f", (a > 0) ? b / a : 0 }')
