@@ -24,6 +24,8 @@
 #define CALL_REASON_MAX 64
 #define CALL_CODEC_MAX 16
 #define CALL_MAX_DIALOGS 4        /* early dialogs (forks) kept per call */
+#define CALL_SEEN_KEYS 8          /* message signatures kept in the call (a plain call has 7) */
+#define CALL_SEEN_SPILLED 0x80    /* struct call.seen_pos flag */
 #define CALL_MAX_CODECS 8         /* codec names kept per offer/answer */
 #define CALL_MSG_LABEL_MAX 40
 #define CALL_MAX_MEDIA_ENDPOINTS 16  /* SDP-announced endpoints (RTP and RTCP) kept per call */
@@ -195,6 +197,13 @@ struct call {
     struct pool_link lru;         /* on one of the table's expiry queues */
     uint32_t invite_cseq;         /* CSeq of the current initial INVITE transaction */
 
+    /*
+     * Retransmission detection for the call's own messages (correlate.c): the
+     * signatures of its last CALL_SEEN_KEYS distinct messages, in the record the
+     * message had to reach anyway. An older one is handed to the shared table.
+     */
+    uint64_t seen_keys[CALL_SEEN_KEYS];
+
     /* the byte-sized fields together (no padding between them) */
     uint8_t media_ep_count;       /* announced endpoints remembered (media.c) */
     uint8_t media_ep_dropped;     /* endpoints not remembered (cap above) */
@@ -202,13 +211,15 @@ struct call {
     bool early_media_sdp;         /* a 18x carried SDP */
     bool cancel_seen;
     bool ended;                   /* final state reached; lingers for retransmissions */
+    uint8_t seen_len;             /* seen_keys in use */
+    uint8_t seen_pos;             /* next slot to reuse once full; CALL_SEEN_SPILLED: one was handed on */
 };
 
 /*
  * Per-call memory budget (issue 7): the records a call holds, checked at
  * compile time so that a field added without care shows up here.
  */
-#define CALL_RECORD_MAX 416
+#define CALL_RECORD_MAX 480
 #define CALL_MSG_RECORD_MAX 40
 
 /* The route record of a CALL_MSG_PATH_ROUTE message (NULL for others). */

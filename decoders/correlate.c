@@ -23,6 +23,9 @@
  *          absent, the Call-ID, CSeq, method and endpoints in the key do the
  *          work: a retransmission repeats them all). Wireshark's resend detection
  *          keys on the same facts, so our counts agree with `sip,stat`.
+ *          Only messages outside calls (REGISTER, no Call-ID, no call) and the
+ *          older signatures of calls with many messages come here: a call checks
+ *          its own messages against the signatures it keeps (call_seen_check).
  *   calls  by Call-ID; a call is the INVITE dialog(s) of one Call-ID, forks
  *          included. Queues: probe (an INVITE nobody answered at all, not even
  *          100 Trying), setup (no final answer), up (answered), ended (final
@@ -348,8 +351,8 @@ static void seen_free(struct correlate *co, uint32_t idx)
     pool_put(co->seen, idx);
 }
 
-/* Record the message; true if the same message was seen before (a retransmission). */
-static bool seen_check(struct correlate *co, uint64_t key, uint64_t now)
+/* Is the message in the table? If so its time is refreshed. */
+static bool seen_find(struct correlate *co, uint64_t key, uint64_t now)
 {
     size_t off = offsetof(struct seen, lru);
     for (uint32_t i = co->seen_buckets[key & co->seen_mask]; i != POOL_NONE;) {
@@ -362,6 +365,15 @@ static bool seen_check(struct correlate *co, uint64_t key, uint64_t now)
         }
         i = s->hash_next;
     }
+    return false;
+}
+
+/* Record the message; true if the same message was seen before (a retransmission). */
+static bool seen_check(struct correlate *co, uint64_t key, uint64_t now)
+{
+    if (seen_find(co, key, now))
+        return true;
+    size_t off = offsetof(struct seen, lru);
     uint32_t idx = pool_get(co->seen);
     if (idx == POOL_NONE) {
         seen_free(co, co->seen_q.head);
@@ -521,6 +533,35 @@ static struct call *call_create(struct correlate *co, struct sv call_id, uint64_
     pool_list_push_tail(co->calls, &co->call_q[QUEUE_PROBE], idx, offsetof(struct call, lru));
     stats_inc(co->st, STAT_CALLS);
     return c;
+}
+
+/*
+ * seen_check for a message of call c: its signature is looked up among the call's own
+ * (c->seen_keys), so that a call's messages never touch the shared table, whose bucket and
+ * record are two more cache misses per message, and two more when the record expires. Those
+ * signatures live as long as the call, which by default outlasts every retransmission RFC 3261
+ * allows: it lingers 64*T1 after its end (CORRELATE_DEFAULT_LINGER_S). A message that comes
+ * after its call was emitted (a shorter --linger, an evicted call) is not matched against the
+ * call's messages: it counts as an orphan, or opens a new call if it is an initial INVITE, as
+ * before. A call with more distinct messages hands its oldest signature to the shared table,
+ * where it lives CORRELATE_TXN_TIMEOUT_S from then, and looks there too from then on.
+ */
+static bool call_seen_check(struct correlate *co, struct call *c, uint64_t key, uint64_t now)
+{
+    for (uint8_t i = 0; i < c->seen_len; i++)
+        if (c->seen_keys[i] == key)
+            return true;
+    if ((c->seen_pos & CALL_SEEN_SPILLED) && seen_find(co, key, now))
+        return true;
+    if (c->seen_len < CALL_SEEN_KEYS) {
+        c->seen_keys[c->seen_len++] = key;
+        return false;
+    }
+    uint8_t pos = c->seen_pos & (uint8_t)~CALL_SEEN_SPILLED;
+    (void)seen_check(co, c->seen_keys[pos], now);
+    c->seen_keys[pos] = key;
+    c->seen_pos = (uint8_t)((pos + 1) % CALL_SEEN_KEYS) | CALL_SEEN_SPILLED;
+    return false;
 }
 
 /* Key a Call-ID the same way call_create stores it (up to its first NUL, truncated to fit). */
@@ -1143,32 +1184,39 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
     struct sv id = call_id_key(m->call_id);
     uint64_t h = sv_hash(id, 0);
     uint64_t call_h = id.len == m->call_id.len ? h : sv_hash(m->call_id, 0);
-    bool retrans = seen_check(co, message_key(m, meta, call_h), meta->ts_ns);
+    uint64_t key = message_key(m, meta, call_h);
+    enum sip_method method = m->is_request ? m->method : m->cseq_method;
+    /* A call's messages are checked against the call's own signatures, all others (REGISTER,
+     * no Call-ID, no call) against the shared table. */
+    struct call *c = m->call_id.len && method != SIP_METHOD_REGISTER ? call_find(co, id, h) : NULL;
+    bool opens = !c && m->call_id.len && m->is_request && m->method == SIP_METHOD_INVITE && !m->to_tag.len;
+    if (opens) {
+        c = call_create(co, id, h, meta->ts_ns);
+        if (!c)
+            opens = false;
+    }
+    bool retrans = c ? call_seen_check(co, c, key, meta->ts_ns) : seen_check(co, key, meta->ts_ns);
     if (retrans)
         stats_inc(co->st, STAT_SIP_RETRANSMISSIONS);
     if (!m->call_id.len) {
         stats_inc(co->st, STAT_SIP_NO_CALL_ID);
         return retrans;
     }
-    enum sip_method method = m->is_request ? m->method : m->cseq_method;
     if (method == SIP_METHOD_REGISTER) {
         reg_message(co, m, meta, retrans);
         return retrans;
     }
 
-    struct call *c = call_find(co, id, h);
     if (!c) {
         if (!(m->is_request && m->method == SIP_METHOD_INVITE && !m->to_tag.len)) {
             if (method == SIP_METHOD_INVITE || method == SIP_METHOD_BYE ||
                 method == SIP_METHOD_CANCEL || (m->is_request && method == SIP_METHOD_ACK))
                 stats_inc(co->st, STAT_SIP_ORPHANS);
-            return retrans;
         }
-        c = call_create(co, id, h, meta->ts_ns);
-        if (!c)
-            return retrans;
-        call_first_invite(co, c, m, meta);
+        return retrans;
     }
+    if (opens)
+        call_first_invite(co, c, m, meta);
 
     c->sip_messages++;
     c->last_ns = meta->ts_ns;
