@@ -11,6 +11,7 @@
 
 /* The --help text spells the BYE answer wait out. */
 _Static_assert(CORRELATE_BYE_ANSWER_S == 4, "update --linger in --help");
+_Static_assert(CALL_SEEN_KEYS == 8, "update --max-txns in --help");
 
 static const struct {
     const char *name;
