@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The --help text spells the BYE answer wait out. */
+/* The --help text spells the BYE answer wait and the signatures a call keeps out. */
 _Static_assert(CORRELATE_BYE_ANSWER_S == 4, "update --linger in --help");
 _Static_assert(CALL_SEEN_KEYS == 8, "update --max-txns in --help");
 
