@@ -1189,7 +1189,8 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
     /* A call's messages are checked against the call's own signatures, all others (REGISTER,
      * no Call-ID, no call) against the shared table. */
     struct call *c = m->call_id.len && method != SIP_METHOD_REGISTER ? call_find(co, id, h) : NULL;
-    bool opens = !c && m->call_id.len && m->is_request && m->method == SIP_METHOD_INVITE && !m->to_tag.len;
+    bool opens = !c && m->call_id.len && m->is_request && m->method == SIP_METHOD_INVITE &&
+                 !m->to_tag.len;
     if (opens) {
         c = call_create(co, id, h, meta->ts_ns);
         if (!c)
