@@ -1189,13 +1189,10 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
     /* A call's messages are checked against the call's own signatures, all others (REGISTER,
      * no Call-ID, no call) against the shared table. */
     struct call *c = m->call_id.len && method != SIP_METHOD_REGISTER ? call_find(co, id, h) : NULL;
-    bool opens = !c && m->call_id.len && m->is_request && m->method == SIP_METHOD_INVITE &&
-                 !m->to_tag.len;
-    if (opens) {
-        c = call_create(co, id, h, meta->ts_ns);
-        if (!c)
-            opens = false;
-    }
+    bool initial = m->is_request && m->method == SIP_METHOD_INVITE && !m->to_tag.len;
+    bool opens = !c && m->call_id.len && initial;
+    if (opens)
+        c = call_create(co, id, h, meta->ts_ns); /* NULL: no room; the shared table takes it */
     bool retrans = c ? call_seen_check(co, c, key, meta->ts_ns) : seen_check(co, key, meta->ts_ns);
     if (retrans)
         stats_inc(co->st, STAT_SIP_RETRANSMISSIONS);
@@ -1209,11 +1206,9 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
     }
 
     if (!c) {
-        if (!(m->is_request && m->method == SIP_METHOD_INVITE && !m->to_tag.len)) {
-            if (method == SIP_METHOD_INVITE || method == SIP_METHOD_BYE ||
-                method == SIP_METHOD_CANCEL || (m->is_request && method == SIP_METHOD_ACK))
-                stats_inc(co->st, STAT_SIP_ORPHANS);
-        }
+        if (!initial && (method == SIP_METHOD_INVITE || method == SIP_METHOD_BYE ||
+                         method == SIP_METHOD_CANCEL || (m->is_request && method == SIP_METHOD_ACK)))
+            stats_inc(co->st, STAT_SIP_ORPHANS);
         return retrans;
     }
     if (opens)
