@@ -26,8 +26,9 @@
  * receiver's SDP), its source was announced (symmetric RTP: a party sends
  * from where it receives), or latching: the source port was announced by a
  * party whose address a NAT rewrote, and the destination is the other
- * party's announced address (the near end). Only the first packet of a
- * stream pays for the lookups.
+ * party's announced address (the near end). When several live calls
+ * announced the address, ep_claim picks the one waiting for the stream. Only
+ * the first packet of a stream pays for the lookups.
  */
 
 #define MEDIA_MAX_PT 4              /* payload types remembered per endpoint */
@@ -239,8 +240,9 @@ static struct media_ep *ep_add(struct media *m, struct call *c, enum call_party 
         stats_inc(m->st, STAT_MEDIA_ENDPOINTS_DROPPED);
         return NULL;
     }
-    /* An endpoint another call announced earlier (port reuse): the newer call wins lookups,
-     * being first in its chain; the older entry goes when its call ends. */
+    /* An endpoint another call announced earlier (port reuse, or shared ports): both are
+     * kept, the newer first in its chain, so lookups prefer it (new streams: ep_claim);
+     * the older entry goes when its call ends. */
     x = pool_at(m->eps, idx);
     x->ep = *e;
     x->call = c;
@@ -328,17 +330,71 @@ static struct media_ep *ep_latched(const struct media *m, const struct endpoint 
     return NULL;
 }
 
-/* The endpoint record that ties (src, dst) to a call, and which side matched. */
+/* Has call c a stream to e (from e when src_side)? At most its MEDIA_MAX_STREAMS_PER_CALL. */
+static bool call_has_stream_at(const struct media *m, const struct call *c,
+                               const struct endpoint *e, bool src_side)
+{
+    uint32_t i = c->stream_head;
+    for (uint32_t k = 0; i != POOL_NONE && k < c->stream_count; k++) {
+        const struct media_stream *s = pool_at(m->streams, i);
+        if (endpoint_eq(src_side ? &s->src : &s->dst, e))
+            return true;
+        i = s->call_next;
+    }
+    return false;
+}
+
+/*
+ * The announcement of e a new stream to e (from e when src_side) binds to.
+ * Usually one call announced e. Several do after port reuse (a call that
+ * ended lingers with its endpoints), or when a generator gives every call the
+ * same ports (sipp: tests/soak), where calls set up close together announce
+ * e before the first of them sends. The oldest live call with no stream at
+ * e in that direction yet is the one waiting for this stream (calls start
+ * their media in the order they were set up); when no call waits, the newest
+ * announcement wins (first in its chain: ep_add). Only a stream's first
+ * packets come here.
+ */
+static struct media_ep *ep_claim(const struct media *m, const struct endpoint *e, bool src_side)
+{
+    struct media_ep *newest = NULL, *waiting = NULL;
+    bool several = false;
+    uint64_t h = endpoint_hash(e, 0);
+    for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE;) {
+        struct media_ep *x = pool_at(m->eps, i);
+        i = x->hash_next;
+        if (!endpoint_eq(&x->ep, e))
+            continue;
+        if (!newest) {
+            newest = x;
+            continue;
+        }
+        if (!several) {
+            several = true;
+            if (!newest->call->ended && !call_has_stream_at(m, newest->call, e, src_side))
+                waiting = newest;
+        }
+        if (!x->call->ended && !call_has_stream_at(m, x->call, e, src_side))
+            waiting = x; /* older than any found before */
+    }
+    return waiting ? waiting : newest;
+}
+
+/*
+ * The endpoint record that ties (src, dst) to a call, and which side matched:
+ * for a new stream (claim: see ep_claim), else the newest announcement.
+ */
 static struct media_ep *ep_match(const struct media *m, const struct endpoint *src,
-                                 const struct endpoint *dst, bool *src_side, bool *latched)
+                                 const struct endpoint *dst, bool claim, bool *src_side,
+                                 bool *latched)
 {
     *latched = false;
-    struct media_ep *x = ep_find(m, dst);
+    struct media_ep *x = claim ? ep_claim(m, dst, false) : ep_find(m, dst);
     if (x) {
         *src_side = false;
         return x;
     }
-    x = ep_find(m, src);
+    x = claim ? ep_claim(m, src, true) : ep_find(m, src);
     if (x) {
         *src_side = true;
         return x;
@@ -348,11 +404,25 @@ static struct media_ep *ep_match(const struct media *m, const struct endpoint *s
     return x;
 }
 
+/* Call seq's announcement of e, NULL if it made none. */
+static const struct media_ep *ep_of_call(const struct media *m, const struct endpoint *e,
+                                         uint64_t seq)
+{
+    uint64_t h = endpoint_hash(e, 0);
+    for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE;) {
+        const struct media_ep *x = pool_at(m->eps, i);
+        if (x->call->seq == seq && endpoint_eq(&x->ep, e))
+            return x;
+        i = x->hash_next;
+    }
+    return NULL;
+}
+
 bool media_is_announced(const struct media *m, const struct endpoint *src,
                         const struct endpoint *dst, bool *rtcp)
 {
     bool src_side, latched;
-    const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
+    const struct media_ep *x = ep_match(m, src, dst, false, &src_side, &latched);
     if (x)
         *rtcp = x->rtcp;
     return x != NULL;
@@ -639,6 +709,25 @@ static void stream_index_grow(struct media *m)
     }
 }
 
+/*
+ * The call of bound stream s: one of its announced endpoints has s's
+ * destination or source port (matched exactly, or latched), and a call's
+ * endpoints outlive its streams (media_call_end). Not the call that last
+ * announced those ports: after port reuse that can be another.
+ */
+static struct call *stream_call(const struct media *m, const struct media_stream *s)
+{
+    const uint16_t ports[2] = { s->dst.port, s->src.port };
+    for (int k = 0; k < 2; k++)
+        for (uint32_t i = m->port_buckets[port_bucket(m, ports[k])]; i != POOL_NONE;) {
+            const struct media_ep *x = pool_at(m->eps, i);
+            i = x->port_next;
+            if (x->ep.port == ports[k] && x->call->seq == s->call_seq)
+                return x->call;
+        }
+    return NULL;
+}
+
 static struct media_stream *stream_create(struct media *m, const struct endpoint *src,
                                           const struct endpoint *dst, uint32_t ssrc, uint8_t pt,
                                           uint64_t h)
@@ -652,13 +741,7 @@ static struct media_stream *stream_create(struct media *m, const struct endpoint
             return NULL;
         uint32_t vi = q == &m->bound_q ? stream_bound_victim(m) : q->head;
         struct media_stream *v = pool_at(m->streams, vi);
-        struct call *vc = NULL;
-        if (v->call_seq) {
-            bool src_side, latched;
-            const struct media_ep *x = ep_match(m, &v->src, &v->dst, &src_side, &latched);
-            vc = x && x->call->seq == v->call_seq ? x->call : NULL;
-        }
-        stream_finish(m, vi, vc);
+        stream_finish(m, vi, v->call_seq ? stream_call(m, v) : NULL);
         stats_inc(m->st, STAT_STREAMS_EVICTED);
         idx = pool_get(m->streams);
         if (idx == POOL_NONE)
@@ -698,7 +781,7 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
         if (!s)
             return false;
         idx = pool_index(m->streams, s);
-        const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
+        const struct media_ep *x = ep_match(m, src, dst, true, &src_side, &latched);
         stream_codec(m, s, x, h->pt);
         s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT_PT;
         if (x)
@@ -712,7 +795,7 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
          * the first packets, then every 64th, so a flood of unclaimed RTP costs little. */
         uint32_t n = ++s->packets_unbound;
         if (n <= 8 || (n & 63) == 0) {
-            const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
+            const struct media_ep *x = ep_match(m, src, dst, true, &src_side, &latched);
             if (x) {
                 s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT_PT;
                 stream_bind(m, s, x, src_side, latched);
@@ -723,7 +806,14 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
     if (h->pt >= 96 && h->pt != s->clock_pt && h->pt != event_pt && s->call_seq) {
         /* A dynamic payload type the stream did not start with (it began with CN or an event,
          * or a re-INVITE changed the codec): its clock comes from the SDP's rtpmap. */
-        const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
+        const struct media_ep *x = ep_of_call(m, dst, s->call_seq);
+        if (!x)
+            x = ep_of_call(m, src, s->call_seq);
+        if (!x) {
+            x = ep_match(m, src, dst, false, &src_side, &latched); /* latched */
+            if (x && x->call->seq != s->call_seq)
+                x = NULL;
+        }
         const struct media_pts *p;
         int i = ep_pt(m, x, h->pt, &p);
         if (i >= 0 && p->clock_rate[i])
@@ -800,7 +890,7 @@ void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoi
                 const struct rtcp_compound *r, uint64_t ts_ns)
 {
     bool src_side, latched;
-    const struct media_ep *x = ep_match(m, src, dst, &src_side, &latched);
+    const struct media_ep *x = ep_match(m, src, dst, false, &src_side, &latched);
     if (!x)
         return; /* RTCP of no call: counted by the caller, not attributed */
     const struct call *c = x->call;

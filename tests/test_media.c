@@ -358,3 +358,97 @@ Test(media, stream_index_grows_and_finds_every_stream)
     cr_assert_not(media_rtp(big, &src, &dst, &h, T0, MEDIA_RTP_EXISTING), "finished: unlinked");
     media_destroy(big);
 }
+
+/*
+ * sipp gives every call the same RTP addresses (tests/soak): calls set up
+ * close together announce the same two endpoints before the first of them
+ * sends any media. A new stream goes to the oldest live call still waiting
+ * for one in its direction, so each call gets its own two, in the order the
+ * calls were set up. Once every call has its streams, a new SSRC goes to the
+ * newest announcement, as for port reuse.
+ */
+Test(media, calls_announcing_the_same_ports_get_new_streams_in_set_up_order)
+{
+    bigger_table();
+    struct call c1, c2;
+    call_init(&c1, 1, "call-1");
+    call_init(&c2, 2, "call-2");
+    announce(&c1, CALL_PARTY_CALLER, "192.0.2.1", 6000);
+    announce(&c1, CALL_PARTY_CALLEE, "192.0.2.2", 16000);
+    announce(&c2, CALL_PARTY_CALLER, "192.0.2.1", 6000);
+    announce(&c2, CALL_PARTY_CALLEE, "192.0.2.2", 16000);
+    struct endpoint a = ep("192.0.2.1", 6000), b = ep("192.0.2.2", 16000);
+    send_stream(a, b, 0x1001, 5, MEDIA_RTP_ANNOUNCED); /* call 1's media starts first */
+    send_stream(b, a, 0x2001, 5, MEDIA_RTP_ANNOUNCED);
+    send_stream(a, b, 0x1002, 5, MEDIA_RTP_ANNOUNCED);
+    send_stream(b, a, 0x2002, 5, MEDIA_RTP_ANNOUNCED);
+    cr_assert_eq(c1.stream_count, 2);
+    cr_assert_eq(c2.stream_count, 2);
+    cr_assert_not_null(stream_of(&c1, 0x1001));
+    cr_assert_not_null(stream_of(&c1, 0x2001));
+    cr_assert_not_null(stream_of(&c2, 0x1002));
+    cr_assert_not_null(stream_of(&c2, 0x2002));
+    cr_assert_eq(stream_of(&c1, 0x2001)->party, CALL_PARTY_CALLEE);
+    send_stream(a, b, 0x1003, 5, MEDIA_RTP_ANNOUNCED);
+    cr_assert_not_null(stream_of(&c2, 0x1003), "no call waits: the newest announcement");
+    cr_assert_eq(c1.stream_count, 2);
+    media_call_end(m, &c1);
+    cr_assert_eq(c2.stream_count, 3, "ending one call leaves the other's streams");
+    media_call_end(m, &c2);
+    cr_assert_eq(nended, 5);
+}
+
+/* Port reuse: a call that ended (lingering for retransmissions) waits for no media. */
+Test(media, a_reused_port_binds_new_streams_to_the_live_call_not_the_ended_one)
+{
+    bigger_table();
+    struct call c1, c2;
+    call_init(&c1, 1, "call-old");
+    call_init(&c2, 2, "call-new");
+    announce(&c1, CALL_PARTY_CALLEE, "192.0.2.2", 16000);
+    c1.ended = true;
+    announce(&c2, CALL_PARTY_CALLEE, "192.0.2.2", 16000);
+    struct endpoint a = ep("192.0.2.1", 6000), b = ep("192.0.2.2", 16000);
+    send_stream(a, b, 0x3001, 5, MEDIA_RTP_ANNOUNCED);
+    cr_assert_eq(c1.stream_count, 0);
+    cr_assert_not_null(stream_of(&c2, 0x3001));
+}
+
+/*
+ * Port reuse while the older call still streams: its stream is evicted when
+ * the table is full. It must leave its own call's chain (found by the call's
+ * number, not by which call announced the port last); a chain that kept it
+ * would point at a freed record, soon another stream's.
+ */
+Test(media, evicting_a_stream_of_an_older_call_on_a_reused_port_unlinks_it_from_that_call)
+{
+    struct call c1, c2;
+    call_init(&c1, 1, "call-1");
+    call_init(&c2, 2, "call-2");
+    announce(&c1, CALL_PARTY_CALLEE, "192.0.2.2", 16000);
+    struct endpoint a = ep("192.0.2.1", 6000), b = ep("192.0.2.2", 16000);
+    send_stream(a, b, 0x4001, 1, MEDIA_RTP_ANNOUNCED); /* call 1's: one packet, the idlest */
+    announce(&c2, CALL_PARTY_CALLEE, "192.0.2.2", 16000);
+    send_stream(a, b, 0x4002, 5, MEDIA_RTP_ANNOUNCED);
+    cr_assert_eq(c1.stream_count, 1);
+    cr_assert_eq(c2.stream_count, 1);
+    for (uint32_t i = 0; i < 3; i++) { /* the table (4) fills, then the idlest goes */
+        struct rtp_hdr h = rtp(0x5000 + i, 1, 0);
+        cr_assert(media_rtp(m, &a, &b, &h, T0 + (200 + i) * MS, MEDIA_RTP_ANNOUNCED));
+    }
+    cr_assert_eq(st.v[STAT_STREAMS_EVICTED], 1);
+    cr_assert_eq(nended, 1);
+    cr_assert_eq(ended[0].ssrc, 0x4001);
+    cr_assert_null(stream_of(&c1, 0x4001), "gone from its call");
+    const struct call *calls[2] = { &c1, &c2 };
+    for (int k = 0; k < 2; k++) {
+        uint32_t n = 0;
+        for (const struct media_stream *s = media_first_stream(m, calls[k]); s;
+             s = media_next_stream(m, s), n++)
+            cr_assert_eq(s->call_seq, calls[k]->seq, "call %d holds only its own streams", k + 1);
+        cr_assert_eq(n, calls[k]->stream_count);
+    }
+    media_call_end(m, &c1);
+    media_call_end(m, &c2);
+    cr_assert_eq(nended, 5, "the evicted one and the four left, each once");
+}
