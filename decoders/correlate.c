@@ -1264,7 +1264,7 @@ void correlate_tick(struct correlate *co, uint64_t now_ns)
 {
     if (now_ns > co->now_ns)
         co->now_ns = now_ns;
-    /* Forget transactions after 64*T1 (RFC 3261 §17.1.1.2, Timer B/F). */
+    /* Forget signatures not seen for CORRELATE_TXN_TIMEOUT_S (2 * 64*T1: RFC 3261 §17.1.1.2). */
     uint64_t txn_age = (uint64_t)CORRELATE_TXN_TIMEOUT_S * NS_PER_S;
     while (co->seen_q.head != POOL_NONE) {
         struct seen *s = pool_at(co->seen, co->seen_q.head);

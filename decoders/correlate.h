@@ -19,7 +19,9 @@
 #define CORRELATE_DEFAULT_LINGER_S 32          /* RFC 3261 Timer D/J: absorb retransmissions after the end */
 #define CORRELATE_DEFAULT_SETUP_TIMEOUT_S 300  /* no final response by then: state timeout */
 #define CORRELATE_DEFAULT_IDLE_TIMEOUT_S 14400 /* answered call with no SIP for this long: flushed */
-#define CORRELATE_TXN_TIMEOUT_S 64             /* 64*T1: a transaction is forgotten after this */
+/* A message's signature is forgotten this long after it was last seen: twice the 64*T1 (32 s,
+ * Timer B/F/H) a transaction retransmits for, so endpoints that raised T1 are covered too. */
+#define CORRELATE_TXN_TIMEOUT_S 64
 #define CORRELATE_BYE_ANSWER_S 4               /* a call ended by a BYE waits this long at least for
                                                   its answer (T2, RFC 3261 §17.1.2.2), linger or not */
 #define CORRELATE_TEXT_MSG_MAX 16384u          /* SIP text kept per message (and text_bytes / 8) */
