@@ -855,18 +855,47 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
     return true;
 }
 
-/* The stream of call c (or any stream when c is NULL) with this SSRC and optional source address. */
-static struct media_stream *stream_by_ssrc(struct media *m, const struct call *c, uint32_t ssrc,
-                                           const struct addr *src_ip)
+/*
+ * The calls RTCP from src to dst can be about, newest first, at most
+ * MEDIA_RTCP_CALLS: every live call that announced the endpoint x was
+ * matched on (several do after port reuse, or when a generator gives every
+ * call the same ports), or x's call alone when it was latched.
+ */
+#define MEDIA_RTCP_CALLS 8
+
+struct media_calls {
+    const struct call *c[MEDIA_RTCP_CALLS];
+    uint32_t n;
+};
+
+static void rtcp_calls(const struct media *m, const struct media_ep *x, bool latched,
+                       struct media_calls *out)
 {
-    if (!c)
-        return NULL;
-    for (uint32_t i = c->stream_head; i != POOL_NONE;) {
-        struct media_stream *s = pool_at(m->streams, i);
-        if (s->ssrc == ssrc && (!src_ip || addr_eq(&s->src.ip, src_ip)))
-            return s;
-        i = s->call_next;
+    out->n = 0;
+    if (latched) {
+        out->c[out->n++] = x->call;
+        return;
     }
+    uint64_t h = endpoint_hash(&x->ep, 0);
+    for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE && out->n < MEDIA_RTCP_CALLS;) {
+        const struct media_ep *y = pool_at(m->eps, i);
+        if (endpoint_eq(&y->ep, &x->ep))
+            out->c[out->n++] = y->call;
+        i = y->hash_next;
+    }
+}
+
+/* The stream with this SSRC (and source address, when given) of the first of the calls that has one. */
+static struct media_stream *stream_by_ssrc(struct media *m, const struct media_calls *calls,
+                                           uint32_t ssrc, const struct addr *src_ip)
+{
+    for (uint32_t k = 0; k < calls->n; k++)
+        for (uint32_t i = calls->c[k]->stream_head; i != POOL_NONE;) {
+            struct media_stream *s = pool_at(m->streams, i);
+            if (s->ssrc == ssrc && (!src_ip || addr_eq(&s->src.ip, src_ip)))
+                return s;
+            i = s->call_next;
+        }
     return NULL;
 }
 
@@ -893,11 +922,12 @@ void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoi
     const struct media_ep *x = ep_match(m, src, dst, false, &src_side, &latched);
     if (!x)
         return; /* RTCP of no call: counted by the caller, not attributed */
-    const struct call *c = x->call;
+    struct media_calls c;
+    rtcp_calls(m, x, latched, &c);
     for (uint32_t i = 0; i < r->packet_count; i++) {
         const struct rtcp_packet *p = &r->packets[i];
         if (p->type == RTCP_SR) {
-            struct media_stream *s = stream_by_ssrc(m, c, p->ssrc, &src->ip);
+            struct media_stream *s = stream_by_ssrc(m, &c, p->ssrc, &src->ip);
             struct media_rtcp *q = stream_rtcp(m, s);
             if (q) {
                 q->sender_reports++;
@@ -905,13 +935,13 @@ void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoi
             }
         } else if (p->type == RTCP_BYE) {
             for (uint32_t k = 0; k < p->bye_count; k++) {
-                struct media_stream *s = stream_by_ssrc(m, c, p->bye_ssrc[k], &src->ip);
+                struct media_stream *s = stream_by_ssrc(m, &c, p->bye_ssrc[k], &src->ip);
                 struct media_rtcp *q = stream_rtcp(m, s);
                 if (q)
                     q->bye = true;
             }
         } else if (p->type == RTCP_XR && p->has_voip_metrics) {
-            struct media_stream *s = stream_by_ssrc(m, c, p->voip.ssrc, NULL);
+            struct media_stream *s = stream_by_ssrc(m, &c, p->voip.ssrc, NULL);
             struct media_rtcp *q = stream_rtcp(m, s);
             if (q) {
                 q->xr = true;
@@ -921,7 +951,7 @@ void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoi
         for (uint32_t k = 0; k < p->block_count; k++) {
             const struct rtcp_report *b = &r->blocks[p->first_block + k];
             /* A report about SSRC X comes from X's receiver: the stream X -> RTCP sender. */
-            struct media_stream *s = stream_by_ssrc(m, c, b->ssrc, NULL);
+            struct media_stream *s = stream_by_ssrc(m, &c, b->ssrc, NULL);
             struct media_rtcp *q = stream_rtcp(m, s);
             if (!q)
                 continue;

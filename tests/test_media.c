@@ -452,3 +452,33 @@ Test(media, evicting_a_stream_of_an_older_call_on_a_reused_port_unlinks_it_from_
     media_call_end(m, &c2);
     cr_assert_eq(nended, 5, "the evicted one and the four left, each once");
 }
+
+/* RTCP to ports two live calls announced lands on the stream it names, whichever call has it. */
+Test(media, a_report_on_shared_ports_lands_on_the_older_calls_stream)
+{
+    bigger_table();
+    struct call c1, c2;
+    call_init(&c1, 1, "call-1");
+    call_init(&c2, 2, "call-2");
+    announce(&c1, CALL_PARTY_CALLER, "192.0.2.1", 16384);
+    announce(&c1, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
+    announce(&c2, CALL_PARTY_CALLER, "192.0.2.1", 16384);
+    announce(&c2, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
+    struct endpoint a = ep("192.0.2.1", 16384), b = ep("192.0.2.2", 20000);
+    send_stream(a, b, 0x1A2B, 20, MEDIA_RTP_ANNOUNCED); /* call 1's */
+    send_stream(a, b, 0x3C4D, 20, MEDIA_RTP_ANNOUNCED); /* call 2's */
+    cr_assert_not_null(stream_of(&c1, 0x1A2B));
+    static const uint8_t rr[] = {
+        0x81, 201, 0x00, 0x07, 0x2B, 0x3C, 0x00, 0x3C, /* V=2 RC=1 RR len 7, sender SSRC */
+        0x00, 0x00, 0x1A, 0x2B, 0x07, 0x00, 0x00, 0x07, /* about SSRC 0x1A2B, fraction 7, cum 7 */
+        0x00, 0x00, 0x05, 0x1F, 0x00, 0x00, 0x00, 0x50, /* ext highest seq 1311, jitter 80 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* LSR 0, DLSR 0 */
+    };
+    struct rtcp_compound r;
+    cr_assert_eq(rtcp_parse(rr, sizeof rr, &r), STATUS_OK);
+    struct endpoint b1 = ep("192.0.2.2", 20001), a1 = ep("192.0.2.1", 16385);
+    media_rtcp(m, &b1, &a1, &r, T0 + 5000 * MS);
+    cr_assert_eq(stream_of(&c1, 0x1A2B)->rtcp->reports, 1);
+    cr_assert_eq(stream_of(&c1, 0x1A2B)->rtcp->cumulative_lost, 7);
+    cr_assert_eq(stream_of(&c2, 0x3C4D)->rtcp->reports, 0);
+}
