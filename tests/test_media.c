@@ -482,3 +482,39 @@ Test(media, a_report_on_shared_ports_lands_on_the_older_calls_stream)
     cr_assert_eq(stream_of(&c1, 0x1A2B)->rtcp->cumulative_lost, 7);
     cr_assert_eq(stream_of(&c2, 0x3C4D)->rtcp->reports, 0);
 }
+
+/*
+ * A stream that starts with comfort noise and then carries a dynamic payload
+ * type takes that type's clock from its own call's rtpmap, even when a newer
+ * call announced the same port with another rate for it.
+ */
+Test(media, a_dynamic_payload_type_met_later_takes_the_clock_of_its_own_calls_rtpmap)
+{
+    bigger_table();
+    struct call c1, c2;
+    call_init(&c1, 1, "call-1");
+    call_init(&c2, 2, "call-2");
+    static struct sdp_session s;
+    static const char *bodies[2] = {
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\n"
+        "m=audio 20000 RTP/AVP 96 13\r\na=rtpmap:96 opus/48000/2\r\n",
+        "v=0\r\no=- 2 2 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\n"
+        "m=audio 20000 RTP/AVP 96 13\r\na=rtpmap:96 AMR-WB/16000\r\n",
+    };
+    struct call *calls[2] = { &c1, &c2 };
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(sdp_parse((const uint8_t *)bodies[k], strlen(bodies[k]), &s), STATUS_OK);
+        media_announce(m, calls[k], CALL_PARTY_CALLEE, &s);
+    }
+    struct endpoint a = ep("192.0.2.1", 16384), b = ep("192.0.2.2", 20000);
+    struct rtp_hdr h = rtp(0x77, 1, 0);
+    h.pt = 13;
+    cr_assert(media_rtp(m, &a, &b, &h, T0, MEDIA_RTP_ANNOUNCED));
+    const struct media_stream *st1 = stream_of(&c1, 0x77);
+    cr_assert_not_null(st1, "call 1 waited for it");
+    h = rtp(0x77, 2, 160);
+    h.pt = 96;
+    cr_assert(media_rtp(m, &a, &b, &h, T0 + 20 * MS, MEDIA_RTP_ANNOUNCED));
+    cr_assert_eq(st1->stats.pt, 96);
+    cr_assert_eq(st1->stats.clock_rate, 48000, "call 1's rtpmap, not call 2's 16000");
+}
