@@ -180,15 +180,10 @@ Test(media, full_table_evicts_the_idlest_stream_and_counts_it)
     cr_assert_eq(nended, 2, "evicted streams are still reported");
 }
 
-Test(media, receiver_report_lands_on_the_stream_it_describes)
+/* An RR from the callee at 192.0.2.2:20001 to 192.0.2.1:16385 about SSRC 0x1A2B: 7/256 lost,
+ * cumulative 7, jitter 80 timestamp units. */
+static void report_about_1a2b(void)
 {
-    struct call c;
-    call_init(&c, 1, "call-rr");
-    announce(&c, CALL_PARTY_CALLER, "192.0.2.1", 16384);
-    announce(&c, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
-    struct endpoint a = ep("192.0.2.1", 16384), b = ep("192.0.2.2", 20000);
-    send_stream(a, b, 0x1A2B, 20, MEDIA_RTP_ANNOUNCED);
-    /* RR from the callee (port+1) about SSRC 0x1A2B: 7/256 lost, cumulative 7, jitter 80 ts */
     static const uint8_t rr[] = {
         0x81, 201, 0x00, 0x07, 0x2B, 0x3C, 0x00, 0x3C, /* V=2 RC=1 RR len 7, sender SSRC */
         0x00, 0x00, 0x1A, 0x2B, 0x07, 0x00, 0x00, 0x07, /* about SSRC, fraction 7, cum 7 */
@@ -199,6 +194,17 @@ Test(media, receiver_report_lands_on_the_stream_it_describes)
     cr_assert_eq(rtcp_parse(rr, sizeof rr, &r), STATUS_OK);
     struct endpoint b1 = ep("192.0.2.2", 20001), a1 = ep("192.0.2.1", 16385);
     media_rtcp(m, &b1, &a1, &r, T0 + 5000 * MS);
+}
+
+Test(media, receiver_report_lands_on_the_stream_it_describes)
+{
+    struct call c;
+    call_init(&c, 1, "call-rr");
+    announce(&c, CALL_PARTY_CALLER, "192.0.2.1", 16384);
+    announce(&c, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
+    struct endpoint a = ep("192.0.2.1", 16384), b = ep("192.0.2.2", 20000);
+    send_stream(a, b, 0x1A2B, 20, MEDIA_RTP_ANNOUNCED);
+    report_about_1a2b();
     const struct media_stream *s = media_first_stream(m, &c);
     cr_assert_eq(s->rtcp->reports, 1);
     cr_assert_eq(s->rtcp->fraction_lost, 7);
@@ -359,6 +365,19 @@ Test(media, stream_index_grows_and_finds_every_stream)
     media_destroy(big);
 }
 
+/* Calls 1 and 2 both announce the caller at 192.0.2.1:caller_port, the callee at 192.0.2.2:callee_port. */
+static void calls_sharing_ports(struct call *c1, struct call *c2, uint16_t caller_port,
+                                uint16_t callee_port)
+{
+    call_init(c1, 1, "call-1");
+    call_init(c2, 2, "call-2");
+    struct call *calls[2] = { c1, c2 };
+    for (int k = 0; k < 2; k++) {
+        announce(calls[k], CALL_PARTY_CALLER, "192.0.2.1", caller_port);
+        announce(calls[k], CALL_PARTY_CALLEE, "192.0.2.2", callee_port);
+    }
+}
+
 /*
  * sipp gives every call the same RTP addresses (tests/soak): calls set up
  * close together announce the same two endpoints before the first of them
@@ -371,12 +390,7 @@ Test(media, calls_announcing_the_same_ports_get_new_streams_in_set_up_order)
 {
     bigger_table();
     struct call c1, c2;
-    call_init(&c1, 1, "call-1");
-    call_init(&c2, 2, "call-2");
-    announce(&c1, CALL_PARTY_CALLER, "192.0.2.1", 6000);
-    announce(&c1, CALL_PARTY_CALLEE, "192.0.2.2", 16000);
-    announce(&c2, CALL_PARTY_CALLER, "192.0.2.1", 6000);
-    announce(&c2, CALL_PARTY_CALLEE, "192.0.2.2", 16000);
+    calls_sharing_ports(&c1, &c2, 6000, 16000);
     struct endpoint a = ep("192.0.2.1", 6000), b = ep("192.0.2.2", 16000);
     send_stream(a, b, 0x1001, 5, MEDIA_RTP_ANNOUNCED); /* call 1's media starts first */
     send_stream(b, a, 0x2001, 5, MEDIA_RTP_ANNOUNCED);
@@ -458,26 +472,12 @@ Test(media, a_report_on_shared_ports_lands_on_the_older_calls_stream)
 {
     bigger_table();
     struct call c1, c2;
-    call_init(&c1, 1, "call-1");
-    call_init(&c2, 2, "call-2");
-    announce(&c1, CALL_PARTY_CALLER, "192.0.2.1", 16384);
-    announce(&c1, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
-    announce(&c2, CALL_PARTY_CALLER, "192.0.2.1", 16384);
-    announce(&c2, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
+    calls_sharing_ports(&c1, &c2, 16384, 20000);
     struct endpoint a = ep("192.0.2.1", 16384), b = ep("192.0.2.2", 20000);
     send_stream(a, b, 0x1A2B, 20, MEDIA_RTP_ANNOUNCED); /* call 1's */
     send_stream(a, b, 0x3C4D, 20, MEDIA_RTP_ANNOUNCED); /* call 2's */
     cr_assert_not_null(stream_of(&c1, 0x1A2B));
-    static const uint8_t rr[] = {
-        0x81, 201, 0x00, 0x07, 0x2B, 0x3C, 0x00, 0x3C, /* V=2 RC=1 RR len 7, sender SSRC */
-        0x00, 0x00, 0x1A, 0x2B, 0x07, 0x00, 0x00, 0x07, /* about SSRC 0x1A2B, fraction 7, cum 7 */
-        0x00, 0x00, 0x05, 0x1F, 0x00, 0x00, 0x00, 0x50, /* ext highest seq 1311, jitter 80 */
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* LSR 0, DLSR 0 */
-    };
-    struct rtcp_compound r;
-    cr_assert_eq(rtcp_parse(rr, sizeof rr, &r), STATUS_OK);
-    struct endpoint b1 = ep("192.0.2.2", 20001), a1 = ep("192.0.2.1", 16385);
-    media_rtcp(m, &b1, &a1, &r, T0 + 5000 * MS);
+    report_about_1a2b();
     cr_assert_eq(stream_of(&c1, 0x1A2B)->rtcp->reports, 1);
     cr_assert_eq(stream_of(&c1, 0x1A2B)->rtcp->cumulative_lost, 7);
     cr_assert_eq(stream_of(&c2, 0x3C4D)->rtcp->reports, 0);
