@@ -352,19 +352,24 @@ static bool call_has_stream_at(const struct media *m, const struct call *c,
  * e before the first of them sends. The oldest live call with no stream at
  * e in that direction yet is the one waiting for this stream (calls start
  * their media in the order they were set up); when no call waits, the newest
- * announcement wins (first in its chain: ep_add). Only a stream's first
- * packets come here.
+ * announcement wins (first in its chain: ep_add). Only the newest
+ * MEDIA_CLAIM_SCAN announcements of e are weighed, so INVITEs that all
+ * announce one address cannot make a stream's first packet walk them all.
+ * Only a stream's first packets come here.
  */
+#define MEDIA_CLAIM_SCAN 16
 static struct media_ep *ep_claim(const struct media *m, const struct endpoint *e, bool src_side)
 {
     struct media_ep *newest = NULL, *waiting = NULL;
     bool several = false;
+    uint32_t seen = 0;
     uint64_t h = endpoint_hash(e, 0);
-    for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE;) {
+    for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE && seen < MEDIA_CLAIM_SCAN;) {
         struct media_ep *x = pool_at(m->eps, i);
         i = x->hash_next;
         if (!endpoint_eq(&x->ep, e))
             continue;
+        seen++;
         if (!newest) {
             newest = x;
             continue;
@@ -404,18 +409,26 @@ static struct media_ep *ep_match(const struct media *m, const struct endpoint *s
     return x;
 }
 
-/* Call seq's announcement of e, NULL if it made none. */
-static const struct media_ep *ep_of_call(const struct media *m, const struct endpoint *e,
-                                         uint64_t seq)
+/*
+ * Call c's announcement a stream from src to dst was bound by: dst, else src,
+ * else one with either's port (latched). At most the call's endpoints walked.
+ */
+static const struct media_ep *call_ep(const struct media *m, const struct call *c,
+                                      const struct endpoint *src, const struct endpoint *dst)
 {
-    uint64_t h = endpoint_hash(e, 0);
-    for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE;) {
+    const struct media_ep *by_port = NULL, *by_src = NULL;
+    uint32_t i = c->media_ep_head;
+    for (uint8_t n = 0; i != POOL_NONE && n < c->media_ep_count; n++) {
         const struct media_ep *x = pool_at(m->eps, i);
-        if (x->call->seq == seq && endpoint_eq(&x->ep, e))
+        if (endpoint_eq(&x->ep, dst))
             return x;
-        i = x->hash_next;
+        if (!by_src && endpoint_eq(&x->ep, src))
+            by_src = x;
+        if (!by_port && (x->ep.port == dst->port || x->ep.port == src->port))
+            by_port = x;
+        i = x->call_next;
     }
-    return NULL;
+    return by_src ? by_src : by_port;
 }
 
 bool media_is_announced(const struct media *m, const struct endpoint *src,
@@ -619,6 +632,7 @@ static void stream_bind(struct media *m, struct media_stream *s, const struct me
     uint32_t idx = pool_index(m->streams, s);
     pool_list_remove(m->streams, &m->free_q, idx, STREAM_LRU);
     s->call_seq = c->seq;
+    s->call = c;
     s->call_id = c->call_id;
     s->origin = latched ? MEDIA_ORIGIN_LATCHED : MEDIA_ORIGIN_SDP;
     /* the receiver announced dst; a party sending from its own receive port announced src */
@@ -709,25 +723,6 @@ static void stream_index_grow(struct media *m)
     }
 }
 
-/*
- * The call of bound stream s: one of its announced endpoints has s's
- * destination or source port (matched exactly, or latched), and a call's
- * endpoints outlive its streams (media_call_end). Not the call that last
- * announced those ports: after port reuse that can be another.
- */
-static struct call *stream_call(const struct media *m, const struct media_stream *s)
-{
-    const uint16_t ports[2] = { s->dst.port, s->src.port };
-    for (int k = 0; k < 2; k++)
-        for (uint32_t i = m->port_buckets[port_bucket(m, ports[k])]; i != POOL_NONE;) {
-            const struct media_ep *x = pool_at(m->eps, i);
-            i = x->port_next;
-            if (x->ep.port == ports[k] && x->call->seq == s->call_seq)
-                return x->call;
-        }
-    return NULL;
-}
-
 static struct media_stream *stream_create(struct media *m, const struct endpoint *src,
                                           const struct endpoint *dst, uint32_t ssrc, uint8_t pt,
                                           uint64_t h)
@@ -741,7 +736,7 @@ static struct media_stream *stream_create(struct media *m, const struct endpoint
             return NULL;
         uint32_t vi = q == &m->bound_q ? stream_bound_victim(m) : q->head;
         struct media_stream *v = pool_at(m->streams, vi);
-        stream_finish(m, vi, v->call_seq ? stream_call(m, v) : NULL);
+        stream_finish(m, vi, (struct call *)(uintptr_t)v->call);
         stats_inc(m->st, STAT_STREAMS_EVICTED);
         idx = pool_get(m->streams);
         if (idx == POOL_NONE)
@@ -806,14 +801,7 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
     if (h->pt >= 96 && h->pt != s->clock_pt && h->pt != event_pt && s->call_seq) {
         /* A dynamic payload type the stream did not start with (it began with CN or an event,
          * or a re-INVITE changed the codec): its clock comes from the SDP's rtpmap. */
-        const struct media_ep *x = ep_of_call(m, dst, s->call_seq);
-        if (!x)
-            x = ep_of_call(m, src, s->call_seq);
-        if (!x) {
-            x = ep_match(m, src, dst, false, &src_side, &latched); /* latched */
-            if (x && x->call->seq != s->call_seq)
-                x = NULL;
-        }
+        const struct media_ep *x = call_ep(m, s->call, src, dst);
         const struct media_pts *p;
         int i = ep_pt(m, x, h->pt, &p);
         if (i >= 0 && p->clock_rate[i])

@@ -94,10 +94,12 @@ struct media_stream {
     /* encoding name from SDP or the static table (CALL_CODEC_MAX - 1 chars at most): a codec
      * table entry, or a string of the media tables' own store, freed with the stream; never NULL */
     const char *codec;
+    /* its call (NULL = none): the call record outlives its streams; for eviction and the rtpmap */
+    const struct call *call;
 };
 
 #define MEDIA_NO_EVENT_PT 0xFF            /* media_stream.event_pt: none (payload types are 0..127) */
-#define MEDIA_STREAM_RECORD_MAX 376       /* per-call memory budget (issue 7): about 2 per call */
+#define MEDIA_STREAM_RECORD_MAX 384       /* per-call memory budget (issue 7): about 2 per call */
 
 struct media_config {
     uint32_t max_endpoints;

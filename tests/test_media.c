@@ -518,3 +518,21 @@ Test(media, a_dynamic_payload_type_met_later_takes_the_clock_of_its_own_calls_rt
     cr_assert_eq(st1->stats.pt, 96);
     cr_assert_eq(st1->stats.clock_rate, 48000, "call 1's rtpmap, not call 2's 16000");
 }
+
+/* INVITEs that all announce one address: a new stream weighs only the newest 16 of them, so its
+ * first packet does not walk every call (the oldest waiting of those 16 takes it). */
+Test(media, a_new_stream_weighs_only_the_newest_sixteen_announcements_of_its_port)
+{
+    bigger_table();
+    static struct call c[20];
+    for (uint64_t k = 0; k < 20; k++) {
+        call_init(&c[k], k + 1, "call-n");
+        announce(&c[k], CALL_PARTY_CALLEE, "192.0.2.2", 16000);
+    }
+    struct endpoint a = ep("192.0.2.1", 6000), b = ep("192.0.2.2", 16000);
+    send_stream(a, b, 0x6001, 2, MEDIA_RTP_ANNOUNCED);
+    cr_assert_eq(c[0].stream_count, 0);
+    cr_assert_not_null(stream_of(&c[4], 0x6001), "call 5: the oldest of the newest 16");
+    for (int k = 0; k < 20; k++)
+        media_call_end(m, &c[k]);
+}
