@@ -302,18 +302,30 @@ void media_announce(struct media *m, struct call *c, enum call_party party,
     }
 }
 
-/* Latching: a NAT changed the address but kept the port (or the reverse). */
+/*
+ * Latching: a NAT changed the address but kept the port (or the reverse).
+ * Only the newest MEDIA_LATCH_SCAN announcements of each port are weighed
+ * (newest first in the port chain: ep_add). Many phones, or INVITEs that
+ * all announce one port, would otherwise make every packet of a flow that
+ * matches no announcement exactly walk them all: such packets come here
+ * each time (media_is_announced), not only a stream's first. Latched media
+ * starts right after its call's SDP, so its announcement is a recent one.
+ */
+#define MEDIA_LATCH_SCAN 64
 static struct media_ep *ep_latched(const struct media *m, const struct endpoint *src,
                                    const struct endpoint *dst, bool *src_side)
 {
     const struct endpoint *probe[2] = { src, dst };
     const struct endpoint *near[2] = { dst, src };
     for (int k = 0; k < 2; k++) {
-        for (uint32_t i = m->port_buckets[port_bucket(m, probe[k]->port)]; i != POOL_NONE;) {
+        uint32_t seen = 0;
+        for (uint32_t i = m->port_buckets[port_bucket(m, probe[k]->port)];
+             i != POOL_NONE && seen < MEDIA_LATCH_SCAN;) {
             const struct media_ep *x = pool_at(m->eps, i);
             i = x->port_next;
             if (x->ep.port != probe[k]->port || x->ep.ip.family != probe[k]->ip.family)
                 continue;
+            seen++;
             /* the near end must be an address the other party of the same call announced */
             const struct call *c = x->call;
             uint32_t j = c->media_ep_head;

@@ -142,6 +142,41 @@ Test(media, latching_binds_when_a_nat_rewrote_the_address)
     cr_assert_eq(s->party, CALL_PARTY_CALLER);
 }
 
+Test(media, latching_weighs_only_the_newest_sixty_four_announcements_of_a_port)
+{
+    /* 70 calls' callers all announce port 4000 (each its own private address): RTP from a NAT's
+     * public address keeps the port. Only the newest 64 announcements of 4000 are weighed, so a
+     * packet that matches nothing exactly does not walk every phone using that port. */
+    media_destroy(m);
+    struct media_config cfg;
+    media_config_default(&cfg);
+    cfg.max_endpoints = 512;
+    cfg.max_streams = 16;
+    m = media_create(&cfg, &st, on_end, NULL);
+    cr_assert_not_null(m);
+    static struct call c[70];
+    char ip[32];
+    for (int k = 0; k < 70; k++) {
+        call_init(&c[k], (uint64_t)k + 1, "call-l");
+        snprintf(ip, sizeof ip, "10.0.%d.5", k);
+        announce(&c[k], CALL_PARTY_CALLER, ip, 4000);
+        snprintf(ip, sizeof ip, "198.51.100.%d", k + 1);
+        announce(&c[k], CALL_PARTY_CALLEE, ip, 30000);
+    }
+    bool rtcp;
+    struct endpoint pub = ep("203.0.113.9", 4000);
+    struct endpoint to_6 = ep("198.51.100.7", 31000), to_5 = ep("198.51.100.6", 31000);
+    cr_assert(media_is_announced(m, &pub, &to_6, &rtcp), "call 7: the oldest of the newest 64");
+    cr_assert_not(media_is_announced(m, &pub, &to_5, &rtcp), "call 6: 65th newest on port 4000");
+    send_stream(pub, to_6, 0x4006, 3, MEDIA_RTP_ANNOUNCED);
+    const struct media_stream *s = media_first_stream(m, &c[6]);
+    cr_assert_not_null(s);
+    cr_assert_eq(s->origin, MEDIA_ORIGIN_LATCHED);
+    cr_assert_eq(c[5].stream_count, 0);
+    for (int k = 0; k < 70; k++)
+        media_call_end(m, &c[k]);
+}
+
 Test(media, unannounced_rtp_has_no_call_and_ends_when_idle)
 {
     struct endpoint a = ep("192.0.2.7", 7000), b = ep("192.0.2.8", 8000);
