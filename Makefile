@@ -28,8 +28,8 @@ endif
 SRC_DIRS := decoders sensor exporters ui
 LIB_SRCS := $(filter-out sensor/main.c,$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-BASE_OBJS := $(patsubst %.c,$(BUILD)/%.o,decoders/status.c decoders/addr.c decoders/pool.c decoders/stats.c \
-             decoders/strstore.c)
+BASE_OBJS := $(patsubst %.c,$(BUILD)/%.o,decoders/status.c decoders/addr.c decoders/hashkey.c decoders/pool.c \
+             decoders/stats.c decoders/strstore.c)
 LIB      := $(BUILD)/libsipscope.a
 BIN      := $(if $(filter build/release,$(BUILD)),sipscope,$(BUILD)/sipscope)
 

@@ -1,6 +1,8 @@
 /* addr.c: IPv4/IPv6 address parsing and RFC 5952 printing, without inet_pton on packet data. */
 #include "addr.h"
 
+#include "hashkey.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -254,30 +256,23 @@ char *endpoint_format(const struct endpoint *e, char *buf, size_t cap)
     return buf;
 }
 
-/* One word into the hash: a multiply, then the high bits folded down (tables index by low bits). */
-static uint64_t endpoint_mix(uint64_t h, uint64_t w)
-{
-    h = (h ^ w) * 0x9E3779B97F4A7C15ull;
-    return h ^ (h >> 29);
-}
-
 uint64_t endpoint_hash(const struct endpoint *e, uint64_t seed)
 {
     /* Only the bytes the family uses, so that endpoints endpoint_eq() calls equal hash equal;
      * word-wise, as this runs several times per SIP message and per stream. */
-    uint64_t h = seed ? seed : 1469598103934665603ULL;
+    uint64_t h = hash_start(seed);
     uint64_t tail = (uint64_t)e->ip.family << 16 | e->port;
     if (e->ip.family == 4) {
         uint32_t a;
         memcpy(&a, e->ip.b, 4);
-        return endpoint_mix(h, tail << 32 | a);
+        return hash_step(h, tail << 32 | a);
     }
     if (e->ip.family == 6) {
         uint64_t w0, w1;
         memcpy(&w0, e->ip.b, 8);
         memcpy(&w1, e->ip.b + 8, 8);
-        h = endpoint_mix(h, w0);
-        h = endpoint_mix(h, w1);
+        h = hash_step(h, w0);
+        h = hash_step(h, w1);
     }
-    return endpoint_mix(h, tail);
+    return hash_step(h, tail);
 }

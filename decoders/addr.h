@@ -41,7 +41,7 @@ char *addr_format(const struct addr *a, char *buf, size_t cap);
 /* Write "1.2.3.4:5060" or "[2001:db8::1]:5060"; returns buf. */
 char *endpoint_format(const struct endpoint *e, char *buf, size_t cap);
 
-/* Hash of an endpoint, for table keys. */
+/* Hash of an endpoint, for table keys: keyed (hashkey.h); seed 0, or an earlier hash to chain. */
 uint64_t endpoint_hash(const struct endpoint *e, uint64_t seed);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "hashkey.h"
 #include "strstore.h"
 
 /*
@@ -458,20 +459,11 @@ bool media_is_announced(const struct media *m, const struct endpoint *src,
 /*
  * Every RTP packet hashes its stream key, so the hash works on whole words
  * rather than bytes: each endpoint folds into one 64-bit word (IPv4 address,
- * port, family) or three (IPv6), each word mixed in by multiply and
- * xor-shift, and MurmurHash3's 64-bit finaliser ends it, so the low bits that
- * pick the bucket depend on every input bit. Only the address bytes the
- * family uses are read, so endpoints that compare equal hash equal.
+ * port, family) or three (IPv6), each through hashkey.h's keyed step, so a
+ * sender cannot pick addresses, ports and SSRCs that share a bucket. Only
+ * the address bytes the family uses are read, so endpoints that compare
+ * equal hash equal.
  */
-#define MEDIA_HASH_K1 0xff51afd7ed558ccdULL /* MurmurHash3 fmix64 constants */
-#define MEDIA_HASH_K2 0xc4ceb9fe1a85ec53ULL
-
-static uint64_t media_mix(uint64_t h, uint64_t v)
-{
-    h = (h ^ v) * MEDIA_HASH_K1;
-    return h ^ (h >> 33);
-}
-
 static inline uint64_t media_mix_endpoint(uint64_t h, const struct endpoint *e)
 {
     uint64_t tag = (uint64_t)e->port << 8 | e->ip.family;
@@ -479,19 +471,17 @@ static inline uint64_t media_mix_endpoint(uint64_t h, const struct endpoint *e)
         uint64_t hi, lo;
         memcpy(&hi, e->ip.b, 8);
         memcpy(&lo, e->ip.b + 8, 8);
-        return media_mix(media_mix(media_mix(h, hi), lo), tag);
+        return hash_step(hash_step(hash_step(h, hi), lo), tag);
     }
     uint32_t v4 = 0;
     if (e->ip.family == 4)
         memcpy(&v4, e->ip.b, 4);
-    return media_mix(h, (uint64_t)v4 << 32 | tag);
+    return hash_step(h, (uint64_t)v4 << 32 | tag);
 }
 
 static uint64_t stream_key(const struct endpoint *src, const struct endpoint *dst, uint32_t ssrc)
 {
-    uint64_t h = media_mix_endpoint(media_mix_endpoint(ssrc, src), dst);
-    h *= MEDIA_HASH_K2;
-    return h ^ (h >> 33);
+    return media_mix_endpoint(media_mix_endpoint(hash_start(ssrc), src), dst);
 }
 
 /* endpoint_eq, inlined for the per-packet lookup (constant-size compares). */

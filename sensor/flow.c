@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../decoders/hashkey.h"
+
 /*
  * Layout: every flow is one pool record (struct flow, then the caller area).
  * Buckets hold the index of the first record of a chain, records link the
@@ -28,7 +30,6 @@ struct flow_table {
 };
 
 #define FLOW_NS_PER_S 1000000000ull
-#define FLOW_DEFAULT_SEED 0x9e3779b97f4a7c15ull
 #define FLOW_MIN_BUCKETS 16u
 
 static struct flow *rec(const struct flow_table *t, uint32_t idx)
@@ -107,7 +108,7 @@ struct flow_table *flow_create(const struct flow_config *cfg, struct stats *st,
     if (!c.idle_timeout_s)
         c.idle_timeout_s = FLOW_DEFAULT_IDLE_S;
     if (!c.hash_seed)
-        c.hash_seed = FLOW_DEFAULT_SEED;
+        c.hash_seed = hash_start(0) | 1; /* the process's key (hashkey.h) */
     if (c.max_flows > FLOW_MAX_FLOWS || c.idle_timeout_s > FLOW_MAX_IDLE_S ||
         c.user_size > FLOW_MAX_USER)
         return NULL;

@@ -82,7 +82,7 @@ struct flow_config {
     uint32_t max_flows;      /* flows held at once; 0: FLOW_DEFAULT_MAX */
     uint32_t idle_timeout_s; /* packet-time idle limit; 0: FLOW_DEFAULT_IDLE_S */
     size_t user_size;        /* caller bytes per flow (<= FLOW_MAX_USER); may be 0 */
-    uint64_t hash_seed;      /* seed of the bucket hash; 0: a fixed default */
+    uint64_t hash_seed;      /* seed of the bucket hash; 0: from the process's key (hashkey.h) */
 };
 
 struct flow_table;

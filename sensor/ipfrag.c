@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../decoders/hashkey.h"
 #include "../decoders/pool.h"
 
 #define IPFRAG_BLOCK 8u /* fragment unit, bytes */
@@ -89,19 +90,24 @@ static uint8_t *buf_at(const struct ipfrag *f, uint32_t idx)
     return f->bufs + (size_t)idx * IPFRAG_MAX_DATAGRAM;
 }
 
-/* FNV-1a over the key fields. */
+/* Keyed (hashkey.h): the sender picks addresses and IDs, and must not pick a bucket. */
 static uint32_t key_hash(const struct ipfrag_key *k)
 {
-    uint64_t h = 1469598103934665603ull;
-    size_t n = k->src.family == 6 ? 16 : 4;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ k->src.b[i]) * 1099511628211ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ k->dst.b[i]) * 1099511628211ull;
-    for (int s = 0; s < 32; s += 8)
-        h = (h ^ ((k->id >> s) & 0xff)) * 1099511628211ull;
-    h = (h ^ k->proto) * 1099511628211ull;
-    h = (h ^ k->src.family) * 1099511628211ull;
+    uint64_t h = hash_step(hash_start(0),
+                           (uint64_t)k->id << 16 | (uint64_t)k->proto << 8 | k->src.family);
+    if (k->src.family == 6) {
+        for (int i = 0; i < 16; i += 8) {
+            uint64_t s, d;
+            memcpy(&s, k->src.b + i, 8);
+            memcpy(&d, k->dst.b + i, 8);
+            h = hash_step(hash_step(h, s), d);
+        }
+    } else {
+        uint32_t s, d;
+        memcpy(&s, k->src.b, 4);
+        memcpy(&d, k->dst.b, 4);
+        h = hash_step(h, (uint64_t)s << 32 | d);
+    }
     return (uint32_t)(h ^ (h >> 32));
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../decoders/hashkey.h"
 #include "../decoders/stats.h"
 #include "../exporters/kafka.h"
 #include "../exporters/output.h"
@@ -420,6 +421,7 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+    hash_key_init(); /* before any table: bucket positions a sender cannot predict */
     static struct cli_opts o;
     int rc = cli_parse(argc, argv, &o);
     if (rc)

@@ -45,7 +45,6 @@
  * bytes, not of the segment that released them.
  */
 
-#define REASM_SEED 0x9e3779b97f4a7c15ULL
 #define REASM_NS_PER_S 1000000000ULL
 #define REASM_SEQ_HALF 0x80000000u /* sequence distances at or above this are "behind" */
 
@@ -109,11 +108,8 @@ static void reasm_norm(struct endpoint *e)
 static uint32_t reasm_bucket(const struct tcpreasm *r, const struct endpoint *src,
                              const struct endpoint *dst)
 {
-    uint64_t h = endpoint_hash(dst, endpoint_hash(src, REASM_SEED));
-    h ^= h >> 33; /* fold the high bits of FNV into the low ones */
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return (uint32_t)h & r->mask;
+    /* keyed (hashkey.h): the sender picks the addresses and ports, not the bucket */
+    return (uint32_t)endpoint_hash(dst, endpoint_hash(src, 0)) & r->mask;
 }
 
 static struct reasm_stream *reasm_at(const struct tcpreasm *r, uint32_t idx)
