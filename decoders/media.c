@@ -363,15 +363,28 @@ static bool call_has_stream_at(const struct media *m, const struct call *c,
  * ended lingers with its endpoints), or when a generator gives every call the
  * same ports (sipp: tests/soak), where calls set up close together announce
  * e before the first of them sends. The oldest live call with no stream at
- * e in that direction yet is the one waiting for this stream (calls start
- * their media in the order they were set up); when no call waits, the newest
- * announcement wins (first in its chain: ep_add). Only the newest
+ * e in that direction yet, and a SIP message in the last MEDIA_CLAIM_FRESH_S,
+ * is the one waiting for this stream (calls start their media in the order
+ * they were set up, within moments of their answer or 183). A call silent
+ * that long is not waiting: its BYE may have been lost while a new call
+ * reuses its port. When no call waits, the newest announcement wins (first
+ * in its chain: ep_add). Only the newest
  * MEDIA_CLAIM_SCAN announcements of e are weighed, so INVITEs that all
  * announce one address cannot make a stream's first packet walk them all.
  * Only a stream's first packets come here.
  */
 #define MEDIA_CLAIM_SCAN 16
-static struct media_ep *ep_claim(const struct media *m, const struct endpoint *e, bool src_side)
+#define MEDIA_CLAIM_FRESH_S 30
+
+static bool call_waits_at(const struct media *m, const struct call *c, const struct endpoint *e,
+                          bool src_side, uint64_t now_ns)
+{
+    return !c->ended && now_ns < c->last_ns + (uint64_t)MEDIA_CLAIM_FRESH_S * NS_PER_S &&
+           !call_has_stream_at(m, c, e, src_side);
+}
+
+static struct media_ep *ep_claim(const struct media *m, const struct endpoint *e, bool src_side,
+                                 uint64_t now_ns)
 {
     struct media_ep *newest = NULL, *waiting = NULL;
     bool several = false;
@@ -389,10 +402,10 @@ static struct media_ep *ep_claim(const struct media *m, const struct endpoint *e
         }
         if (!several) {
             several = true;
-            if (!newest->call->ended && !call_has_stream_at(m, newest->call, e, src_side))
+            if (call_waits_at(m, newest->call, e, src_side, now_ns))
                 waiting = newest;
         }
-        if (!x->call->ended && !call_has_stream_at(m, x->call, e, src_side))
+        if (call_waits_at(m, x->call, e, src_side, now_ns))
             waiting = x; /* older than any found before */
     }
     return waiting ? waiting : newest;
@@ -403,16 +416,16 @@ static struct media_ep *ep_claim(const struct media *m, const struct endpoint *e
  * for a new stream (claim: see ep_claim), else the newest announcement.
  */
 static struct media_ep *ep_match(const struct media *m, const struct endpoint *src,
-                                 const struct endpoint *dst, bool claim, bool *src_side,
-                                 bool *latched)
+                                 const struct endpoint *dst, bool claim, uint64_t now_ns,
+                                 bool *src_side, bool *latched)
 {
     *latched = false;
-    struct media_ep *x = claim ? ep_claim(m, dst, false) : ep_find(m, dst);
+    struct media_ep *x = claim ? ep_claim(m, dst, false, now_ns) : ep_find(m, dst);
     if (x) {
         *src_side = false;
         return x;
     }
-    x = claim ? ep_claim(m, src, true) : ep_find(m, src);
+    x = claim ? ep_claim(m, src, true, now_ns) : ep_find(m, src);
     if (x) {
         *src_side = true;
         return x;
@@ -448,7 +461,7 @@ bool media_is_announced(const struct media *m, const struct endpoint *src,
                         const struct endpoint *dst, bool *rtcp)
 {
     bool src_side, latched;
-    const struct media_ep *x = ep_match(m, src, dst, false, &src_side, &latched);
+    const struct media_ep *x = ep_match(m, src, dst, false, 0, &src_side, &latched);
     if (x)
         *rtcp = x->rtcp;
     return x != NULL;
@@ -778,7 +791,7 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
         if (!s)
             return false;
         idx = pool_index(m->streams, s);
-        const struct media_ep *x = ep_match(m, src, dst, true, &src_side, &latched);
+        const struct media_ep *x = ep_match(m, src, dst, true, ts_ns, &src_side, &latched);
         stream_codec(m, s, x, h->pt);
         s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT_PT;
         if (x)
@@ -792,7 +805,7 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
          * the first packets, then every 64th, so a flood of unclaimed RTP costs little. */
         uint32_t n = ++s->packets_unbound;
         if (n <= 8 || (n & 63) == 0) {
-            const struct media_ep *x = ep_match(m, src, dst, true, &src_side, &latched);
+            const struct media_ep *x = ep_match(m, src, dst, true, ts_ns, &src_side, &latched);
             if (x) {
                 s->event_pt = x ? x->event_pt : MEDIA_NO_EVENT_PT;
                 stream_bind(m, s, x, src_side, latched);
@@ -909,7 +922,7 @@ void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoi
                 const struct rtcp_compound *r, uint64_t ts_ns)
 {
     bool src_side, latched;
-    const struct media_ep *x = ep_match(m, src, dst, false, &src_side, &latched);
+    const struct media_ep *x = ep_match(m, src, dst, false, 0, &src_side, &latched);
     if (!x)
         return; /* RTCP of no call: counted by the caller, not attributed */
     struct media_calls c;

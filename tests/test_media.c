@@ -43,6 +43,10 @@ static struct endpoint ep(const char *ip, uint16_t port)
     return e;
 }
 
+#define MS 1000000ULL
+static const uint64_t T0 = 1700000000ULL * 1000000000ULL;
+
+/* A call whose newest SIP message is at T0, where the tests' RTP starts. */
 static void call_init(struct call *c, uint64_t seq, const char *id)
 {
     memset(c, 0, sizeof *c);
@@ -51,6 +55,7 @@ static void call_init(struct call *c, uint64_t seq, const char *id)
     c->stream_head = c->stream_tail = POOL_NONE;
     c->media_ep_head = POOL_NONE;
     c->call_id = id;
+    c->last_ns = T0;
 }
 
 /* Announce that `party` receives audio at ip:port (PCMA, telephone-event 101). */
@@ -72,8 +77,6 @@ static struct rtp_hdr rtp(uint32_t ssrc, uint16_t seq, uint32_t ts)
     return (struct rtp_hdr){ .version = 2, .pt = 8, .seq = seq, .ts = ts, .ssrc = ssrc };
 }
 
-#define MS 1000000ULL
-static const uint64_t T0 = 1700000000ULL * 1000000000ULL;
 
 static void send_stream(struct endpoint src, struct endpoint dst, uint32_t ssrc, int n,
                         enum media_rtp_mode mode)
@@ -461,6 +464,40 @@ Test(media, a_reused_port_binds_new_streams_to_the_live_call_not_the_ended_one)
     send_stream(a, b, 0x3001, 5, MEDIA_RTP_ANNOUNCED);
     cr_assert_eq(c1.stream_count, 0);
     cr_assert_not_null(stream_of(&c2, 0x3001));
+}
+
+/*
+ * A call whose BYE the mirror lost never ends by SIP. Had it no media at a
+ * port (one-way audio) that a new call now reuses, it would look like the
+ * call waiting for the new stream. A call silent for over 30 s is not
+ * waiting: the stream goes to the new call. A quiet 20 s still waits.
+ */
+Test(media, a_call_silent_for_long_does_not_take_a_new_stream_on_a_reused_port)
+{
+    bigger_table();
+    struct call c1, c2, c3, c4;
+    call_init(&c1, 1, "call-lost-bye");
+    call_init(&c2, 2, "call-new");
+    c1.last_ns = T0 - 31000 * MS;
+    announce(&c1, CALL_PARTY_CALLEE, "192.0.2.2", 16000);
+    announce(&c2, CALL_PARTY_CALLEE, "192.0.2.2", 16000);
+    struct endpoint a = ep("192.0.2.1", 6000), b = ep("192.0.2.2", 16000);
+    send_stream(a, b, 0x5001, 5, MEDIA_RTP_ANNOUNCED);
+    cr_assert_eq(c1.stream_count, 0);
+    cr_assert_not_null(stream_of(&c2, 0x5001));
+
+    call_init(&c3, 3, "call-quiet");
+    call_init(&c4, 4, "call-next");
+    c3.last_ns = T0 - 20000 * MS;
+    struct endpoint c = ep("192.0.2.3", 6000), d = ep("192.0.2.4", 16000);
+    announce(&c3, CALL_PARTY_CALLEE, "192.0.2.4", 16000);
+    announce(&c4, CALL_PARTY_CALLEE, "192.0.2.4", 16000);
+    send_stream(c, d, 0x5002, 5, MEDIA_RTP_ANNOUNCED);
+    cr_assert_not_null(stream_of(&c3, 0x5002), "20 s without SIP: still waiting");
+    media_call_end(m, &c1);
+    media_call_end(m, &c2);
+    media_call_end(m, &c3);
+    media_call_end(m, &c4);
 }
 
 /*
