@@ -36,6 +36,18 @@ static void teardown(void)
 
 TestSuite(media, .init = setup, .fini = teardown);
 
+/* Replace setup's table by one of these sizes. */
+static void table_of(uint32_t endpoints, uint32_t streams)
+{
+    media_destroy(m);
+    struct media_config cfg;
+    media_config_default(&cfg);
+    cfg.max_endpoints = endpoints;
+    cfg.max_streams = streams;
+    m = media_create(&cfg, &st, on_end, NULL);
+    cr_assert_not_null(m);
+}
+
 static struct endpoint ep(const char *ip, uint16_t port)
 {
     struct endpoint e = { .port = port };
@@ -150,13 +162,7 @@ Test(media, latching_weighs_only_the_newest_sixty_four_announcements_of_a_port)
     /* 70 calls' callers all announce port 4000 (each its own private address): RTP from a NAT's
      * public address keeps the port. Only the newest 64 announcements of 4000 are weighed, so a
      * packet that matches nothing exactly does not walk every phone using that port. */
-    media_destroy(m);
-    struct media_config cfg;
-    media_config_default(&cfg);
-    cfg.max_endpoints = 512;
-    cfg.max_streams = 16;
-    m = media_create(&cfg, &st, on_end, NULL);
-    cr_assert_not_null(m);
+    table_of(512, 16);
     static struct call c[70];
     char ip[32];
     for (int k = 0; k < 70; k++) {
@@ -254,13 +260,7 @@ Test(media, receiver_report_lands_on_the_stream_it_describes)
 /* A table big enough for the per-call cap to be what binds (setup's holds 4 streams). */
 static void bigger_table(void)
 {
-    media_destroy(m);
-    struct media_config cfg;
-    media_config_default(&cfg);
-    cfg.max_endpoints = 64;
-    cfg.max_streams = 256;
-    m = media_create(&cfg, &st, on_end, NULL);
-    cr_assert_not_null(m);
+    table_of(64, 256);
 }
 
 static const struct media_stream *stream_of(const struct call *c, uint32_t ssrc)
