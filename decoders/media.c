@@ -171,21 +171,34 @@ static enum call_party other_party(enum call_party p)
 
 /* ---- endpoints ---------------------------------------------------------- */
 
+/* Keyed like every table hash (hashkey.h): ports are the sender's to pick, buckets are not. */
 static uint32_t port_bucket(const struct media *m, uint16_t port)
 {
-    return (uint32_t)((port * 0x9E3779B1u) >> 7) & m->ep_mask;
+    return (uint32_t)hash_step(hash_start(0), port) & m->ep_mask;
 }
 
-static struct media_ep *ep_find(const struct media *m, const struct endpoint *e)
+/* The first of the chain from index i that announced e, NULL if none. */
+static struct media_ep *ep_from(const struct media *m, uint32_t i, const struct endpoint *e)
 {
-    uint64_t h = endpoint_hash(e, 0);
-    for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE;) {
+    while (i != POOL_NONE) {
         struct media_ep *x = pool_at(m->eps, i);
         if (endpoint_eq(&x->ep, e))
             return x;
         i = x->hash_next;
     }
     return NULL;
+}
+
+/* The newest announcement of e. */
+static struct media_ep *ep_find(const struct media *m, const struct endpoint *e)
+{
+    return ep_from(m, m->ep_buckets[endpoint_hash(e, 0) & m->ep_mask], e);
+}
+
+/* The next older announcement of the endpoint x announced. */
+static struct media_ep *ep_older(const struct media *m, const struct media_ep *x)
+{
+    return ep_from(m, x->hash_next, &x->ep);
 }
 
 /* A codec name into a field: the codec table's own string when spelt as the table spells it. */
@@ -386,28 +399,11 @@ static bool call_waits_at(const struct media *m, const struct call *c, const str
 static struct media_ep *ep_claim(const struct media *m, const struct endpoint *e, bool src_side,
                                  uint64_t now_ns)
 {
-    struct media_ep *newest = NULL, *waiting = NULL;
-    bool several = false;
-    uint32_t seen = 0;
-    uint64_t h = endpoint_hash(e, 0);
-    for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE && seen < MEDIA_CLAIM_SCAN;) {
-        struct media_ep *x = pool_at(m->eps, i);
-        i = x->hash_next;
-        if (!endpoint_eq(&x->ep, e))
-            continue;
-        seen++;
-        if (!newest) {
-            newest = x;
-            continue;
-        }
-        if (!several) {
-            several = true;
-            if (call_waits_at(m, newest->call, e, src_side, now_ns))
-                waiting = newest;
-        }
+    struct media_ep *newest = ep_find(m, e), *waiting = NULL;
+    struct media_ep *x = newest;
+    for (uint32_t seen = 0; x && seen < MEDIA_CLAIM_SCAN; seen++, x = ep_older(m, x))
         if (call_waits_at(m, x->call, e, src_side, now_ns))
             waiting = x; /* older than any found before */
-    }
     return waiting ? waiting : newest;
 }
 
@@ -860,9 +856,9 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
 
 /*
  * The calls RTCP from src to dst can be about, newest first, at most
- * MEDIA_RTCP_CALLS: every live call that announced the endpoint x was
- * matched on (several do after port reuse, or when a generator gives every
- * call the same ports), or x's call alone when it was latched.
+ * MEDIA_RTCP_CALLS: every call that announced the endpoint x was matched on
+ * (several do after port reuse, ended ones lingering, or when a generator
+ * gives every call the same ports), or x's call alone when it was latched.
  */
 #define MEDIA_RTCP_CALLS 8
 
@@ -879,13 +875,9 @@ static void rtcp_calls(const struct media *m, const struct media_ep *x, bool lat
         out->c[out->n++] = x->call;
         return;
     }
-    uint64_t h = endpoint_hash(&x->ep, 0);
-    for (uint32_t i = m->ep_buckets[h & m->ep_mask]; i != POOL_NONE && out->n < MEDIA_RTCP_CALLS;) {
-        const struct media_ep *y = pool_at(m->eps, i);
-        if (endpoint_eq(&y->ep, &x->ep))
-            out->c[out->n++] = y->call;
-        i = y->hash_next;
-    }
+    for (const struct media_ep *y = ep_find(m, &x->ep); y && out->n < MEDIA_RTCP_CALLS;
+         y = ep_older(m, y))
+        out->c[out->n++] = y->call;
 }
 
 /* The stream with this SSRC (and source address, when given) of the first of the calls that has one. */
