@@ -18,13 +18,14 @@ void stream_quality(const struct media_stream *s, struct stream_quality *q)
     q->mos = mos_compute(&in);
     /* The worst window is often the whole stream (short calls, no loss): the same inputs give
      * the same result, so it is not computed twice. */
-    bool same = q->f.window_loss_pct == in.loss_pct && q->f.window_burst_ratio == in.burst_r;
-    if (q->f.window_valid && same) {
-        q->mos_min = q->mos;
-    } else if (q->f.window_valid) {
-        in.loss_pct = q->f.window_loss_pct;
-        in.burst_r = q->f.window_burst_ratio;
-        q->mos_min = mos_compute(&in);
+    if (q->f.window_valid) {
+        if (q->f.window_loss_pct != in.loss_pct || q->f.window_burst_ratio != in.burst_r) {
+            in.loss_pct = q->f.window_loss_pct;
+            in.burst_r = q->f.window_burst_ratio;
+            q->mos_min = mos_compute(&in);
+        } else {
+            q->mos_min = q->mos;
+        }
     }
     /* The worst window can never sound better than the whole stream. */
     if (q->mos.valid && (!q->mos_min.valid || q->mos_min.mos > q->mos.mos))

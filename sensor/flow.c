@@ -108,7 +108,7 @@ struct flow_table *flow_create(const struct flow_config *cfg, struct stats *st,
     if (!c.idle_timeout_s)
         c.idle_timeout_s = FLOW_DEFAULT_IDLE_S;
     if (!c.hash_seed)
-        c.hash_seed = hash_start(0) | 1; /* the process's key (hashkey.h) */
+        c.hash_seed = hash_start(0); /* the process's key (hashkey.h) */
     if (c.max_flows > FLOW_MAX_FLOWS || c.idle_timeout_s > FLOW_MAX_IDLE_S ||
         c.user_size > FLOW_MAX_USER)
         return NULL;
