@@ -84,6 +84,14 @@ static void announce(struct call *c, enum call_party party, const char *ip, uint
     media_announce(m, c, party, &s);
 }
 
+/* Call 1: the caller receives at 192.0.2.1:16384, the callee at 192.0.2.2:20000. */
+static void two_party_call(struct call *c, const char *id)
+{
+    call_init(c, 1, id);
+    announce(c, CALL_PARTY_CALLER, "192.0.2.1", 16384);
+    announce(c, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
+}
+
 static struct rtp_hdr rtp(uint32_t ssrc, uint16_t seq, uint32_t ts)
 {
     return (struct rtp_hdr){ .version = 2, .pt = 8, .seq = seq, .ts = ts, .ssrc = ssrc };
@@ -102,9 +110,7 @@ static void send_stream(struct endpoint src, struct endpoint dst, uint32_t ssrc,
 Test(media, announced_destination_binds_the_stream_to_its_call)
 {
     struct call c;
-    call_init(&c, 1, "call-a");
-    announce(&c, CALL_PARTY_CALLER, "192.0.2.1", 16384);
-    announce(&c, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
+    two_party_call(&c, "call-a");
     bool rtcp;
     struct endpoint a = ep("192.0.2.1", 16384), b = ep("192.0.2.2", 20000);
     cr_assert(media_is_announced(m, &a, &b, &rtcp));
@@ -243,9 +249,7 @@ static void report_about_1a2b(void)
 Test(media, receiver_report_lands_on_the_stream_it_describes)
 {
     struct call c;
-    call_init(&c, 1, "call-rr");
-    announce(&c, CALL_PARTY_CALLER, "192.0.2.1", 16384);
-    announce(&c, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
+    two_party_call(&c, "call-rr");
     struct endpoint a = ep("192.0.2.1", 16384), b = ep("192.0.2.2", 20000);
     send_stream(a, b, 0x1A2B, 20, MEDIA_RTP_ANNOUNCED);
     report_about_1a2b();
@@ -279,9 +283,7 @@ Test(media, rtp_injected_at_a_calls_port_cannot_grow_it_or_push_out_its_own_stre
 {
     bigger_table();
     struct call c;
-    call_init(&c, 1, "call-i");
-    announce(&c, CALL_PARTY_CALLER, "192.0.2.1", 16384);
-    announce(&c, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
+    two_party_call(&c, "call-i");
     struct endpoint a = ep("192.0.2.1", 16384), b = ep("192.0.2.2", 20000);
     for (uint32_t i = 0; i < 50; i++) {
         uint64_t t = T0 + i * 20 * MS;
@@ -315,9 +317,7 @@ Test(media, a_call_full_of_its_own_streams_refuses_an_injected_one)
 {
     bigger_table();
     struct call c;
-    call_init(&c, 1, "call-f");
-    announce(&c, CALL_PARTY_CALLER, "192.0.2.1", 16384);
-    announce(&c, CALL_PARTY_CALLEE, "192.0.2.2", 20000);
+    two_party_call(&c, "call-f");
     struct endpoint a = ep("192.0.2.1", 16384), b = ep("192.0.2.2", 20000);
     for (uint32_t k = 0; k < MEDIA_MAX_STREAMS_PER_CALL; k++) /* SSRC changes: k + 2 packets each */
         send_stream(a, b, 0x100 + k, (int)k + 2, MEDIA_RTP_ANNOUNCED);
