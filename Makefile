@@ -40,7 +40,7 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 -include $(wildcard tests/deps/*.mk)
 
 .PHONY: all run test test-all unit unit-one golden shared accuracy live kafka ui soak soak-short flood badfiles fuzz-short check-layers check-headers \
-        check-alloc check-symbols check bench fuzz asan format deps clean install golden-update
+        check-alloc check-symbols check-format check bench fuzz asan format deps clean install golden-update
 
 all: $(BIN)
 
@@ -157,7 +157,7 @@ check-alloc:
 check-symbols: $(LIB)
 	@tests/check_symbols.sh $(LIB)
 
-check: check-layers check-headers check-alloc check-symbols
+check: check-layers check-headers check-alloc check-symbols check-format
 
 deps:
 	@.ci/install-deps
@@ -198,8 +198,16 @@ fuzz:
 install: $(BIN)
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sipscope
 
+# Every C file of ours, tests and their helpers included (.clang-format; STYLE.md rule 22).
+FORMAT_SRCS = $(foreach d,$(SRC_DIRS) tests,$(wildcard $(d)/*.[ch])) $(wildcard tests/*/*.[ch])
 format:
-	clang-format -i $(foreach d,$(SRC_DIRS) tests,$(wildcard $(d)/*.[ch]))
+	clang-format -i $(FORMAT_SRCS)
+
+check-format:
+	@clang-format --dry-run --Werror $(FORMAT_SRCS) 2>&1 | head -20; \
+	  clang-format --dry-run --Werror $(FORMAT_SRCS) >/dev/null 2>&1 \
+	  || { echo "check-format: not formatted as .clang-format says (make format fixes it)"; exit 1; }; \
+	  echo "check-format: ok"
 
 clean:
 	rm -rf build sipscope

@@ -33,9 +33,8 @@ bool addr_is_private(const struct addr *a)
 {
     const uint8_t *b = a->b;
     if (a->family == 4)
-        return b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
-               (b[0] == 192 && b[1] == 168) || (b[0] == 100 && (b[1] & 0xc0) == 64) ||
-               (b[0] == 169 && b[1] == 254);
+        return b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+               (b[0] == 100 && (b[1] & 0xc0) == 64) || (b[0] == 169 && b[1] == 254);
     if (a->family == 6)
         return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
     return false;
@@ -233,7 +232,8 @@ char *addr_format(const struct addr *a, char *buf, size_t cap)
                      a->b[13], a->b[14], a->b[15]);
             break;
         }
-        int n = snprintf(buf + off, cap - off, "%s%x", (k && k != best + best_len) ? ":" : "", w[k]);
+        int n =
+            snprintf(buf + off, cap - off, "%s%x", (k && k != best + best_len) ? ":" : "", w[k]);
         off += (size_t)n;
     }
     return buf;

@@ -3,7 +3,7 @@
 
 #include "strstore.h"
 
-const struct call_msg_sdp call_msg_no_sdp = { .codec = STRSTORE_EMPTY };
+const struct call_msg_sdp call_msg_no_sdp = {.codec = STRSTORE_EMPTY};
 
 const struct call_msg_route *call_msg_route(const struct call_msg *m)
 {
@@ -46,7 +46,7 @@ size_t call_str_fields(struct call *c, const char **out[CALL_STR_FIELDS])
     out[n++] = &c->reason_header;
     for (size_t i = 0; i < CALL_MAX_DIALOGS; i++)
         out[n++] = &c->dialog_tags[i];
-    struct call_sdp *sdp[2] = { &c->offer, &c->answer };
+    struct call_sdp *sdp[2] = {&c->offer, &c->answer};
     for (size_t k = 0; k < 2; k++)
         for (size_t i = 0; sdp[k]->codecs && i < sdp[k]->codec_count && i < CALL_MAX_CODECS; i++)
             out[n++] = &sdp[k]->codecs[i];
@@ -78,7 +78,7 @@ const char *call_state_name(enum call_state s)
 const char *call_transport_name(enum call_transport t)
 {
     static const char *const names[] = {
-        [CALL_TRANSPORT_UDP] = "udp", [CALL_TRANSPORT_TCP] = "tcp", [CALL_TRANSPORT_TLS] = "tls",
+        [CALL_TRANSPORT_UDP] = "udp",   [CALL_TRANSPORT_TCP] = "tcp", [CALL_TRANSPORT_TLS] = "tls",
         [CALL_TRANSPORT_SCTP] = "sctp", [CALL_TRANSPORT_WS] = "ws",
     };
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : NULL;
@@ -105,4 +105,5 @@ double call_duration_s(const struct call *c)
 }
 
 _Static_assert(sizeof(struct call) <= CALL_RECORD_MAX, "struct call grew: see CALL_RECORD_MAX");
-_Static_assert(sizeof(struct call_msg) <= CALL_MSG_RECORD_MAX, "struct call_msg grew: see CALL_MSG_RECORD_MAX");
+_Static_assert(sizeof(struct call_msg) <= CALL_MSG_RECORD_MAX,
+               "struct call_msg grew: see CALL_MSG_RECORD_MAX");

@@ -1,4 +1,5 @@
-/* call.h: the call record (INVITE dialogs of one Call-ID), its ladder entries and its lifecycle (RFC 3261 §12-§17). */
+/* call.h: the call record (INVITE dialogs of one Call-ID), its ladder entries and its lifecycle
+ * (RFC 3261 §12-§17). */
 #ifndef SIPSCOPE_DECODERS_CALL_H
 #define SIPSCOPE_DECODERS_CALL_H
 
@@ -23,22 +24,22 @@
 #define CALL_UA_MAX 64
 #define CALL_REASON_MAX 64
 #define CALL_CODEC_MAX 16
-#define CALL_MAX_DIALOGS 4        /* early dialogs (forks) kept per call */
-#define CALL_SEEN_KEYS 8          /* message signatures kept in the call (a plain call has 7) */
-#define CALL_SEEN_SPILLED 0x80    /* struct call.seen_pos flag */
-#define CALL_MAX_CODECS 8         /* codec names kept per offer/answer */
+#define CALL_MAX_DIALOGS 4     /* early dialogs (forks) kept per call */
+#define CALL_SEEN_KEYS 8       /* message signatures kept in the call (a plain call has 7) */
+#define CALL_SEEN_SPILLED 0x80 /* struct call.seen_pos flag */
+#define CALL_MAX_CODECS 8      /* codec names kept per offer/answer */
 #define CALL_MSG_LABEL_MAX 40
-#define CALL_MAX_MEDIA_ENDPOINTS 16  /* SDP-announced endpoints (RTP and RTCP) kept per call */
+#define CALL_MAX_MEDIA_ENDPOINTS 16 /* SDP-announced endpoints (RTP and RTCP) kept per call */
 
 enum call_state {
-    CALL_STATE_TRYING = 0,   /* INVITE sent, no final response (100 or nothing) */
-    CALL_STATE_RINGING,      /* 180/183 seen, no final response */
-    CALL_STATE_ANSWERED,     /* 2xx seen, no BYE yet */
-    CALL_STATE_COMPLETED,    /* answered, then ended by BYE */
-    CALL_STATE_CANCELLED,    /* CANCEL / 487 */
-    CALL_STATE_BUSY,         /* 486, 600 */
-    CALL_STATE_REJECTED,     /* any other final 3xx-6xx */
-    CALL_STATE_TIMEOUT,      /* 408, or no final response in time */
+    CALL_STATE_TRYING = 0, /* INVITE sent, no final response (100 or nothing) */
+    CALL_STATE_RINGING,    /* 180/183 seen, no final response */
+    CALL_STATE_ANSWERED,   /* 2xx seen, no BYE yet */
+    CALL_STATE_COMPLETED,  /* answered, then ended by BYE */
+    CALL_STATE_CANCELLED,  /* CANCEL / 487 */
+    CALL_STATE_BUSY,       /* 486, 600 */
+    CALL_STATE_REJECTED,   /* any other final 3xx-6xx */
+    CALL_STATE_TIMEOUT,    /* 408, or no final response in time */
 };
 
 enum call_transport {
@@ -65,9 +66,9 @@ enum call_msg_flag {
 
 /* What a message's SDP announced: a record of its own, taken only by messages that carry SDP. */
 struct call_msg_sdp {
-    const char *codec;            /* first codec of the first audio m= line ("" if none; CALL_CODEC_MAX) */
-    struct endpoint media;        /* its c=/m= address and port */
-    uint8_t dir;                  /* enum sdp_dir */
+    const char *codec;     /* first codec of the first audio m= line ("" if none; CALL_CODEC_MAX) */
+    struct endpoint media; /* its c=/m= address and port */
+    uint8_t dir;           /* enum sdp_dir */
 };
 
 /* call_msg.sdp of a message without SDP: no codec, no address, dir 0. */
@@ -80,27 +81,27 @@ extern const struct call_msg_sdp call_msg_no_sdp;
  * src and dst from it.
  */
 struct call_msg_route {
-    struct call_msg_sdp sdp;      /* first: call_msg.sdp points here */
+    struct call_msg_sdp sdp; /* first: call_msg.sdp points here */
     struct endpoint src;
     struct endpoint dst;
 };
 
 /* call_msg.path: where a message went (read it with call_msg_src/call_msg_dst). */
 enum call_msg_path {
-    CALL_MSG_PATH_FWD = 0,       /* the call's src to its dst (as the first INVITE) */
-    CALL_MSG_PATH_REV,           /* the call's dst to its src */
-    CALL_MSG_PATH_ROUTE,         /* elsewhere: call_msg.sdp is a struct call_msg_route's sdp */
+    CALL_MSG_PATH_FWD = 0, /* the call's src to its dst (as the first INVITE) */
+    CALL_MSG_PATH_REV,     /* the call's dst to its src */
+    CALL_MSG_PATH_ROUTE,   /* elsewhere: call_msg.sdp is a struct call_msg_route's sdp */
 };
 
 /* One SIP message of the call, for the ladder and the counters (40 bytes: about 7 per call). */
 struct call_msg {
     uint64_t ts_ns;
     uint32_t cseq;
-    uint16_t status;             /* 0 for requests */
-    uint8_t method;              /* enum sip_method of a request, or of the CSeq for a response */
-    uint8_t flags;               /* enum call_msg_flag */
-    uint32_t next;               /* pool index of the next message, POOL_NONE at the end */
-    uint8_t path;                /* enum call_msg_path (read call_msg_src/call_msg_dst) */
+    uint16_t status; /* 0 for requests */
+    uint8_t method;  /* enum sip_method of a request, or of the CSeq for a response */
+    uint8_t flags;   /* enum call_msg_flag */
+    uint32_t next;   /* pool index of the next message, POOL_NONE at the end */
+    uint8_t path;    /* enum call_msg_path (read call_msg_src/call_msg_dst) */
     /*
      * "INVITE", "180 Ringing", "FOO" (unknown method): CALL_MSG_LABEL_MAX - 1
      * chars at most. Never NULL: a literal for the usual methods and
@@ -120,10 +121,10 @@ struct call_msg {
 /* An offer or an answer as the call remembers it (copied out of the SDP views). */
 struct call_sdp {
     bool present;
-    uint8_t party;                        /* enum call_party that sent it */
-    uint8_t dir;                          /* enum sdp_dir */
+    uint8_t party; /* enum call_party that sent it */
+    uint8_t dir;   /* enum sdp_dir */
     uint8_t codec_count;
-    struct endpoint media;                /* first audio m=: c= address and port */
+    struct endpoint media; /* first audio m=: c= address and port */
     /*
      * codec_count names (each CALL_CODEC_MAX - 1 chars at most: a codec
      * table entry, or the string store), in an array that is itself a block
@@ -134,51 +135,51 @@ struct call_sdp {
 
 /* Text fields of the call: string store pointers, never NULL (see the caps above). */
 struct call {
-    const char *call_id;          /* CALL_ID_MAX */
-    const char *from;             /* CALL_AOR_MAX: AOR "sip:alice@example.com" */
-    const char *to;               /* CALL_AOR_MAX */
-    const char *from_user;        /* CALL_TAG_MAX */
-    const char *to_user;          /* CALL_TAG_MAX */
-    const char *from_tag;         /* CALL_TAG_MAX */
-    const char *to_tag;           /* CALL_TAG_MAX: tag of the dialog that answered (or the first early one) */
-    const char *request_uri;      /* CALL_AOR_MAX */
-    const char *pai;              /* CALL_AOR_MAX */
-    const char *ua_caller;        /* CALL_UA_MAX */
-    const char *ua_callee;        /* CALL_UA_MAX */
-    const char *reason_header;    /* CALL_REASON_MAX */
+    const char *call_id;   /* CALL_ID_MAX */
+    const char *from;      /* CALL_AOR_MAX: AOR "sip:alice@example.com" */
+    const char *to;        /* CALL_AOR_MAX */
+    const char *from_user; /* CALL_TAG_MAX */
+    const char *to_user;   /* CALL_TAG_MAX */
+    const char *from_tag;  /* CALL_TAG_MAX */
+    const char *to_tag; /* CALL_TAG_MAX: tag of the dialog that answered (or the first early one) */
+    const char *request_uri;   /* CALL_AOR_MAX */
+    const char *pai;           /* CALL_AOR_MAX */
+    const char *ua_caller;     /* CALL_UA_MAX */
+    const char *ua_callee;     /* CALL_UA_MAX */
+    const char *reason_header; /* CALL_REASON_MAX */
 
-    struct endpoint src;          /* sender of the first INVITE */
-    struct endpoint dst;          /* its destination */
+    struct endpoint src; /* sender of the first INVITE */
+    struct endpoint dst; /* its destination */
     enum call_transport transport;
     enum call_state state;
 
-    uint64_t start_ns;            /* first INVITE */
-    uint64_t trying_ns;           /* first 100, 0 if none */
-    uint64_t ringing_ns;          /* first 180/183, 0 if none */
-    uint64_t answer_ns;           /* first 2xx to the initial INVITE, 0 if none */
-    uint64_t end_ns;              /* BYE, CANCEL or final non-2xx, 0 if none */
-    uint64_t last_ns;             /* newest SIP message of the call */
+    uint64_t start_ns;   /* first INVITE */
+    uint64_t trying_ns;  /* first 100, 0 if none */
+    uint64_t ringing_ns; /* first 180/183, 0 if none */
+    uint64_t answer_ns;  /* first 2xx to the initial INVITE, 0 if none */
+    uint64_t end_ns;     /* BYE, CANCEL or final non-2xx, 0 if none */
+    uint64_t last_ns;    /* newest SIP message of the call */
 
-    const char *end_reason;       /* "bye", "cancel", "rejected", "timeout", "end_of_capture", "evicted":
-                                     * a literal, "" while none */
+    const char *end_reason; /* "bye", "cancel", "rejected", "timeout", "end_of_capture", "evicted":
+                             * a literal, "" while none */
     uint64_t capture_drops_kernel; /* packets the kernel dropped while the call was up */
     uint64_t capture_drops_ring;   /* packets the capture ring dropped while the call was up */
-    enum call_party hangup_by;    /* who sent BYE or CANCEL */
-    uint16_t final_code;          /* final response to the initial INVITE, 0 if none */
-    uint16_t first_provisional;   /* 180 or 183 that set ringing_ns */
-    uint32_t sip_messages;        /* retransmissions included */
+    enum call_party hangup_by;     /* who sent BYE or CANCEL */
+    uint16_t final_code;           /* final response to the initial INVITE, 0 if none */
+    uint16_t first_provisional;    /* 180 or 183 that set ringing_ns */
+    uint32_t sip_messages;         /* retransmissions included */
     uint32_t retransmissions;
-    uint16_t auth_challenges;     /* 401/407 to INVITEs */
-    uint16_t reinvites;           /* INVITE/UPDATE with SDP inside the dialog */
-    uint16_t forks;               /* distinct to-tags beyond the first */
+    uint16_t auth_challenges; /* 401/407 to INVITEs */
+    uint16_t reinvites;       /* INVITE/UPDATE with SDP inside the dialog */
+    uint16_t forks;           /* distinct to-tags beyond the first */
     uint16_t dialog_count;
     const char *dialog_tags[CALL_MAX_DIALOGS]; /* CALL_TAG_MAX; the first dialog_count are set */
 
-    struct call_sdp offer;        /* the initial INVITE's (or the first) offer */
-    struct call_sdp answer;       /* the answer to it (18x or 2xx) */
+    struct call_sdp offer;  /* the initial INVITE's (or the first) offer */
+    struct call_sdp answer; /* the answer to it (18x or 2xx) */
 
     /* Media (decoders/media.c): announced endpoints and the call's RTP streams, by pool index. */
-    uint32_t media_ep_head;       /* first endpoint (chained in media.c), POOL_NONE if none */
+    uint32_t media_ep_head; /* first endpoint (chained in media.c), POOL_NONE if none */
     uint32_t stream_head;
     uint32_t stream_tail;
     uint32_t stream_count;
@@ -187,15 +188,15 @@ struct call {
     uint32_t msg_head;
     uint32_t msg_tail;
     uint32_t msg_count;
-    uint32_t msg_dropped;         /* entries not kept (per-call cap or pool full) */
+    uint32_t msg_dropped; /* entries not kept (per-call cap or pool full) */
 
     /* Table bookkeeping (owned by call.c). */
     uint64_t id_hash;
-    uint64_t seq;                 /* order of creation from 1, for stable output */
-    uint64_t cancel_ns;           /* first CANCEL */
+    uint64_t seq;       /* order of creation from 1, for stable output */
+    uint64_t cancel_ns; /* first CANCEL */
     uint32_t hash_next;
-    struct pool_link lru;         /* on one of the table's expiry queues */
-    uint32_t invite_cseq;         /* CSeq of the current initial INVITE transaction */
+    struct pool_link lru; /* on one of the table's expiry queues */
+    uint32_t invite_cseq; /* CSeq of the current initial INVITE transaction */
 
     /*
      * Retransmission detection for the call's own messages (correlate.c): the
@@ -205,14 +206,14 @@ struct call {
     uint64_t seen_keys[CALL_SEEN_KEYS];
 
     /* the byte-sized fields together (no padding between them) */
-    uint8_t media_ep_count;       /* announced endpoints remembered (media.c) */
-    uint8_t media_ep_dropped;     /* endpoints not remembered (cap above) */
-    uint8_t queue;                /* which queue (correlate.c) */
-    bool early_media_sdp;         /* a 18x carried SDP */
+    uint8_t media_ep_count;   /* announced endpoints remembered (media.c) */
+    uint8_t media_ep_dropped; /* endpoints not remembered (cap above) */
+    uint8_t queue;            /* which queue (correlate.c) */
+    bool early_media_sdp;     /* a 18x carried SDP */
     bool cancel_seen;
-    bool ended;                   /* final state reached; lingers for retransmissions */
-    uint8_t seen_len;             /* seen_keys in use */
-    uint8_t seen_pos;             /* next slot to reuse once full; CALL_SEEN_SPILLED: one was handed on */
+    bool ended;       /* final state reached; lingers for retransmissions */
+    uint8_t seen_len; /* seen_keys in use */
+    uint8_t seen_pos; /* next slot to reuse once full; CALL_SEEN_SPILLED: one was handed on */
 };
 
 /*

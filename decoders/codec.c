@@ -1,4 +1,5 @@
-/* codec.c: RTP payload types and codec names: the RFC 3551 §6 static table, common rtpmap names, G.113 Appendix I E-model values. */
+/* codec.c: RTP payload types and codec names: the RFC 3551 §6 static table, common rtpmap names,
+ * G.113 Appendix I E-model values. */
 #include "codec.h"
 
 #include <stddef.h>
@@ -15,7 +16,9 @@ struct codec_entry {
 };
 
 /* A row: the rtpmap name's length is taken from the literal. */
+/* clang-format off */
 #define CODEC_ROW(label, rtpmap, aux, ...) { { label, rtpmap, __VA_ARGS__ }, aux, sizeof(rtpmap) - 1 }
+/* clang-format on */
 
 /*
  * RFC 3551 §6, Tables 4 and 5, indexed by payload type. Names are Wireshark's
@@ -63,7 +66,8 @@ static const struct codec_entry codec_static[CODEC_STATIC_MAX + 1] = {
     [0] = CODEC_ROW("g711U", "PCMU", false, 8000, true, CODEC_EMODEL(0, 25.1, "G.711 with PLC")),
     [3] = CODEC_ROW("GSM", "GSM", false, 8000, true, CODEC_NO_EMODEL),
     /* G.113 App. I: G.723.1 6.3 kbit/s + VAD, Ie 15, Bpl 16.1 */
-    [4] = CODEC_ROW("g723", "G723", false, 8000, true, CODEC_EMODEL(15, 16.1, "G.723.1 6.3k + VAD")),
+    [4] =
+        CODEC_ROW("g723", "G723", false, 8000, true, CODEC_EMODEL(15, 16.1, "G.723.1 6.3k + VAD")),
     [5] = CODEC_ROW("DVI4 8k", "DVI4", false, 8000, true, CODEC_NO_EMODEL),
     [6] = CODEC_ROW("DVI4 16k", "DVI4", false, 16000, true, CODEC_NO_EMODEL),
     [7] = CODEC_ROW("Exp. from Xerox PARC", "LPC", false, 8000, true, CODEC_NO_EMODEL),

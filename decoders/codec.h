@@ -1,4 +1,5 @@
-/* codec.h: RTP payload types and codec names: RFC 3551 static table, rtpmap names, G.113 E-model values. */
+/* codec.h: RTP payload types and codec names: RFC 3551 static table, rtpmap names, G.113 E-model
+ * values. */
 #ifndef SIPSCOPE_DECODERS_CODEC_H
 #define SIPSCOPE_DECODERS_CODEC_H
 
@@ -8,8 +9,8 @@
 #include "sv.h"
 
 struct codec_info {
-    const char *name;      /* canonical name, as Wireshark prints it where it has one ("g711A") */
-    const char *rtpmap;    /* encoding name as SDP writes it ("PCMA") */
+    const char *name;   /* canonical name, as Wireshark prints it where it has one ("g711A") */
+    const char *rtpmap; /* encoding name as SDP writes it ("PCMA") */
     uint32_t clock_rate;
     bool audio;
     /*
@@ -19,15 +20,16 @@ struct codec_info {
      * video ones included, has false and no MOS is computed for it.
      */
     bool has_emodel;
-    double ie;             /* equipment impairment factor Ie */
-    double bpl;            /* packet-loss robustness factor Bpl */
+    double ie;              /* equipment impairment factor Ie */
+    double bpl;             /* packet-loss robustness factor Bpl */
     const char *emodel_row; /* the G.113 row used ("G.711 with PLC"), NULL without has_emodel */
 };
 
 /* Static payload type (0..34 of RFC 3551 §6); NULL for dynamic or unassigned ones. */
 const struct codec_info *codec_by_pt(uint8_t pt);
 
-/* Known codec by SDP encoding name (case-insensitive, e.g. "pcmu", "G729", "opus"); NULL if unknown. */
+/* Known codec by SDP encoding name (case-insensitive, e.g. "pcmu", "G729", "opus"); NULL if
+ * unknown. */
 const struct codec_info *codec_by_name(struct sv rtpmap_name);
 
 /* True for payloads that are not voice: telephone-event, CN, red, ulpfec... */

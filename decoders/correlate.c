@@ -1,4 +1,5 @@
-/* correlate.c: SIP transactions -> dialogs -> calls, and REGISTER bindings (RFC 3261 §10, §12, §13, §17). */
+/* correlate.c: SIP transactions -> dialogs -> calls, and REGISTER bindings (RFC 3261 §10, §12, §13,
+ * §17). */
 #include "correlate.h"
 
 #include <stddef.h>
@@ -96,9 +97,9 @@ struct correlate {
     struct call **flush_order; /* max_calls pointers, for correlate_flush */
 
     struct pool *msgs;
-    struct pool *msg_sdps;        /* struct call_msg_sdp of messages with SDP (max_msgs, by use) */
-    struct pool *msg_routes;      /* struct call_msg_route of messages off the call's path */
-    struct strstore *strs;        /* the text fields of calls (and of their ladder entries) */
+    struct pool *msg_sdps;   /* struct call_msg_sdp of messages with SDP (max_msgs, by use) */
+    struct pool *msg_routes; /* struct call_msg_route of messages off the call's path */
+    struct strstore *strs;   /* the text fields of calls (and of their ladder entries) */
 
     struct pool *seen;
     uint32_t *seen_buckets;
@@ -106,10 +107,10 @@ struct correlate {
     struct pool_list seen_q;
 
     struct media *media;
-    uint64_t now_ns;              /* newest time given to tick/flush */
-    uint64_t drops_kernel;        /* the capture's drop counters so far */
+    uint64_t now_ns;       /* newest time given to tick/flush */
+    uint64_t drops_kernel; /* the capture's drop counters so far */
     uint64_t drops_ring;
-    struct sdp_session sdp;       /* scratch for the SDP being parsed (27 KB, off the stack) */
+    struct sdp_session sdp; /* scratch for the SDP being parsed (27 KB, off the stack) */
 
     struct pool *regs;
     uint32_t *reg_buckets;
@@ -121,9 +122,9 @@ struct correlate {
     struct msg_text *texts;
     char *text;
     uint32_t text_cap;
-    uint32_t text_msg_max;        /* per-message cap: CORRELATE_TEXT_MSG_MAX or text_cap / 8 */
-    uint32_t text_head;           /* next byte to write in this lap */
-    uint32_t text_lap;            /* laps begun, from 1 (0 marks "never written") */
+    uint32_t text_msg_max; /* per-message cap: CORRELATE_TEXT_MSG_MAX or text_cap / 8 */
+    uint32_t text_head;    /* next byte to write in this lap */
+    uint32_t text_lap;     /* laps begun, from 1 (0 marks "never written") */
 };
 
 #define NS_PER_S 1000000000ULL
@@ -159,8 +160,8 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
     co->msgs = pool_create(sizeof(struct call_msg), cfg->max_msgs);
     co->msg_sdps = pool_create(sizeof(struct call_msg_sdp), cfg->max_msgs);
     co->msg_routes = pool_create(sizeof(struct call_msg_route), cfg->max_msgs);
-    co->strs = strstore_create(cfg->str_bytes ? cfg->str_bytes
-                                              : (size_t)cfg->max_calls * CORRELATE_STR_BYTES_PER_CALL);
+    co->strs = strstore_create(
+        cfg->str_bytes ? cfg->str_bytes : (size_t)cfg->max_calls * CORRELATE_STR_BYTES_PER_CALL);
     co->seen = pool_packed_create(sizeof(struct seen), cfg->max_txns);
     co->regs = pool_create(sizeof(struct registration), cfg->max_regs);
     co->media = media_create(&cfg->media, st, on_stream, ctx);
@@ -169,17 +170,17 @@ struct correlate *correlate_create(const struct correlate_config *cfg, struct st
     co->seen_buckets = pool_buckets_create(cfg->max_txns, &co->seen_mask);
     co->reg_buckets = pool_buckets_create(cfg->max_regs, &co->reg_mask);
     if (cfg->text_bytes) {
-        size_t cap = cfg->text_bytes < CORRELATE_TEXT_MAX_BYTES ? cfg->text_bytes
-                                                                : CORRELATE_TEXT_MAX_BYTES;
+        size_t cap =
+            cfg->text_bytes < CORRELATE_TEXT_MAX_BYTES ? cfg->text_bytes : CORRELATE_TEXT_MAX_BYTES;
         co->text_cap = (uint32_t)cap;
-        co->text_msg_max = co->text_cap / 8 < CORRELATE_TEXT_MSG_MAX ? co->text_cap / 8
-                                                                      : CORRELATE_TEXT_MSG_MAX;
+        co->text_msg_max =
+            co->text_cap / 8 < CORRELATE_TEXT_MSG_MAX ? co->text_cap / 8 : CORRELATE_TEXT_MSG_MAX;
         co->text_lap = 1;
         co->text = malloc(cap);
         co->texts = calloc(cfg->max_msgs ? cfg->max_msgs : 1, sizeof *co->texts);
     }
-    if (!co->calls || !co->msgs || !co->strs || !co->seen || !co->regs || !co->media || !co->call_buckets ||
-        !co->flush_order || !co->seen_buckets || !co->reg_buckets ||
+    if (!co->calls || !co->msgs || !co->strs || !co->seen || !co->regs || !co->media ||
+        !co->call_buckets || !co->flush_order || !co->seen_buckets || !co->reg_buckets ||
         !co->msg_sdps || !co->msg_routes || (cfg->text_bytes && (!co->text || !co->texts))) {
         correlate_destroy(co);
         return NULL;
@@ -288,7 +289,7 @@ static void text_keep(struct correlate *co, struct call_msg *e, struct sv raw)
     if (!co->text)
         return;
     struct msg_text *t = msg_text_of(co, e);
-    *t = (struct msg_text){ 0 };
+    *t = (struct msg_text){0};
     if (!raw.len || !co->text_msg_max)
         return;
     size_t n = raw.len;
@@ -329,7 +330,7 @@ bool correlate_msg_text_cut(const struct correlate *co, const struct call_msg *m
 static uint64_t message_key(const struct sip_msg *m, const struct sip_meta *meta, uint64_t call_h)
 {
     uint8_t num[8] = {
-        (uint8_t)(m->cseq >> 24), (uint8_t)(m->cseq >> 16), (uint8_t)(m->cseq >> 8),
+        (uint8_t)(m->cseq >> 24), (uint8_t)(m->cseq >> 16),  (uint8_t)(m->cseq >> 8),
         (uint8_t)m->cseq,         (uint8_t)(m->status >> 8), (uint8_t)m->status,
         (uint8_t)m->is_request,   (uint8_t)meta->transport,
     };
@@ -482,8 +483,8 @@ static void call_close(struct correlate *co, struct call *c, const char *reason,
  */
 static bool call_evict_one(struct correlate *co, uint64_t now)
 {
-    static const enum call_queue order[] = { QUEUE_ENDED, QUEUE_ENDING, QUEUE_PROBE, QUEUE_SETUP,
-                                             QUEUE_UP };
+    static const enum call_queue order[] = {QUEUE_ENDED, QUEUE_ENDING, QUEUE_PROBE, QUEUE_SETUP,
+                                            QUEUE_UP};
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
         uint32_t victim = co->call_q[order[k]].head;
         if (victim == POOL_NONE)
@@ -577,7 +578,7 @@ static struct sv call_id_key(struct sv id)
 
 struct sdp_summary {
     bool ok;
-    struct call_sdp sdp;                          /* its codecs[] are not used: names below */
+    struct call_sdp sdp; /* its codecs[] are not used: names below */
     char codecs[CALL_MAX_CODECS][CALL_CODEC_MAX];
 };
 
@@ -635,16 +636,26 @@ static const char *msg_label_literal(const char *label, const struct sip_msg *m)
         uint16_t code;
         const char *label;
     } responses[] = {
-        { 100, "100 Trying" },           { 180, "180 Ringing" },
-        { 181, "181 Call Is Being Forwarded" }, { 182, "182 Queued" },
-        { 183, "183 Session Progress" }, { 200, "200 OK" },
-        { 202, "202 Accepted" },         { 401, "401 Unauthorized" },
-        { 403, "403 Forbidden" },        { 404, "404 Not Found" },
-        { 407, "407 Proxy Authentication Required" }, { 408, "408 Request Timeout" },
-        { 480, "480 Temporarily Unavailable" }, { 481, "481 Call/Transaction Does Not Exist" },
-        { 486, "486 Busy Here" },        { 487, "487 Request Terminated" },
-        { 488, "488 Not Acceptable Here" }, { 500, "500 Server Internal Error" },
-        { 503, "503 Service Unavailable" }, { 603, "603 Decline" },
+        {100, "100 Trying"},
+        {180, "180 Ringing"},
+        {181, "181 Call Is Being Forwarded"},
+        {182, "182 Queued"},
+        {183, "183 Session Progress"},
+        {200, "200 OK"},
+        {202, "202 Accepted"},
+        {401, "401 Unauthorized"},
+        {403, "403 Forbidden"},
+        {404, "404 Not Found"},
+        {407, "407 Proxy Authentication Required"},
+        {408, "408 Request Timeout"},
+        {480, "480 Temporarily Unavailable"},
+        {481, "481 Call/Transaction Does Not Exist"},
+        {486, "486 Busy Here"},
+        {487, "487 Request Terminated"},
+        {488, "488 Not Acceptable Here"},
+        {500, "500 Server Internal Error"},
+        {503, "503 Service Unavailable"},
+        {603, "603 Decline"},
     };
     if (m->is_request) {
         const char *name = sip_method_name(m->method);
@@ -673,8 +684,8 @@ static void msg_free(struct correlate *co, uint32_t idx)
     pool_put(co->msgs, idx);
 }
 
-static struct call_msg *call_add_msg(struct correlate *co, struct call *c,
-                                     const struct sip_msg *m, const struct sip_meta *meta)
+static struct call_msg *call_add_msg(struct correlate *co, struct call *c, const struct sip_msg *m,
+                                     const struct sip_meta *meta)
 {
     if (c->msg_count >= co->cfg.msgs_per_call) {
         c->msg_dropped++;
@@ -868,7 +879,6 @@ static void set_sdp(struct correlate *co, struct call_sdp *dst, const struct sdp
     }
 }
 
-
 static void call_request(struct correlate *co, struct call *c, const struct sip_msg *m,
                          const struct sip_meta *meta, struct call_msg *e,
                          const struct sdp_summary *sdp)
@@ -941,7 +951,7 @@ static void call_request(struct correlate *co, struct call *c, const struct sip_
         break;
     case SIP_METHOD_ACK:
         if (sdp->ok && !c->answer.present && c->offer.present) /* late offer: ACK answers */
-            set_sdp(co, &c->answer, sdp, CALL_PARTY_CALLER); /* (RFC 3261 §13.2.1) */
+            set_sdp(co, &c->answer, sdp, CALL_PARTY_CALLER);   /* (RFC 3261 §13.2.1) */
         break;
     default:
         break;
@@ -975,7 +985,8 @@ static void call_response(struct correlate *co, struct call *c, const struct sip
         return;
     }
     if (!c->ua_callee[0]) {
-        struct sv ua = m->hdr[SIP_HDR_SERVER].len ? m->hdr[SIP_HDR_SERVER] : m->hdr[SIP_HDR_USER_AGENT];
+        struct sv ua =
+            m->hdr[SIP_HDR_SERVER].len ? m->hdr[SIP_HDR_SERVER] : m->hdr[SIP_HDR_USER_AGENT];
         copy_field(co, &c->ua_callee, CALL_UA_MAX, ua);
     }
     if (code < 200) {
@@ -1206,8 +1217,9 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
     }
 
     if (!c) {
-        if (!initial && (method == SIP_METHOD_INVITE || method == SIP_METHOD_BYE ||
-                         method == SIP_METHOD_CANCEL || (m->is_request && method == SIP_METHOD_ACK)))
+        if (!initial &&
+            (method == SIP_METHOD_INVITE || method == SIP_METHOD_BYE ||
+             method == SIP_METHOD_CANCEL || (m->is_request && method == SIP_METHOD_ACK)))
             stats_inc(co->st, STAT_SIP_ORPHANS);
         return retrans;
     }
@@ -1219,7 +1231,7 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
     if (retrans)
         c->retransmissions++;
 
-    struct sdp_summary sdp = { 0 };
+    struct sdp_summary sdp = {0};
     if (m->sdp.len && !retrans)
         summarise_sdp(co, c, sender_of(c, m), m->sdp, &sdp);
 
@@ -1277,11 +1289,11 @@ void correlate_tick(struct correlate *co, uint64_t now_ns)
         size_t cfg_off;
         const char *reason;
     } rules[] = {
-        { QUEUE_ENDED, offsetof(struct correlate_config, linger_s), "" },
-        { QUEUE_ENDING, offsetof(struct correlate_config, linger_s), "" },
-        { QUEUE_PROBE, offsetof(struct correlate_config, setup_timeout_s), "timeout" },
-        { QUEUE_SETUP, offsetof(struct correlate_config, setup_timeout_s), "timeout" },
-        { QUEUE_UP, offsetof(struct correlate_config, idle_timeout_s), "idle" },
+        {QUEUE_ENDED, offsetof(struct correlate_config, linger_s), ""},
+        {QUEUE_ENDING, offsetof(struct correlate_config, linger_s), ""},
+        {QUEUE_PROBE, offsetof(struct correlate_config, setup_timeout_s), "timeout"},
+        {QUEUE_SETUP, offsetof(struct correlate_config, setup_timeout_s), "timeout"},
+        {QUEUE_UP, offsetof(struct correlate_config, idle_timeout_s), "idle"},
     };
     for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++) {
         uint32_t limit_s;

@@ -1,4 +1,5 @@
-/* correlate.h: SIP correlation: transactions -> dialogs -> calls, and REGISTER bindings (RFC 3261 §12, §17, §10). */
+/* correlate.h: SIP correlation: transactions -> dialogs -> calls, and REGISTER bindings (RFC 3261
+ * §12, §17, §10). */
 #ifndef SIPSCOPE_DECODERS_CORRELATE_H
 #define SIPSCOPE_DECODERS_CORRELATE_H
 
@@ -12,21 +13,23 @@
 #include "stats.h"
 
 #define CORRELATE_DEFAULT_CALLS 65536
-#define CORRELATE_DEFAULT_MSGS (1u << 20)      /* ladder entries shared by all calls */
+#define CORRELATE_DEFAULT_MSGS (1u << 20) /* ladder entries shared by all calls */
 #define CORRELATE_DEFAULT_MSGS_PER_CALL 256
 #define CORRELATE_DEFAULT_TXNS (1u << 18)
 #define CORRELATE_DEFAULT_REGS 65536
-#define CORRELATE_DEFAULT_LINGER_S 32          /* RFC 3261 Timer D/J: absorb retransmissions after the end */
+/* RFC 3261 Timer D/J: absorb retransmissions after the end */
+#define CORRELATE_DEFAULT_LINGER_S 32
 #define CORRELATE_DEFAULT_SETUP_TIMEOUT_S 300  /* no final response by then: state timeout */
-#define CORRELATE_DEFAULT_IDLE_TIMEOUT_S 14400 /* answered call with no SIP for this long: flushed */
+#define CORRELATE_DEFAULT_IDLE_TIMEOUT_S 14400 /* answered call, no SIP for this long: flushed */
 /* A message's signature is forgotten this long after it was last seen: twice the 64*T1 (32 s,
  * Timer B/F/H) a transaction retransmits for, so endpoints that raised T1 are covered too. */
 #define CORRELATE_TXN_TIMEOUT_S 64
-#define CORRELATE_BYE_ANSWER_S 4               /* a call ended by a BYE waits this long at least for
-                                                  its answer (T2, RFC 3261 §17.1.2.2), linger or not */
-#define CORRELATE_TEXT_MSG_MAX 16384u          /* SIP text kept per message (and text_bytes / 8) */
-#define CORRELATE_TEXT_MAX_BYTES (1u << 30)    /* largest text arena (offsets are 32-bit) */
-#define CORRELATE_STR_BYTES_PER_CALL 768u      /* string store per call slot (str_bytes default) */
+/* A call ended by a BYE waits this long at least for its answer (T2, RFC 3261 §17.1.2.2),
+ * linger or not. */
+#define CORRELATE_BYE_ANSWER_S 4
+#define CORRELATE_TEXT_MSG_MAX 16384u       /* SIP text kept per message (and text_bytes / 8) */
+#define CORRELATE_TEXT_MAX_BYTES (1u << 30) /* largest text arena (offsets are 32-bit) */
+#define CORRELATE_STR_BYTES_PER_CALL 768u   /* string store per call slot (str_bytes default) */
 
 struct correlate_config {
     uint32_t max_calls;
@@ -65,27 +68,27 @@ struct sip_meta {
 /* A REGISTER binding: one AOR as seen from one registrar conversation. */
 #define REG_CONTACT_MAX 128
 struct registration {
-    char aor[CALL_AOR_MAX];           /* To URI's AOR */
-    char contact[REG_CONTACT_MAX];    /* last Contact that a 2xx confirmed */
+    char aor[CALL_AOR_MAX];        /* To URI's AOR */
+    char contact[REG_CONTACT_MAX]; /* last Contact that a 2xx confirmed */
     char call_id[CALL_ID_MAX];
-    struct endpoint client;           /* sender of the REGISTER */
+    struct endpoint client; /* sender of the REGISTER */
     struct endpoint registrar;
-    uint64_t first_ns;                /* first REGISTER */
-    uint64_t last_ns;                 /* newest REGISTER or response */
-    uint64_t registered_ns;           /* last 2xx that bound it, 0 if never */
-    uint64_t expires_ns;              /* when the binding runs out, 0 if not bound */
-    uint32_t expires_s;               /* last granted expiry */
-    uint32_t requests;                /* REGISTERs (retransmissions apart) */
-    uint16_t challenges;              /* 401/407 received */
-    uint16_t refreshes;               /* 2xx after the first successful one */
-    uint16_t last_code;               /* last final response */
-    bool registered;                  /* bound at the last 2xx */
-    bool unregistered;                /* a 2xx to Expires: 0 / expires=0 removed it */
+    uint64_t first_ns;      /* first REGISTER */
+    uint64_t last_ns;       /* newest REGISTER or response */
+    uint64_t registered_ns; /* last 2xx that bound it, 0 if never */
+    uint64_t expires_ns;    /* when the binding runs out, 0 if not bound */
+    uint32_t expires_s;     /* last granted expiry */
+    uint32_t requests;      /* REGISTERs (retransmissions apart) */
+    uint16_t challenges;    /* 401/407 received */
+    uint16_t refreshes;     /* 2xx after the first successful one */
+    uint16_t last_code;     /* last final response */
+    bool registered;        /* bound at the last 2xx */
+    bool unregistered;      /* a 2xx to Expires: 0 / expires=0 removed it */
     /* table bookkeeping */
     uint64_t key_hash;
     uint32_t hash_next;
     struct pool_link lru;
-    uint32_t req_expires;             /* expiry the last REGISTER asked for */
+    uint32_t req_expires; /* expiry the last REGISTER asked for */
     bool req_has_expires;
 };
 

@@ -19,7 +19,7 @@ struct cursor {
 
 static inline struct cursor cur_make(const uint8_t *p, size_t len)
 {
-    return (struct cursor){ p, p + len, false };
+    return (struct cursor){p, p + len, false};
 }
 
 static inline size_t cur_left(const struct cursor *c)
@@ -65,8 +65,8 @@ static inline uint32_t cur_be32(struct cursor *c)
 {
     if (!cur_need(c, 4))
         return 0;
-    uint32_t v = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 | (uint32_t)c->p[2] << 8 |
-                 c->p[3];
+    uint32_t v =
+        (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 | (uint32_t)c->p[2] << 8 | c->p[3];
     c->p += 4;
     return v;
 }
@@ -85,8 +85,8 @@ static inline uint32_t cur_le32(struct cursor *c)
 {
     if (!cur_need(c, 4))
         return 0;
-    uint32_t v = (uint32_t)c->p[3] << 24 | (uint32_t)c->p[2] << 16 | (uint32_t)c->p[1] << 8 |
-                 c->p[0];
+    uint32_t v =
+        (uint32_t)c->p[3] << 24 | (uint32_t)c->p[2] << 16 | (uint32_t)c->p[1] << 8 | c->p[0];
     c->p += 4;
     return v;
 }

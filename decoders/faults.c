@@ -1,4 +1,5 @@
-/* faults.c: fault rules over a call, its SIP messages and its RTP streams (RFC 3261, RFC 3264, G.107). */
+/* faults.c: fault rules over a call, its SIP messages and its RTP streams (RFC 3261, RFC 3264,
+ * G.107). */
 #include "faults.h"
 
 #include <stdarg.h>
@@ -249,7 +250,8 @@ static void rule_media_flow(struct ctx *x)
         if (may_caller == 1 || may_callee == 1)
             add(x, FAULT_NO_AUDIO, c->answer_ns,
                 "answered at +%.3f s, %.3f s of call, and no RTP in either direction",
-                rel_s(c, c->answer_ns), end > c->answer_ns ? (double)(end - c->answer_ns) / 1e9 : 0);
+                rel_s(c, c->answer_ns),
+                end > c->answer_ns ? (double)(end - c->answer_ns) / 1e9 : 0);
         return;
     }
     enum call_party silent;
@@ -275,7 +277,8 @@ static void rule_media_flow(struct ctx *x)
         endpoint_format(&sdp->sdp->media, a, sizeof a);
     endpoint_format(&s_heard->src, hs, sizeof hs);
     endpoint_format(&s_heard->dst, hd, sizeof hd);
-    bool nat = sdp && addr_is_private(&sdp->sdp->media.ip) && !addr_is_private(&call_msg_src(c, sdp)->ip) &&
+    bool nat = sdp && addr_is_private(&sdp->sdp->media.ip) &&
+               !addr_is_private(&call_msg_src(c, sdp)->ip) &&
                !addr_is_unspecified(&sdp->sdp->media.ip);
     const char *why = nat ? "its SDP address is private while its signalling came from a public "
                             "one (NAT)"
@@ -291,8 +294,9 @@ static void rule_media_flow(struct ctx *x)
     if (nat) {
         char sip[ADDR_STR_MAX];
         add(x, FAULT_NAT_PRIVATE_SDP, sdp->ts_ns,
-            "the %s's SDP in %s announces private %s while its SIP came from %s", party_word(silent),
-            sdp->label, a, addr_format(&call_msg_src(c, sdp)->ip, sip, sizeof sip));
+            "the %s's SDP in %s announces private %s while its SIP came from %s",
+            party_word(silent), sdp->label, a,
+            addr_format(&call_msg_src(c, sdp)->ip, sip, sizeof sip));
     }
 }
 
@@ -308,8 +312,7 @@ static void rule_bye_and_timeout(struct ctx *x)
         if (f.last_ns > last)
             last = f.last_ns;
     }
-    if (last && x->in->end_ns > last &&
-        (double)(x->in->end_ns - last) / 1e9 >= x->t->rtp_timeout_s)
+    if (last && x->in->end_ns > last && (double)(x->in->end_ns - last) / 1e9 >= x->t->rtp_timeout_s)
         add(x, FAULT_RTP_TIMEOUT, last,
             "the last RTP packet came at +%.3f s; the capture went on %.3f s more with the "
             "dialog still up",
@@ -328,9 +331,10 @@ static void rule_poor_quality(struct ctx *x)
         rtpstream_figures(&s->stats, &f);
         if (f.packets < x->t->min_packets)
             continue;
-        struct mos_input mi = { .codec = sv_make(s->codec, strlen(s->codec)),
-                                .loss_pct = f.lost_unique_pct, .burst_r = f.burst_ratio,
-                                .rtt_ms = s->rtcp->rtt_ms };
+        struct mos_input mi = {.codec = sv_make(s->codec, strlen(s->codec)),
+                               .loss_pct = f.lost_unique_pct,
+                               .burst_r = f.burst_ratio,
+                               .rtt_ms = s->rtcp->rtt_ms};
         struct mos_result r = mos_compute(&mi);
         char what[96] = "";
         if (r.valid && r.mos < x->t->mos_poor)
@@ -358,8 +362,9 @@ static void rule_poor_quality(struct ctx *x)
 
 /* The rule table, in the order the faults are reported. */
 static void (*const rules[])(struct ctx *) = {
-    rule_media_flow, rule_no_ringback, rule_codec_mismatch, rule_auth_loop, rule_slow_setup,
-    rule_bye_and_timeout, rule_poor_quality, rule_request_timeout, rule_retrans_storm,
+    rule_media_flow,   rule_no_ringback,     rule_codec_mismatch,
+    rule_auth_loop,    rule_slow_setup,      rule_bye_and_timeout,
+    rule_poor_quality, rule_request_timeout, rule_retrans_storm,
 };
 
 /* Faults whose evidence is missing packets: capture loss could explain them. */
@@ -372,7 +377,7 @@ static bool loss_based(enum fault_code c)
 size_t faults_diagnose(const struct faults_input *in, const struct fault_thresholds *t,
                        struct fault *out, size_t cap)
 {
-    struct ctx x = { in, t, out, cap, 0 };
+    struct ctx x = {in, t, out, cap, 0};
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
         rules[i](&x);
     /* Capture loss is not network loss: if the sensor itself dropped packets while the call
@@ -394,53 +399,53 @@ size_t faults_diagnose(const struct faults_input *in, const struct fault_thresho
 static const struct {
     const char *name, *meaning, *advice;
 } fault_text[FAULT__COUNT] = {
-    [FAULT_ONE_WAY_AUDIO] = { "one_way_audio", "Only one side could hear the other.",
-                              "Usually NAT (a private address in SDP, or RTP latched to another "
-                              "port), a firewall blocking one direction, or a phone that never "
-                              "started sending. Check the SDP addresses against where RTP really "
-                              "comes from; enable symmetric RTP/latching or fix the SBC's NAT "
-                              "settings." },
-    [FAULT_NO_AUDIO] = { "no_audio", "The call was answered but nobody heard anything.",
-                         "Media blocked both ways (firewall, wrong SDP address, SRTP mismatch) "
-                         "or media sent outside the capture. Check the SDP addresses and ports "
-                         "and the firewall between the endpoints." },
-    [FAULT_NO_RINGBACK] = { "no_ringback",
-                            "The caller heard silence instead of ringback before the answer.",
-                            "A 18x with SDP tells the caller's phone to stop its own ringback and "
-                            "play the far end's early media; none came. Make the far end send "
-                            "early media, or send 180 without SDP so the phone rings locally." },
-    [FAULT_CODEC_MISMATCH] = { "codec_mismatch", "The two sides had no codec in common.",
-                               "Align the codec lists (allow G.711 everywhere as a fallback) or "
-                               "enable transcoding on the SBC/PBX." },
-    [FAULT_AUTH_LOOP] = { "auth_loop", "Authentication kept failing; the call never got through.",
-                          "Wrong password, username or realm on the device, or a registrar and "
-                          "proxy that disagree on the realm. Check the credentials." },
-    [FAULT_SLOW_SETUP] = { "slow_setup", "The caller waited long before hearing anything.",
-                           "Post-dial delay: slow routing lookups (DNS, ENUM), a slow far end, "
-                           "or retransmissions. Look at which hop answered late in the ladder." },
-    [FAULT_NO_BYE] = { "no_bye", "The call never ended with a BYE.",
-                       "The BYE was lost (NAT binding expired, firewall), a phone crashed, or "
-                       "the capture stopped first. Use session timers (RFC 4028) so stale calls "
-                       "are torn down." },
-    [FAULT_RTP_TIMEOUT] = { "rtp_timeout", "Media stopped while the call was still up.",
-                            "A phone lost power or network, or media was re-routed without SIP. "
-                            "Enable RTP timeouts on the PBX/SBC to end such calls." },
-    [FAULT_NAT_PRIVATE_SDP] = { "nat_private_sdp",
-                                "A phone behind NAT announced its private address in SDP.",
-                                "Enable the SIP ALG/SBC NAT traversal, STUN or ICE on the "
-                                "phone, or symmetric RTP (comedia) on the far end." },
-    [FAULT_POOR_QUALITY] = { "poor_quality", "The audio quality was poor.",
-                             "Packet loss or jitter on the path: check link utilisation, QoS "
-                             "(DSCP EF) marking and Wi-Fi; compare RTCP reports from both ends to "
-                             "find which leg loses packets." },
-    [FAULT_REQUEST_TIMEOUT] = { "request_timeout", "The call timed out without an answer.",
-                                "The callee is unreachable or a proxy's timer C fired. Check "
-                                "the callee's registration and the route to it." },
-    [FAULT_RETRANSMISSION_STORM] = { "retransmission_storm",
-                                     "SIP messages had to be sent again and again.",
-                                     "Responses are lost on the way back: NAT bindings, "
-                                     "fragmentation of large UDP messages (use TCP), or an "
-                                     "overloaded server." },
+    [FAULT_ONE_WAY_AUDIO] = {"one_way_audio", "Only one side could hear the other.",
+                             "Usually NAT (a private address in SDP, or RTP latched to another "
+                             "port), a firewall blocking one direction, or a phone that never "
+                             "started sending. Check the SDP addresses against where RTP really "
+                             "comes from; enable symmetric RTP/latching or fix the SBC's NAT "
+                             "settings."},
+    [FAULT_NO_AUDIO] = {"no_audio", "The call was answered but nobody heard anything.",
+                        "Media blocked both ways (firewall, wrong SDP address, SRTP mismatch) "
+                        "or media sent outside the capture. Check the SDP addresses and ports "
+                        "and the firewall between the endpoints."},
+    [FAULT_NO_RINGBACK] = {"no_ringback",
+                           "The caller heard silence instead of ringback before the answer.",
+                           "A 18x with SDP tells the caller's phone to stop its own ringback and "
+                           "play the far end's early media; none came. Make the far end send "
+                           "early media, or send 180 without SDP so the phone rings locally."},
+    [FAULT_CODEC_MISMATCH] = {"codec_mismatch", "The two sides had no codec in common.",
+                              "Align the codec lists (allow G.711 everywhere as a fallback) or "
+                              "enable transcoding on the SBC/PBX."},
+    [FAULT_AUTH_LOOP] = {"auth_loop", "Authentication kept failing; the call never got through.",
+                         "Wrong password, username or realm on the device, or a registrar and "
+                         "proxy that disagree on the realm. Check the credentials."},
+    [FAULT_SLOW_SETUP] = {"slow_setup", "The caller waited long before hearing anything.",
+                          "Post-dial delay: slow routing lookups (DNS, ENUM), a slow far end, "
+                          "or retransmissions. Look at which hop answered late in the ladder."},
+    [FAULT_NO_BYE] = {"no_bye", "The call never ended with a BYE.",
+                      "The BYE was lost (NAT binding expired, firewall), a phone crashed, or "
+                      "the capture stopped first. Use session timers (RFC 4028) so stale calls "
+                      "are torn down."},
+    [FAULT_RTP_TIMEOUT] = {"rtp_timeout", "Media stopped while the call was still up.",
+                           "A phone lost power or network, or media was re-routed without SIP. "
+                           "Enable RTP timeouts on the PBX/SBC to end such calls."},
+    [FAULT_NAT_PRIVATE_SDP] = {"nat_private_sdp",
+                               "A phone behind NAT announced its private address in SDP.",
+                               "Enable the SIP ALG/SBC NAT traversal, STUN or ICE on the "
+                               "phone, or symmetric RTP (comedia) on the far end."},
+    [FAULT_POOR_QUALITY] = {"poor_quality", "The audio quality was poor.",
+                            "Packet loss or jitter on the path: check link utilisation, QoS "
+                            "(DSCP EF) marking and Wi-Fi; compare RTCP reports from both ends to "
+                            "find which leg loses packets."},
+    [FAULT_REQUEST_TIMEOUT] = {"request_timeout", "The call timed out without an answer.",
+                               "The callee is unreachable or a proxy's timer C fired. Check "
+                               "the callee's registration and the route to it."},
+    [FAULT_RETRANSMISSION_STORM] = {"retransmission_storm",
+                                    "SIP messages had to be sent again and again.",
+                                    "Responses are lost on the way back: NAT bindings, "
+                                    "fragmentation of large UDP messages (use TCP), or an "
+                                    "overloaded server."},
 };
 
 const char *faults_code_name(enum fault_code c)

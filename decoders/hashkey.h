@@ -1,4 +1,4 @@
-/* hashkey.h: the process's secret key for table hashes, so a sender cannot aim keys at one bucket. */
+/* hashkey.h: the process's secret key for table hashes: a sender cannot aim keys at one bucket. */
 #ifndef SIPSCOPE_DECODERS_HASHKEY_H
 #define SIPSCOPE_DECODERS_HASHKEY_H
 

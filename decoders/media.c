@@ -1,4 +1,5 @@
-/* media.c: announced media endpoints and the RTP streams of calls (RFC 3264 §5-§8, RFC 3550 §6.4, §11, RFC 3605). */
+/* media.c: announced media endpoints and the RTP streams of calls (RFC 3264 §5-§8, RFC 3550 §6.4,
+ * §11, RFC 3605). */
 #include "media.h"
 
 #include <stddef.h>
@@ -32,7 +33,7 @@
  * the first packet of a stream pays for the lookups.
  */
 
-#define MEDIA_MAX_PT 4              /* payload types remembered per endpoint */
+#define MEDIA_MAX_PT 4 /* payload types remembered per endpoint */
 #define MEDIA_NO_EVENT RTPSTREAM_NO_EVENT_PT
 #define MEDIA_EP_NO_EVENT MEDIA_NO_EVENT_PT /* media_ep.event_pt when none */
 
@@ -54,15 +55,15 @@ struct media_pts {
  */
 struct media_ep {
     struct endpoint ep;
-    uint8_t party;                /* the party that receives here */
+    uint8_t party; /* the party that receives here */
     bool rtcp;
-    uint8_t event_pt;             /* telephone-event payload type, or MEDIA_EP_NO_EVENT */
-    uint8_t pt_count;             /* payload types in pts */
-    struct call *call;            /* stable: call records never move; its seq names it */
+    uint8_t event_pt;  /* telephone-event payload type, or MEDIA_EP_NO_EVENT */
+    uint8_t pt_count;  /* payload types in pts */
+    struct call *call; /* stable: call records never move; its seq names it */
     uint32_t hash_next;
     uint32_t port_next;
-    uint32_t call_next;           /* next endpoint of the same call */
-    uint32_t pts;                 /* struct media_pts in the pts pool, POOL_NONE if none */
+    uint32_t call_next; /* next endpoint of the same call */
+    uint32_t pts;       /* struct media_pts in the pts pool, POOL_NONE if none */
 };
 
 _Static_assert(sizeof(struct media_ep) <= 48, "struct media_ep grew: about four per call");
@@ -74,7 +75,7 @@ struct media {
     void *ctx;
 
     struct pool *eps;
-    struct pool *pts;             /* struct media_pts, at most one per endpoint */
+    struct pool *pts; /* struct media_pts, at most one per endpoint */
     /* codec names that are not a codec table entry: a block for every name an endpoint or a
      * stream can hold, so it is never full (pages are used only as names are) */
     struct strstore *names;
@@ -83,24 +84,26 @@ struct media {
     uint32_t ep_mask;
 
     struct pool *streams;
-    struct pool *dtmfs;           /* struct media_dtmf, at most one per stream */
-    struct pool *rtcps;           /* struct media_rtcp, at most one per stream */
-    uint32_t *stream_buckets;     /* allocated for max_streams; the first stream_mask + 1 in use */
+    struct pool *dtmfs;       /* struct media_dtmf, at most one per stream */
+    struct pool *rtcps;       /* struct media_rtcp, at most one per stream */
+    uint32_t *stream_buckets; /* allocated for max_streams; the first stream_mask + 1 in use */
     uint32_t stream_mask;
     uint32_t stream_mask_max;
-    struct pool_list bound_q;     /* streams of calls, by last packet */
-    struct pool_list free_q;      /* streams of no call, by last packet */
+    struct pool_list bound_q; /* streams of calls, by last packet */
+    struct pool_list free_q;  /* streams of no call, by last packet */
 };
 
-const struct media_rtcp media_no_rtcp = { .jitter_ms = -1, .rtt_ms = -1, .xr_mos_lq = -1 };
+const struct media_rtcp media_no_rtcp = {.jitter_ms = -1, .rtt_ms = -1, .xr_mos_lq = -1};
 
 _Static_assert(sizeof(struct media_stream) <= MEDIA_STREAM_RECORD_MAX,
                "struct media_stream grew: see MEDIA_STREAM_RECORD_MAX");
 
 #define NS_PER_S 1000000000ULL
 #define STREAM_LRU offsetof(struct media_stream, lru)
-#define MEDIA_REQUEUE_NS NS_PER_S /* a call's stream moves to its queue's tail at most this often */
-#define MEDIA_STREAM_BUCKETS_MIN 1024u /* stream index buckets in use at first (stream_index_grow) */
+/* a call's stream moves to its queue's tail at most this often */
+#define MEDIA_REQUEUE_NS NS_PER_S
+/* stream index buckets in use at first (stream_index_grow) */
+#define MEDIA_STREAM_BUCKETS_MIN 1024u
 
 void media_config_default(struct media_config *cfg)
 {
@@ -131,9 +134,11 @@ struct media *media_create(const struct media_config *cfg, struct stats *st, med
     m->dtmfs = pool_create(sizeof(struct media_dtmf), cfg->max_streams);
     m->rtcps = pool_create(sizeof(struct media_rtcp), cfg->max_streams);
     m->stream_buckets = pool_buckets_create(cfg->max_streams, &m->stream_mask_max);
-    m->stream_mask = m->stream_mask_max < MEDIA_STREAM_BUCKETS_MIN - 1 ? m->stream_mask_max
-                                                                       : MEDIA_STREAM_BUCKETS_MIN - 1;
-    if (!m->eps || !m->pts || !m->names || !m->ep_buckets || !m->port_buckets || !m->streams || !m->dtmfs || !m->rtcps || !m->stream_buckets) {
+    m->stream_mask = m->stream_mask_max < MEDIA_STREAM_BUCKETS_MIN - 1
+                         ? m->stream_mask_max
+                         : MEDIA_STREAM_BUCKETS_MIN - 1;
+    if (!m->eps || !m->pts || !m->names || !m->ep_buckets || !m->port_buckets || !m->streams ||
+        !m->dtmfs || !m->rtcps || !m->stream_buckets) {
         media_destroy(m);
         return NULL;
     }
@@ -165,8 +170,9 @@ uint32_t media_active_streams(const struct media *m)
 
 static enum call_party other_party(enum call_party p)
 {
-    return p == CALL_PARTY_CALLER ? CALL_PARTY_CALLEE
-                                  : p == CALL_PARTY_CALLEE ? CALL_PARTY_CALLER : CALL_PARTY_NONE;
+    return p == CALL_PARTY_CALLER   ? CALL_PARTY_CALLEE
+           : p == CALL_PARTY_CALLEE ? CALL_PARTY_CALLER
+                                    : CALL_PARTY_NONE;
 }
 
 /* ---- endpoints ---------------------------------------------------------- */
@@ -281,9 +287,10 @@ void media_announce(struct media *m, struct call *c, enum call_party party,
 {
     for (uint8_t i = 0; i < sdp->media_count; i++) {
         const struct sdp_media *md = &sdp->media[i];
-        if (!sv_starts_with_case(md->proto, "RTP/") && !sv_starts_with_case(md->proto, "UDP/TLS/RTP"))
+        if (!sv_starts_with_case(md->proto, "RTP/") &&
+            !sv_starts_with_case(md->proto, "UDP/TLS/RTP"))
             continue;
-        struct endpoint rtp = { md->conn, md->port };
+        struct endpoint rtp = {md->conn, md->port};
         struct media_ep *x = ep_add(m, c, party, &rtp, false);
         if (x) {
             x->pt_count = 0;
@@ -309,8 +316,7 @@ void media_announce(struct media *m, struct call *c, enum call_party party,
             }
         }
         if (!md->rtcp_mux) {
-            struct endpoint rtcp = { md->rtcp_addr.family ? md->rtcp_addr : md->conn,
-                                     md->rtcp_port };
+            struct endpoint rtcp = {md->rtcp_addr.family ? md->rtcp_addr : md->conn, md->rtcp_port};
             ep_add(m, c, party, &rtcp, true);
         }
     }
@@ -329,8 +335,8 @@ void media_announce(struct media *m, struct call *c, enum call_party party,
 static struct media_ep *ep_latched(const struct media *m, const struct endpoint *src,
                                    const struct endpoint *dst, bool *src_side)
 {
-    const struct endpoint *probe[2] = { src, dst };
-    const struct endpoint *near[2] = { dst, src };
+    const struct endpoint *probe[2] = {src, dst};
+    const struct endpoint *near[2] = {dst, src};
     for (int k = 0; k < 2; k++) {
         uint32_t seen = 0;
         for (uint32_t i = m->port_buckets[port_bucket(m, probe[k]->port)];
@@ -880,7 +886,8 @@ static void rtcp_calls(const struct media *m, const struct media_ep *x, bool lat
         out->c[out->n++] = y->call;
 }
 
-/* The stream with this SSRC (and source address, when given) of the first of the calls that has one. */
+/* The stream with this SSRC (and source address, when given) of the first of the calls that has
+ * one. */
 static struct media_stream *stream_by_ssrc(struct media *m, const struct media_calls *calls,
                                            uint32_t ssrc, const struct addr *src_ip)
 {

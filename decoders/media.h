@@ -1,4 +1,5 @@
-/* media.h: SDP offer/answer -> expected media endpoints; RTP/RTCP flows -> streams -> calls (RFC 3264, RFC 3550 §11). */
+/* media.h: SDP offer/answer -> expected media endpoints; RTP/RTCP flows -> streams -> calls (RFC
+ * 3264, RFC 3550 §11). */
 #ifndef SIPSCOPE_DECODERS_MEDIA_H
 #define SIPSCOPE_DECODERS_MEDIA_H
 
@@ -14,37 +15,37 @@
 #include "sdp.h"
 #include "stats.h"
 
-#define MEDIA_DEFAULT_ENDPOINTS 131072   /* announced media endpoints (RTP and RTCP) */
-#define MEDIA_DEFAULT_STREAMS 131072     /* RTP streams followed at once */
-#define MEDIA_DEFAULT_IDLE_S 60          /* a stream with no packet this long is finished */
-#define MEDIA_MAX_ENDPOINTS_PER_CALL 16  /* announced endpoints remembered per call */
+#define MEDIA_DEFAULT_ENDPOINTS 131072  /* announced media endpoints (RTP and RTCP) */
+#define MEDIA_DEFAULT_STREAMS 131072    /* RTP streams followed at once */
+#define MEDIA_DEFAULT_IDLE_S 60         /* a stream with no packet this long is finished */
+#define MEDIA_MAX_ENDPOINTS_PER_CALL 16 /* announced endpoints remembered per call */
 /* Streams bound to one call at once: four per RTP endpoint it can announce (8 of the 16 above),
  * for new SSRCs after re-INVITEs, holds, transfers, forks' early media. RTP injected towards a
  * call's ports with ever new SSRCs or sources cannot grow it (or its CDR) past this: see
  * media_rtp; what makes room is counted streams_evicted. */
 #define MEDIA_MAX_STREAMS_PER_CALL 32
-#define MEDIA_DTMF_MAX 16                /* DTMF digits kept per stream (more are counted) */
+#define MEDIA_DTMF_MAX 16 /* DTMF digits kept per stream (more are counted) */
 
 /* Where a stream came from. */
 enum media_origin {
-    MEDIA_ORIGIN_SDP = 0,     /* its destination (or source) was announced in SDP */
-    MEDIA_ORIGIN_LATCHED,     /* a call's port matched from another address (NAT, latching) */
-    MEDIA_ORIGIN_HEURISTIC,   /* found by classification, no SDP announced it */
+    MEDIA_ORIGIN_SDP = 0,   /* its destination (or source) was announced in SDP */
+    MEDIA_ORIGIN_LATCHED,   /* a call's port matched from another address (NAT, latching) */
+    MEDIA_ORIGIN_HEURISTIC, /* found by classification, no SDP announced it */
 };
 
 /* What the endpoints reported about a stream in RTCP (receiver reports about its SSRC). */
 struct media_rtcp {
-    uint32_t reports;              /* report blocks about this stream */
-    int32_t cumulative_lost;       /* last report: 24-bit signed */
-    uint32_t jitter_ts;            /* last report: timestamp units */
-    uint32_t sender_reports;       /* SRs sent by this stream's source */
-    uint32_t sr_packets;           /* last SR: sender's packet count */
-    uint8_t fraction_lost;         /* last report: 8-bit fraction */
-    bool bye;                      /* the source sent BYE */
-    bool xr;                       /* XR VoIP metrics seen */
-    double jitter_ms;              /* the same in ms (clock rate known), else -1 */
-    double rtt_ms;                 /* last round-trip time from LSR/DLSR, -1 if never */
-    double xr_mos_lq;              /* XR MOS-LQ, -1 when absent */
+    uint32_t reports;        /* report blocks about this stream */
+    int32_t cumulative_lost; /* last report: 24-bit signed */
+    uint32_t jitter_ts;      /* last report: timestamp units */
+    uint32_t sender_reports; /* SRs sent by this stream's source */
+    uint32_t sr_packets;     /* last SR: sender's packet count */
+    uint8_t fraction_lost;   /* last report: 8-bit fraction */
+    bool bye;                /* the source sent BYE */
+    bool xr;                 /* XR VoIP metrics seen */
+    double jitter_ms;        /* the same in ms (clock rate known), else -1 */
+    double rtt_ms;           /* last round-trip time from LSR/DLSR, -1 if never */
+    double xr_mos_lq;        /* XR MOS-LQ, -1 when absent */
 };
 
 /* media_stream.rtcp of a stream nothing reported on: counts 0, jitter_ms, rtt_ms, xr_mos_lq -1. */
@@ -52,7 +53,7 @@ extern const struct media_rtcp media_no_rtcp;
 
 /* The RFC 4733 digits of a stream, in order: a record of their own, taken at the first digit. */
 struct media_dtmf {
-    uint64_t ns[MEDIA_DTMF_MAX];   /* arrival of each event's first packet */
+    uint64_t ns[MEDIA_DTMF_MAX]; /* arrival of each event's first packet */
     char digit[MEDIA_DTMF_MAX];
 };
 
@@ -64,22 +65,22 @@ struct media_dtmf {
  */
 struct media_stream {
     /* table bookkeeping and the key */
-    uint32_t key_hash;             /* low bits of the key's hash (the index uses fewer) */
+    uint32_t key_hash; /* low bits of the key's hash (the index uses fewer) */
     uint32_t hash_next;
     uint32_t ssrc;
-    uint32_t call_next;            /* next stream of the same call */
+    uint32_t call_next; /* next stream of the same call */
     struct endpoint src;
     struct endpoint dst;
-    uint8_t event_pt;              /* telephone-event PT of its media, MEDIA_NO_EVENT_PT if none */
-    uint8_t pt;                    /* payload type of the first packet */
-    uint8_t clock_pt;              /* dynamic payload type whose clock the statistics use */
-    uint8_t origin;                /* enum media_origin */
-    uint8_t party;                 /* enum call_party that sends it, NONE if unknown */
-    uint8_t dtmf_count;            /* RFC 4733 digits in *dtmf */
-    uint64_t call_seq;             /* the call's creation number; 0 = no call */
+    uint8_t event_pt;   /* telephone-event PT of its media, MEDIA_NO_EVENT_PT if none */
+    uint8_t pt;         /* payload type of the first packet */
+    uint8_t clock_pt;   /* dynamic payload type whose clock the statistics use */
+    uint8_t origin;     /* enum media_origin */
+    uint8_t party;      /* enum call_party that sends it, NONE if unknown */
+    uint8_t dtmf_count; /* RFC 4733 digits in *dtmf */
+    uint64_t call_seq;  /* the call's creation number; 0 = no call */
     struct pool_link lru;
-    uint64_t queued_ns;            /* packet time it last moved to its queue's tail */
-    uint32_t packets_unbound;      /* packets seen while no call claimed it (rebinding tries) */
+    uint64_t queued_ns;       /* packet time it last moved to its queue's tail */
+    uint32_t packets_unbound; /* packets seen while no call claimed it (rebinding tries) */
     uint32_t clock_rate;
     struct rtpstream stats;
     /* what RTCP said about it: a record of its own, taken at the first report; never NULL */
@@ -98,8 +99,8 @@ struct media_stream {
     const struct call *call;
 };
 
-#define MEDIA_NO_EVENT_PT 0xFF            /* media_stream.event_pt: none (payload types are 0..127) */
-#define MEDIA_STREAM_RECORD_MAX 384       /* per-call memory budget (issue 7): about 2 per call */
+#define MEDIA_NO_EVENT_PT 0xFF      /* media_stream.event_pt: none (payload types are 0..127) */
+#define MEDIA_STREAM_RECORD_MAX 384 /* per-call memory budget (issue 7): about 2 per call */
 
 struct media_config {
     uint32_t max_endpoints;
@@ -137,9 +138,9 @@ bool media_is_announced(const struct media *m, const struct endpoint *src,
                         const struct endpoint *dst, bool *rtcp);
 
 enum media_rtp_mode {
-    MEDIA_RTP_EXISTING = 0,  /* account it only if its stream is already followed */
-    MEDIA_RTP_ANNOUNCED,     /* an SDP announced one of its endpoints: follow it */
-    MEDIA_RTP_CLASSIFIED,    /* classification says RTP: follow it (bound if a call matches) */
+    MEDIA_RTP_EXISTING = 0, /* account it only if its stream is already followed */
+    MEDIA_RTP_ANNOUNCED,    /* an SDP announced one of its endpoints: follow it */
+    MEDIA_RTP_CLASSIFIED,   /* classification says RTP: follow it (bound if a call matches) */
 };
 
 /*

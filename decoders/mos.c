@@ -1,4 +1,5 @@
-/* mos.c: ITU-T G.107 E-model: R-factor and MOS from packet loss, burstiness, delay and codec (G.107 §7, Annex B; G.113 App. I). */
+/* mos.c: ITU-T G.107 E-model: R-factor and MOS from packet loss, burstiness, delay and codec (G.107
+ * §7, Annex B; G.113 App. I). */
 #include "mos.h"
 
 #include <math.h>
@@ -207,7 +208,7 @@ static void mos_model_text(const struct codec_info *c, struct mos_result *res)
 
     /* prefix + "Ppl=" ppl "% BurstR=" burst " Ta=" ta, cut at MOS_MODEL_MAX - 1 as snprintf cuts */
     struct sv parts[7] = {
-        sv_make(prefix, prefix_len), sv_make("Ppl=", 4),          sv_make(ppl, ppl_len),
+        sv_make(prefix, prefix_len), sv_make("Ppl=", 4),        sv_make(ppl, ppl_len),
         sv_make("% BurstR=", 9),     sv_make(burst, burst_len), sv_make(" Ta=", 4),
         sv_make(ta, ta_len),
     };

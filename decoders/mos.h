@@ -1,4 +1,5 @@
-/* mos.h: ITU-T G.107 E-model: R-factor and MOS from packet loss, burstiness, delay and codec (G.107 §7, Annex B; G.113 App. I). */
+/* mos.h: ITU-T G.107 E-model: R-factor and MOS from packet loss, burstiness, delay and codec (G.107
+ * §7, Annex B; G.113 App. I). */
 #ifndef SIPSCOPE_DECODERS_MOS_H
 #define SIPSCOPE_DECODERS_MOS_H
 

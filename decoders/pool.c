@@ -6,7 +6,7 @@
 
 struct pool {
     unsigned char *recs;
-    uint32_t fresh;      /* records from here on were never handed out (and are not linked) */
+    uint32_t fresh; /* records from here on were never handed out (and are not linked) */
     size_t size;
     uint32_t count;
     uint32_t free_head;

@@ -57,7 +57,7 @@ struct pool_list {
     uint32_t count;
 };
 
-#define POOL_LIST_INIT ((struct pool_list){ POOL_NONE, POOL_NONE, 0 })
+#define POOL_LIST_INIT ((struct pool_list){POOL_NONE, POOL_NONE, 0})
 
 void pool_list_push_tail(struct pool *p, struct pool_list *l, uint32_t idx, size_t off);
 void pool_list_remove(struct pool *p, struct pool_list *l, uint32_t idx, size_t off);

@@ -1,4 +1,5 @@
-/* rtcp.c: RTCP compound packet walker: SR, RR, SDES, BYE, APP, XR VoIP metrics (RFC 3550 §6.4-6.7, RFC 3611 §4.7, RFC 5761 §4). */
+/* rtcp.c: RTCP compound packet walker: SR, RR, SDES, BYE, APP, XR VoIP metrics (RFC 3550 §6.4-6.7,
+ * RFC 3611 §4.7, RFC 5761 §4). */
 #include "rtcp.h"
 
 #include <string.h>

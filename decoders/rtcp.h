@@ -1,4 +1,5 @@
-/* rtcp.h: RTCP compound packet walker: SR, RR, SDES, BYE, APP, XR VoIP metrics (RFC 3550 §6.4-6.7, RFC 3611 §4.7, RFC 5761 §4). */
+/* rtcp.h: RTCP compound packet walker: SR, RR, SDES, BYE, APP, XR VoIP metrics (RFC 3550 §6.4-6.7,
+ * RFC 3611 §4.7, RFC 5761 §4). */
 #ifndef SIPSCOPE_DECODERS_RTCP_H
 #define SIPSCOPE_DECODERS_RTCP_H
 

@@ -525,9 +525,8 @@ void rtpstream_figures(const struct rtpstream *s, struct rtpstream_figures *f)
 
     /* The open window competes when it is the only one or already covers half a window. */
     struct rtpstream_window w = s->worst;
-    bool open_counts =
-        s->worst.expected == 0 ||
-        s->last_ns - rtpstream_window_start(s, &s->win) >= RTPSTREAM_WINDOW_MIN_NS;
+    bool open_counts = s->worst.expected == 0 ||
+                       s->last_ns - rtpstream_window_start(s, &s->win) >= RTPSTREAM_WINDOW_MIN_NS;
     if (open_counts && rtpstream_window_worse(&s->win, &w))
         w = s->win;
     if (w.expected) {

@@ -75,8 +75,8 @@ struct rtpstream_window {
 /*
  * The stream record. Treat the members as private: read the figures with
  * rtpstream_figures(). Only dtmf_last is meant to be read directly (after
- * RTPSTREAM_EV_DTMF_BEGIN: a caller that wants the digits keeps them then). Size: see RTPSTREAM_RECORD_MAX.
- * What every packet reads or writes comes first, together (208 bytes): with
+ * RTPSTREAM_EV_DTMF_BEGIN: a caller that wants the digits keeps them then). Size: see
+ * RTPSTREAM_RECORD_MAX. What every packet reads or writes comes first, together (208 bytes): with
  * thousands of streams every packet finds its stream's lines out of the
  * cache, so the fewer lines a packet touches the better.
  */
@@ -109,7 +109,7 @@ struct rtpstream {
     int32_t a8_transit;  /* RFC 3550 A.8, in timestamp units */
     uint32_t a8_jitter;  /* scaled by 16 */
     bool a8_started;
-    bool dtmf_any;       /* dtmf_last is valid (RFC 4733; here it fills what would be padding) */
+    bool dtmf_any; /* dtmf_last is valid (RFC 4733; here it fills what would be padding) */
 
     /* the open 10-second window */
     struct rtpstream_window win;

@@ -1,4 +1,5 @@
-/* sdp.c: SDP parser: o=, s=, c=, m=, a=rtpmap/fmtp/ptime/rtcp/rtcp-mux/direction (RFC 8866, RFC 3264, RFC 3605). */
+/* sdp.c: SDP parser: o=, s=, c=, m=, a=rtpmap/fmtp/ptime/rtcp/rtcp-mux/direction (RFC 8866, RFC
+ * 3264, RFC 3605). */
 #include "sdp.h"
 
 #include <stddef.h>
@@ -24,11 +25,11 @@
 /* Parser state for one body; lives on sdp_parse()'s stack. */
 struct sdp_parser {
     struct sdp_session *out;
-    struct sdp_media *cur;          /* media section being filled; NULL when dropped */
-    bool in_media;                  /* an m= line has been seen: a= and c= are media level */
-    bool understood;                /* a v=0 or a good m= line was seen */
-    bool conn_seen[SDP_MAX_MEDIA];  /* media section had its own c= line */
-    bool dir_set[SDP_MAX_MEDIA];    /* media section had a direction attribute */
+    struct sdp_media *cur;         /* media section being filled; NULL when dropped */
+    bool in_media;                 /* an m= line has been seen: a= and c= are media level */
+    bool understood;               /* a v=0 or a good m= line was seen */
+    bool conn_seen[SDP_MAX_MEDIA]; /* media section had its own c= line */
+    bool dir_set[SDP_MAX_MEDIA];   /* media section had a direction attribute */
 };
 
 static bool sdp_is_space(char c)
@@ -389,7 +390,9 @@ static void sdp_attr_dir(struct sdp_parser *p, struct sv value, int arg)
 }
 
 /* A struct sv initializer for a static table (SV_LIT is a compound literal, not a constant). */
+/* clang-format off */
 #define SDP_ATTR_NAME(s) { (s), sizeof(s) - 1 }
+/* clang-format on */
 
 /* Attribute names we read; every other a= line is skipped. Names compare case-insensitively. */
 static const struct sdp_attr_kind {
@@ -397,15 +400,15 @@ static const struct sdp_attr_kind {
     void (*parse)(struct sdp_parser *p, struct sv value, int arg);
     int arg;
 } sdp_attr_kinds[] = {
-    { SDP_ATTR_NAME("rtpmap"), sdp_attr_rtpmap, 0 },
-    { SDP_ATTR_NAME("fmtp"), sdp_attr_fmtp, 0 },
-    { SDP_ATTR_NAME("ptime"), sdp_attr_ptime, 0 },
-    { SDP_ATTR_NAME("rtcp"), sdp_attr_rtcp, 0 },
-    { SDP_ATTR_NAME("rtcp-mux"), sdp_attr_rtcp_mux, 0 },
-    { SDP_ATTR_NAME("sendrecv"), sdp_attr_dir, SDP_DIR_SENDRECV },
-    { SDP_ATTR_NAME("sendonly"), sdp_attr_dir, SDP_DIR_SENDONLY },
-    { SDP_ATTR_NAME("recvonly"), sdp_attr_dir, SDP_DIR_RECVONLY },
-    { SDP_ATTR_NAME("inactive"), sdp_attr_dir, SDP_DIR_INACTIVE },
+    {SDP_ATTR_NAME("rtpmap"), sdp_attr_rtpmap, 0},
+    {SDP_ATTR_NAME("fmtp"), sdp_attr_fmtp, 0},
+    {SDP_ATTR_NAME("ptime"), sdp_attr_ptime, 0},
+    {SDP_ATTR_NAME("rtcp"), sdp_attr_rtcp, 0},
+    {SDP_ATTR_NAME("rtcp-mux"), sdp_attr_rtcp_mux, 0},
+    {SDP_ATTR_NAME("sendrecv"), sdp_attr_dir, SDP_DIR_SENDRECV},
+    {SDP_ATTR_NAME("sendonly"), sdp_attr_dir, SDP_DIR_SENDONLY},
+    {SDP_ATTR_NAME("recvonly"), sdp_attr_dir, SDP_DIR_RECVONLY},
+    {SDP_ATTR_NAME("inactive"), sdp_attr_dir, SDP_DIR_INACTIVE},
 };
 
 /* a=<attribute>:<value> or a=<attribute>                             RFC 8866 §5.13 */

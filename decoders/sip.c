@@ -19,7 +19,6 @@
  * its range, so a hostile message costs O(SIP_MAX_MESSAGE).
  */
 
-
 /* Methods by enum value (RFC 3261 §7.1, RFC 3262, 3265/6665, 3311, 3428, 3515, 3903, 6086). */
 static const struct sip_method_row {
     const char *name;
@@ -154,7 +153,7 @@ static enum sip_hdr sip_hdr_lookup(const char key[SIP_HDR_KEY], size_t len)
 
 enum sip_hdr sip_hdr_from(struct sv name)
 {
-    char key[SIP_HDR_KEY] = { 0 };
+    char key[SIP_HDR_KEY] = {0};
     if (name.len > SIP_HDR_NAME_MAX)
         return SIP_HDR_OTHER;
     for (size_t i = 0; i < name.len; i++)

@@ -1,4 +1,5 @@
-/* sip.h: SIP message parser: start line, header views, Content-Length framing, body (RFC 3261 §7, §18.3, §20). */
+/* sip.h: SIP message parser: start line, header views, Content-Length framing, body (RFC 3261 §7,
+ * §18.3, §20). */
 #ifndef SIPSCOPE_DECODERS_SIP_H
 #define SIPSCOPE_DECODERS_SIP_H
 
@@ -52,14 +53,14 @@ enum sip_method {
  */
 enum sip_hdr {
     SIP_HDR_OTHER = 0,
-    SIP_HDR_VIA,                 /* v */
-    SIP_HDR_FROM,                /* f */
-    SIP_HDR_TO,                  /* t */
-    SIP_HDR_CALL_ID,             /* i */
+    SIP_HDR_VIA,     /* v */
+    SIP_HDR_FROM,    /* f */
+    SIP_HDR_TO,      /* t */
+    SIP_HDR_CALL_ID, /* i */
     SIP_HDR_CSEQ,
-    SIP_HDR_CONTACT,             /* m */
-    SIP_HDR_CONTENT_LENGTH,      /* l */
-    SIP_HDR_CONTENT_TYPE,        /* c */
+    SIP_HDR_CONTACT,        /* m */
+    SIP_HDR_CONTENT_LENGTH, /* l */
+    SIP_HDR_CONTENT_TYPE,   /* c */
     SIP_HDR_EXPIRES,
     SIP_HDR_USER_AGENT,
     SIP_HDR_SERVER,
@@ -72,12 +73,12 @@ enum sip_hdr {
     SIP_HDR_RECORD_ROUTE,
     SIP_HDR_ROUTE,
     SIP_HDR_MAX_FORWARDS,
-    SIP_HDR_SUBJECT,             /* s */
-    SIP_HDR_SUPPORTED,           /* k */
+    SIP_HDR_SUBJECT,   /* s */
+    SIP_HDR_SUPPORTED, /* k */
     SIP_HDR_REQUIRE,
-    SIP_HDR_EVENT,               /* o */
+    SIP_HDR_EVENT, /* o */
     SIP_HDR_SUBSCRIPTION_STATE,
-    SIP_HDR_REFER_TO,            /* r */
+    SIP_HDR_REFER_TO, /* r */
     SIP_HDR_WARNING,
     SIP_HDR_ALLOW,
     SIP_HDR_RSEQ,
@@ -87,20 +88,20 @@ enum sip_hdr {
 
 /* Anomaly bits: the message parsed, but something about it was off (counted, never logged). */
 enum sip_anomaly {
-    SIP_ANOM_CL_MISSING = 1u << 0,      /* no Content-Length (body taken to end of datagram) */
-    SIP_ANOM_CL_MISMATCH = 1u << 1,     /* Content-Length disagrees with the bytes present */
-    SIP_ANOM_CL_BAD = 1u << 2,          /* Content-Length not a number */
-    SIP_ANOM_FOLDED = 1u << 3,          /* obsolete line folding used */
-    SIP_ANOM_BARE_LF = 1u << 4,         /* lines end in LF only */
-    SIP_ANOM_NUL = 1u << 5,             /* NUL bytes in the header section */
+    SIP_ANOM_CL_MISSING = 1u << 0,  /* no Content-Length (body taken to end of datagram) */
+    SIP_ANOM_CL_MISMATCH = 1u << 1, /* Content-Length disagrees with the bytes present */
+    SIP_ANOM_CL_BAD = 1u << 2,      /* Content-Length not a number */
+    SIP_ANOM_FOLDED = 1u << 3,      /* obsolete line folding used */
+    SIP_ANOM_BARE_LF = 1u << 4,     /* lines end in LF only */
+    SIP_ANOM_NUL = 1u << 5,         /* NUL bytes in the header section */
     SIP_ANOM_NO_CALL_ID = 1u << 6,
     SIP_ANOM_NO_CSEQ = 1u << 7,
     SIP_ANOM_BAD_CSEQ = 1u << 8,
     SIP_ANOM_NO_FROM_TO = 1u << 9,
-    SIP_ANOM_DUP_HEADER = 1u << 10,     /* a single-valued header (Call-ID, CSeq...) repeated */
-    SIP_ANOM_LEADING_JUNK = 1u << 11,   /* CRLFs or junk skipped before the start line */
-    SIP_ANOM_BAD_VERSION = 1u << 12,    /* SIP-Version other than SIP/2.0 */
-    SIP_ANOM_MULTIPART_BAD = 1u << 13,  /* multipart body whose boundary could not be followed */
+    SIP_ANOM_DUP_HEADER = 1u << 10,    /* a single-valued header (Call-ID, CSeq...) repeated */
+    SIP_ANOM_LEADING_JUNK = 1u << 11,  /* CRLFs or junk skipped before the start line */
+    SIP_ANOM_BAD_VERSION = 1u << 12,   /* SIP-Version other than SIP/2.0 */
+    SIP_ANOM_MULTIPART_BAD = 1u << 13, /* multipart body whose boundary could not be followed */
 };
 
 /*
@@ -109,37 +110,37 @@ enum sip_anomaly {
  * (CRLF followed by SP/HTAB); sub-parsers treat those as whitespace.
  */
 struct sip_msg {
-    size_t wire_len;             /* bytes this message occupies in the input */
+    size_t wire_len; /* bytes this message occupies in the input */
     bool is_request;
-    enum sip_method method;      /* request method (requests) */
-    struct sv method_name;       /* the method token as written (requests) */
-    struct sv request_uri;       /* requests */
-    uint16_t status;             /* responses: 100..699 */
-    struct sv reason;            /* responses: reason phrase */
+    enum sip_method method; /* request method (requests) */
+    struct sv method_name;  /* the method token as written (requests) */
+    struct sv request_uri;  /* requests */
+    uint16_t status;        /* responses: 100..699 */
+    struct sv reason;       /* responses: reason phrase */
 
-    struct sv hdr[SIP_HDR__COUNT];     /* first occurrence of each known header */
+    struct sv hdr[SIP_HDR__COUNT]; /* first occurrence of each known header */
     uint16_t hdr_count[SIP_HDR__COUNT];
-    uint16_t header_lines;             /* all header lines, known or not */
-    struct sv headers;                 /* the whole header section (after the start line) */
+    uint16_t header_lines; /* all header lines, known or not */
+    struct sv headers;     /* the whole header section (after the start line) */
 
     /* Derived from the headers above (empty views when absent). */
     struct sv call_id;
     uint32_t cseq;
     enum sip_method cseq_method;
     struct sv cseq_method_name;
-    struct sv via_branch;        /* branch param of the top Via */
-    struct sv via_sent_by;       /* host[:port] of the top Via */
-    struct sv via_transport;     /* UDP, TCP, TLS, WS... of the top Via */
+    struct sv via_branch;    /* branch param of the top Via */
+    struct sv via_sent_by;   /* host[:port] of the top Via */
+    struct sv via_transport; /* UDP, TCP, TLS, WS... of the top Via */
     struct sv from_tag;
     struct sv to_tag;
 
     bool has_content_length;
     uint32_t content_length;
-    struct sv content_type;      /* media type only, without parameters */
-    struct sv body;              /* the whole body (Content-Length bytes) */
-    struct sv sdp;               /* the application/sdp body or multipart part; empty if none */
+    struct sv content_type; /* media type only, without parameters */
+    struct sv body;         /* the whole body (Content-Length bytes) */
+    struct sv sdp;          /* the application/sdp body or multipart part; empty if none */
 
-    uint32_t anomalies;          /* enum sip_anomaly bits */
+    uint32_t anomalies; /* enum sip_anomaly bits */
 
     /*
      * The whole message as on the wire: start line, headers, blank line and

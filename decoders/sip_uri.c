@@ -19,9 +19,8 @@
 #define URI_QMARK 0x20u /* '?' */
 
 static const uint8_t uri_class[256] = {
-    [' '] = URI_LWS,   ['\t'] = URI_LWS,   ['\r'] = URI_LWS,  ['\n'] = URI_LWS,
-    [';'] = URI_SEMI, [','] = URI_COMMA, ['='] = URI_EQ,   [':'] = URI_COLON,
-    ['?'] = URI_QMARK,
+    [' '] = URI_LWS,   ['\t'] = URI_LWS, ['\r'] = URI_LWS,  ['\n'] = URI_LWS,  [';'] = URI_SEMI,
+    [','] = URI_COMMA, ['='] = URI_EQ,   [':'] = URI_COLON, ['?'] = URI_QMARK,
 };
 
 static unsigned uri_cls(char c)

@@ -1,4 +1,5 @@
-/* sip_uri.h: name-addr / addr-spec, SIP URI parts, tag and other header parameters (RFC 3261 §19.1, §25.1). */
+/* sip_uri.h: name-addr / addr-spec, SIP URI parts, tag and other header parameters (RFC 3261 §19.1,
+ * §25.1). */
 #ifndef SIPSCOPE_DECODERS_SIP_URI_H
 #define SIPSCOPE_DECODERS_SIP_URI_H
 
@@ -9,18 +10,18 @@
 
 /* The parts of a From/To/Contact/P-Asserted-Identity value, as views. */
 struct sip_nameaddr {
-    struct sv display;   /* display name without quotes; may be empty */
-    struct sv uri;       /* full URI without <>, e.g. sip:alice@example.com;transport=udp */
-    struct sv params;    /* header parameters after the URI (";tag=...;expires=..."), may be empty */
+    struct sv display; /* display name without quotes; may be empty */
+    struct sv uri;     /* full URI without <>, e.g. sip:alice@example.com;transport=udp */
+    struct sv params;  /* header parameters after the URI (";tag=...;expires=..."), may be empty */
 };
 
 /* The parts of a SIP/SIPS/TEL URI. */
 struct sip_uri {
-    struct sv scheme;    /* "sip", "sips", "tel" */
-    struct sv user;      /* may be empty */
-    struct sv host;      /* without [] for IPv6 literals */
-    uint16_t port;       /* 0 when absent */
-    struct sv params;    /* ";transport=udp;lr" etc., may be empty */
+    struct sv scheme; /* "sip", "sips", "tel" */
+    struct sv user;   /* may be empty */
+    struct sv host;   /* without [] for IPv6 literals */
+    uint16_t port;    /* 0 when absent */
+    struct sv params; /* ";transport=udp;lr" etc., may be empty */
 };
 
 /* Parse the first name-addr or addr-spec of a header value. false if no URI found. */

@@ -14,8 +14,8 @@ struct strstore_free {
 struct strstore {
     char *base;
     size_t cap;
-    size_t bump;                                   /* region bytes handed out so far */
-    size_t used;                                   /* bytes of blocks holding strings */
+    size_t bump; /* region bytes handed out so far */
+    size_t used; /* bytes of blocks holding strings */
     uint64_t full;
     struct strstore_free *free[STRSTORE_CLASSES];
 };

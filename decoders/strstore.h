@@ -1,4 +1,5 @@
-/* strstore.h: bounded store of short strings in size classes, for the text fields of records (no malloc after create). */
+/* strstore.h: bounded store of short strings in size classes, for the text fields of records (no
+ * malloc after create). */
 #ifndef SIPSCOPE_DECODERS_STRSTORE_H
 #define SIPSCOPE_DECODERS_STRSTORE_H
 
@@ -27,15 +28,15 @@
  * Pages of the region are touched only when first used: its resident size
  * follows the strings held at once, not the size given to create.
  */
-#define STRSTORE_MIN 16u                        /* smallest block */
-#define STRSTORE_CLASSES 4                      /* 16, 32, 64, 128 */
+#define STRSTORE_MIN 16u                                      /* smallest block */
+#define STRSTORE_CLASSES 4                                    /* 16, 32, 64, 128 */
 #define STRSTORE_MAX (STRSTORE_MIN << (STRSTORE_CLASSES - 1)) /* largest block: 127 chars + NUL */
 
-extern const char STRSTORE_EMPTY[];             /* "": what an empty field points at */
+extern const char STRSTORE_EMPTY[]; /* "": what an empty field points at */
 
 struct strstore;
 
-/* A store of `bytes` (rounded down to whole largest blocks; at least one). NULL when out of memory. */
+/* A store of `bytes` (rounded down to whole largest blocks, at least one); NULL: no memory. */
 struct strstore *strstore_create(size_t bytes);
 void strstore_destroy(struct strstore *s);
 

@@ -21,12 +21,12 @@ struct sv {
 
 #define SV_FMT "%.*s"
 #define SV_ARG(v) (int)(v).len, (v).p
-#define SV_NULL ((struct sv){ NULL, 0 })
-#define SV_LIT(s) ((struct sv){ (s), sizeof(s) - 1 })
+#define SV_NULL ((struct sv){NULL, 0})
+#define SV_LIT(s) ((struct sv){(s), sizeof(s) - 1})
 
 static inline struct sv sv_make(const void *p, size_t len)
 {
-    return (struct sv){ (const char *)p, len };
+    return (struct sv){(const char *)p, len};
 }
 
 static inline bool sv_empty(struct sv v)

@@ -1,4 +1,5 @@
-/* cdr.c: call -> one-line JSON call-detail record, schema_version first (DESIGN.md "Records"; RFC 8259). */
+/* cdr.c: call -> one-line JSON call-detail record, schema_version first (DESIGN.md "Records"; RFC
+ * 8259). */
 #include "cdr.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* cdr.h: call -> one-line JSON call-detail record (DESIGN.md "Records"; RFC 8259, RFC 3339 times). */
+/* cdr.h: call -> one-line JSON call-detail record (DESIGN.md "Records"; RFC 8259, RFC 3339). */
 #ifndef SIPSCOPE_EXPORTERS_CDR_H
 #define SIPSCOPE_EXPORTERS_CDR_H
 
@@ -32,17 +32,17 @@ typedef void (*cdr_array_fn)(void *ctx, struct json *j, const struct call *c);
  * with neither the array is empty ([]).
  */
 struct cdr_extra {
-    const char *sensor_id;        /* "sensor": {"id", "host", "interface"}: null when NULL or "" */
+    const char *sensor_id; /* "sensor": {"id", "host", "interface"}: null when NULL or "" */
     const char *sensor_host;
     const char *sensor_interface;
-    bool has_sequence;            /* "sequence": the value below, else null */
-    uint64_t sequence;            /* per-sensor counter for de-duplication */
+    bool has_sequence; /* "sequence": the value below, else null */
+    uint64_t sequence; /* per-sensor counter for de-duplication */
 
-    cdr_array_fn streams;         /* fills "streams": [...] */
-    cdr_array_fn media_fields;    /* writes more "key": value pairs after "media" (call MOS, DTMF) */
-    cdr_array_fn faults;          /* fills "faults": [...] of {"code", "detail"} */
-    void *ctx;                    /* passed to both callbacks */
-    const char *streams_json;     /* or: a complete rendered array "[{...},...]" */
+    cdr_array_fn streams;      /* fills "streams": [...] */
+    cdr_array_fn media_fields; /* writes more "key": value pairs after "media" (call MOS, DTMF) */
+    cdr_array_fn faults;       /* fills "faults": [...] of {"code", "detail"} */
+    void *ctx;                 /* passed to both callbacks */
+    const char *streams_json;  /* or: a complete rendered array "[{...},...]" */
     size_t streams_json_len;
     const char *faults_json;
     size_t faults_json_len;
@@ -78,6 +78,5 @@ void cdr_write(struct json *j, const struct call *c, const struct cdr_extra *x);
  * still NUL-terminated, never written past cap).
  */
 size_t cdr_format(char *buf, size_t cap, const struct call *c, const struct cdr_extra *x);
-
 
 #endif

@@ -1,4 +1,5 @@
-/* json.h: JSON writer into a caller-provided bounded buffer (RFC 8259; RFC 3339 timestamps, UTF-8 per RFC 3629). */
+/* json.h: JSON writer into a caller-provided bounded buffer (RFC 8259; RFC 3339 timestamps, UTF-8
+ * per RFC 3629). */
 #ifndef SIPSCOPE_EXPORTERS_JSON_H
 #define SIPSCOPE_EXPORTERS_JSON_H
 
@@ -28,22 +29,22 @@
  * No allocation, no globals, no locale: numbers are formatted by hand.
  */
 
-#define JSON_MAX_DEPTH 16      /* nesting levels tracked; a CDR uses 3 */
-#define JSON_MAX_DECIMALS 9    /* json_double decimals are clamped to 0..9 */
-#define JSON_TS_LEN 27         /* "2024-03-01T12:10:00.150000Z" without the NUL */
+#define JSON_MAX_DEPTH 16   /* nesting levels tracked; a CDR uses 3 */
+#define JSON_MAX_DECIMALS 9 /* json_double decimals are clamped to 0..9 */
+#define JSON_TS_LEN 27      /* "2024-03-01T12:10:00.150000Z" without the NUL */
 
 struct json {
     char *buf;
     size_t cap;
     size_t len;
-    bool overflow;                     /* something did not fit: output truncated */
-    bool misuse;                       /* the calls did not nest into valid JSON */
-    bool after_key;                    /* a key was written, its value is next */
-    uint8_t depth;                     /* open objects/arrays */
-    char kind[JSON_MAX_DEPTH];         /* '{' or '[' per open level */
-    uint32_t count[JSON_MAX_DEPTH + 1];/* values (or keys) written per level; [0] = top level */
-    uint64_t ts_day1;                  /* json_ts: 1 + the day (since 1970) ts_date holds; 0: none */
-    char ts_date[11];                  /* json_ts: that day's "YYYY-MM-DD" */
+    bool overflow;                      /* something did not fit: output truncated */
+    bool misuse;                        /* the calls did not nest into valid JSON */
+    bool after_key;                     /* a key was written, its value is next */
+    uint8_t depth;                      /* open objects/arrays */
+    char kind[JSON_MAX_DEPTH];          /* '{' or '[' per open level */
+    uint32_t count[JSON_MAX_DEPTH + 1]; /* values (or keys) written per level; [0] = top level */
+    uint64_t ts_day1; /* json_ts: 1 + the day (since 1970) ts_date holds; 0: none */
+    char ts_date[11]; /* json_ts: that day's "YYYY-MM-DD" */
 };
 
 /* Start writing into buf[0..cap). */
@@ -133,12 +134,12 @@ void json_raw(struct json *j, const char *frag, size_t len);
 /* Calendar fields of a time in UTC (proleptic Gregorian), for text outputs. */
 struct json_time {
     int32_t year;
-    uint8_t month;   /* 1..12 */
-    uint8_t day;     /* 1..31 */
+    uint8_t month; /* 1..12 */
+    uint8_t day;   /* 1..31 */
     uint8_t hour;
     uint8_t min;
     uint8_t sec;
-    uint32_t nsec;   /* 0..999999999 */
+    uint32_t nsec; /* 0..999999999 */
 };
 
 void json_time_from_ns(uint64_t ns, struct json_time *t);

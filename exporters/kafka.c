@@ -1,4 +1,5 @@
-/* kafka.c: the Kafka exporter thread: hand-off queue, librdkafka producer, delivery reports, spool (house style rule 16). */
+/* kafka.c: the Kafka exporter thread: hand-off queue, librdkafka producer, delivery reports, spool
+ * (house style rule 16). */
 #include "kafka.h"
 
 #include <errno.h>
@@ -21,10 +22,10 @@
 #include "cdr.h"
 #include "spool.h"
 
-#define KAFKA_SEQ_BLOCK 4096u         /* sequence numbers reserved on disk at a time */
-#define KAFKA_WAIT_MS 20              /* the exporter's longest sleep with nothing to do */
-#define KAFKA_WARN_EVERY_MS 10000     /* one repeated warning per this long */
-#define KAFKA_PURGE_WAIT_MS 3000      /* delivery reports of purged records at exit */
+#define KAFKA_SEQ_BLOCK 4096u     /* sequence numbers reserved on disk at a time */
+#define KAFKA_WAIT_MS 20          /* the exporter's longest sleep with nothing to do */
+#define KAFKA_WARN_EVERY_MS 10000 /* one repeated warning per this long */
+#define KAFKA_PURGE_WAIT_MS 3000  /* delivery reports of purged records at exit */
 #define KAFKA_NAME_MAX 256
 #define KAFKA_PATH_MAX 4096
 
@@ -43,7 +44,7 @@ struct kafka_out {
     uint32_t queue_max;
     uint32_t timeout_ms;
     bool wait_when_full;
-    bool debug;                   /* -X debug=...: librdkafka's own log lines are shown */
+    bool debug; /* -X debug=...: librdkafka's own log lines are shown */
 
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt;
@@ -65,13 +66,13 @@ struct kafka_out {
     bool seq_warned;
 
     /* exporter thread only */
-    bool spooling;                /* new records go to the spool (something older is there) */
-    bool exiting;                 /* records failing now are purged at exit: spool them */
-    bool fatal;                   /* the producer hit a fatal error: everything goes to the spool */
-    uint64_t mem_inflight;        /* produced from memory, not yet acknowledged */
-    uint64_t spool_inflight;      /* produced from the spool, not yet acknowledged */
-    unsigned char *scratch;       /* one record taken off the hand-off queue */
-    int64_t warned_ms[4];         /* rate limit of the repeated warnings, by kind */
+    bool spooling;           /* new records go to the spool (something older is there) */
+    bool exiting;            /* records failing now are purged at exit: spool them */
+    bool fatal;              /* the producer hit a fatal error: everything goes to the spool */
+    uint64_t mem_inflight;   /* produced from memory, not yet acknowledged */
+    uint64_t spool_inflight; /* produced from the spool, not yet acknowledged */
+    unsigned char *scratch;  /* one record taken off the hand-off queue */
+    int64_t warned_ms[4];    /* rate limit of the repeated warnings, by kind */
 
     _Atomic uint64_t n_records, n_delivered, n_spooled, n_spool_sent, n_spool_found, n_spool_left,
         n_lost, n_rejected, n_inflight;
@@ -128,8 +129,10 @@ static bool seq_write(struct kafka_out *k, uint64_t v)
     if (pwrite(k->seq_fd, s, (size_t)n, 0) != n || ftruncate(k->seq_fd, n) != 0 ||
         fsync(k->seq_fd) != 0) {
         if (!k->seq_warned)
-            fprintf(stderr, "sipscope: kafka: cannot write '%s/sequence': %s; sequence numbers "
-                            "may repeat after a crash\n", k->spool_dir, strerror(errno));
+            fprintf(stderr,
+                    "sipscope: kafka: cannot write '%s/sequence': %s; sequence numbers "
+                    "may repeat after a crash\n",
+                    k->spool_dir, strerror(errno));
         k->seq_warned = true;
         return false;
     }
@@ -203,7 +206,7 @@ bool kafka_out_submit(struct kafka_out *k, uint64_t seq, const char *key, size_t
                 (int)(key_len < 200 ? key_len : 200), key, key_len + value_len);
         return false;
     }
-    struct kafka_rec h = { seq, (uint32_t)key_len, (uint32_t)value_len };
+    struct kafka_rec h = {seq, (uint32_t)key_len, (uint32_t)value_len};
     pthread_mutex_lock(&k->mu);
     while (k->q_cap - k->q_used < need) {
         if (!k->wait_when_full) {
@@ -260,9 +263,9 @@ static rd_kafka_resp_err_t kafka_produce(struct kafka_out *k, uint64_t seq, cons
     vu[3].u.i = RD_KAFKA_MSG_F_COPY;
     vu[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
     vu[4].u.ptr = opaque;
-    static const char *const names[3] = { "schema_version", "sensor_id", "sequence" };
-    const char *vals[3] = { CDR_SCHEMA_VERSION_STR, sensor, seqs };
-    ssize_t lens[3] = { (ssize_t)strlen(CDR_SCHEMA_VERSION_STR), (ssize_t)sensor_len, seqn };
+    static const char *const names[3] = {"schema_version", "sensor_id", "sequence"};
+    const char *vals[3] = {CDR_SCHEMA_VERSION_STR, sensor, seqs};
+    ssize_t lens[3] = {(ssize_t)strlen(CDR_SCHEMA_VERSION_STR), (ssize_t)sensor_len, seqn};
     for (size_t i = 0; i < 3; i++) {
         vu[5 + i].vtype = RD_KAFKA_VTYPE_HEADER;
         vu[5 + i].u.header.name = names[i];
@@ -284,9 +287,13 @@ static void kafka_spool_put(struct kafka_out *k, uint64_t seq, const char *senso
                             size_t sensor_len, const char *key, size_t key_len, const char *value,
                             size_t value_len)
 {
-    struct spool_record r = { .seq = seq, .sensor = sensor, .sensor_len = sensor_len,
-                              .key = key, .key_len = key_len, .value = value,
-                              .value_len = value_len };
+    struct spool_record r = {.seq = seq,
+                             .sensor = sensor,
+                             .sensor_len = sensor_len,
+                             .key = key,
+                             .key_len = key_len,
+                             .value = value,
+                             .value_len = value_len};
     enum status st = spool_append(k->spool, &r);
     if (st == STATUS_OK) {
         atomic_fetch_add(&k->n_spooled, 1);
@@ -301,7 +308,8 @@ static void kafka_spool_put(struct kafka_out *k, uint64_t seq, const char *senso
                    st == STATUS_IO ? spool_error(k->spool) : status_str(st));
 }
 
-/* A record from the hand-off queue: to Kafka when nothing older waits and there is room, else to disk. */
+/* A record from the hand-off queue: to Kafka when nothing older waits and there is room, else to
+ * disk. */
 static void kafka_route(struct kafka_out *k, const struct kafka_rec *h, const char *key,
                         const char *value)
 {
@@ -347,8 +355,8 @@ static void kafka_drain(struct kafka_out *k)
             return;
         }
         rd_kafka_resp_err_t e =
-            kafka_produce(k, r.seq, r.sensor, r.sensor_len, r.key, r.key_len, r.value,
-                          r.value_len, (void *)(uintptr_t)((uintptr_t)token + 1));
+            kafka_produce(k, r.seq, r.sensor, r.sensor_len, r.key, r.key_len, r.value, r.value_len,
+                          (void *)(uintptr_t)((uintptr_t)token + 1));
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             k->spool_inflight++;
             continue;
@@ -432,8 +440,10 @@ static void kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaqu
     struct kafka_out *k = opaque;
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
         atomic_store(&k->connected, false);
-        kafka_warn(k, WARN_DOWN, "all brokers are down (%s); CDRs wait in memory, then in the "
-                                 "spool '%s'", reason, k->spool_dir);
+        kafka_warn(k, WARN_DOWN,
+                   "all brokers are down (%s); CDRs wait in memory, then in the "
+                   "spool '%s'",
+                   reason, k->spool_dir);
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -557,7 +567,7 @@ static enum status kafka_check_hosts(const char *brokers, char *err, size_t errl
             *end = '\0';
         if (!*host)
             continue;
-        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
         int rc = getaddrinfo(host, NULL, &hints, &res);
         if (res)
             freeaddrinfo(res);
@@ -587,11 +597,9 @@ static enum status kafka_producer(struct kafka_out *k, const struct kafka_config
     char qmax[16];
     snprintf(qmax, sizeof qmax, "%u", k->queue_max * 2 + 1000);
     static const char *const defaults[][2] = {
-        { "enable.idempotence", "true" },
-        { "acks", "all" },
-        { "message.timeout.ms", "0" }, /* never give up: the spool, not a timeout, bounds memory */
-        { "client.id", "sipscope" },
-        { "linger.ms", "10" },
+        {"enable.idempotence", "true"}, {"acks", "all"},
+        {"message.timeout.ms", "0"}, /* never give up: the spool, not a timeout, bounds memory */
+        {"client.id", "sipscope"},      {"linger.ms", "10"},
     };
     enum status st = STATUS_OK;
     for (size_t i = 0; st == STATUS_OK && i < sizeof defaults / sizeof defaults[0]; i++)
@@ -643,20 +651,24 @@ static enum status kafka_check_topic(struct kafka_out *k, char *err, size_t errl
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(k->rk, 0, k->rkt, &md, (int)k->timeout_ms);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, "sipscope: kafka: cannot reach '%s' yet (%s); CDRs are kept in the spool "
-                        "'%s' until it can be reached\n", k->brokers, rd_kafka_err2str(e),
-                k->spool_dir);
+        fprintf(stderr,
+                "sipscope: kafka: cannot reach '%s' yet (%s); CDRs are kept in the spool "
+                "'%s' until it can be reached\n",
+                k->brokers, rd_kafka_err2str(e), k->spool_dir);
         return STATUS_OK;
     }
     rd_kafka_resp_err_t te = md->topic_cnt > 0 ? md->topics[0].err : RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_metadata_destroy(md);
     atomic_store(&k->connected, true);
     if (te == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-        snprintf(err, errlen, "Kafka topic '%s' does not exist and the cluster does not create it "
-                              "(auto-creation is off)", k->topic);
+        snprintf(err, errlen,
+                 "Kafka topic '%s' does not exist and the cluster does not create it "
+                 "(auto-creation is off)",
+                 k->topic);
         return STATUS_MALFORMED;
     }
-    if (te == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED || te == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION) {
+    if (te == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+        te == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION) {
         snprintf(err, errlen, "Kafka topic '%s': %s", k->topic, rd_kafka_err2str(te));
         return STATUS_MALFORMED;
     }
@@ -679,7 +691,8 @@ static bool kafka_mkdirs(const char *dir)
     return mkdir(p, 0700) == 0 || errno == EEXIST;
 }
 
-/* The spool belongs to one topic: DIR/topic names it; records of another topic are not ours to send. */
+/* The spool belongs to one topic: DIR/topic names it; records of another topic are not ours to
+ * send. */
 static enum status kafka_spool_topic(struct kafka_out *k, char *err, size_t errlen)
 {
     char path[KAFKA_PATH_MAX + 16];
@@ -694,8 +707,9 @@ static enum status kafka_spool_topic(struct kafka_out *k, char *err, size_t errl
         fclose(f);
         had[strcspn(had, "\n")] = '\0';
         if (sc.records && had[0] && strcmp(had, k->topic) != 0) {
-            snprintf(err, errlen, "the spool '%s' holds %" PRIu64 " CDRs for topic '%s', not '%s': "
-                                  "use --topic %s, or another --spool",
+            snprintf(err, errlen,
+                     "the spool '%s' holds %" PRIu64 " CDRs for topic '%s', not '%s': "
+                     "use --topic %s, or another --spool",
                      k->spool_dir, sc.records, had, k->topic, had);
             return STATUS_MALFORMED;
         }
@@ -757,8 +771,8 @@ enum status kafka_out_create(const struct kafka_config *c, struct kafka_out **ou
         struct spool_config sc = {
             .dir = k->spool_dir,
             .max_bytes = c->spool_max_bytes ? c->spool_max_bytes : KAFKA_DEFAULT_SPOOL_MAX,
-            .segment_bytes = c->spool_segment_bytes ? c->spool_segment_bytes
-                                                    : KAFKA_DEFAULT_SPOOL_SEGMENT,
+            .segment_bytes =
+                c->spool_segment_bytes ? c->spool_segment_bytes : KAFKA_DEFAULT_SPOOL_SEGMENT,
             .gzip = c->spool_gzip,
         };
         st = spool_open(&sc, &k->spool, err, errlen);

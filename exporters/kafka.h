@@ -1,4 +1,5 @@
-/* kafka.h: CDRs to a Kafka topic through librdkafka, with an on-disk spool so that none is lost quietly. */
+/* kafka.h: CDRs to a Kafka topic through librdkafka, with an on-disk spool so that none is lost
+ * quietly. */
 #ifndef SIPSCOPE_EXPORTERS_KAFKA_H
 #define SIPSCOPE_EXPORTERS_KAFKA_H
 
@@ -33,20 +34,20 @@
 struct kafka_out;
 
 struct kafka_config {
-    const char *brokers;          /* bootstrap.servers: host:port[,host:port...] */
+    const char *brokers; /* bootstrap.servers: host:port[,host:port...] */
     const char *topic;
-    const char *const *props;     /* "name=value" strings (-X), applied after sipscope's defaults */
+    const char *const *props; /* "name=value" strings (-X), applied after sipscope's defaults */
     size_t prop_count;
     const char *sensor_id;        /* the "sensor_id" header of records made by this run */
     const char *spool_dir;        /* NULL: kafka_spool_default() */
     uint64_t spool_max_bytes;     /* 0: KAFKA_DEFAULT_SPOOL_MAX */
     uint64_t spool_segment_bytes; /* 0: KAFKA_DEFAULT_SPOOL_SEGMENT */
     bool spool_gzip;
-    uint32_t queue_max;           /* records awaiting acknowledgement in memory; 0: default */
-    uint32_t timeout_ms;          /* reaching the cluster at start; acknowledgements at exit; 0: default */
-    size_t handoff_bytes;         /* worker -> exporter queue; 0: default */
-    bool wait_when_full;          /* a full hand-off queue makes the worker wait (file input)
-                                     instead of counting the record lost (live input) */
+    uint32_t queue_max;   /* records awaiting acknowledgement in memory; 0: default */
+    uint32_t timeout_ms;  /* reaching the cluster at start; acknowledgements at exit; 0: default */
+    size_t handoff_bytes; /* worker -> exporter queue; 0: default */
+    bool wait_when_full;  /* a full hand-off queue makes the worker wait (file input)
+                             instead of counting the record lost (live input) */
 };
 
 #define KAFKA_DEFAULT_QUEUE 10000u
@@ -58,16 +59,16 @@ struct kafka_config {
 
 /* Counters; readable from any thread at any time (the dashboard shows them). */
 struct kafka_counts {
-    uint64_t records;       /* records submitted by the worker */
-    uint64_t delivered;     /* acknowledged by the cluster (this run's and the spool's) */
-    uint64_t spooled;       /* written to the spool by this run */
-    uint64_t spool_sent;    /* acknowledged records that came from the spool */
-    uint64_t spool_found;   /* records found in the spool at start (left by an earlier run) */
-    uint64_t spool_left;    /* records on disk now (at exit: what the next run sends) */
-    uint64_t lost;          /* could not be kept at all */
-    uint64_t rejected;      /* refused by the cluster for good */
-    uint64_t in_flight;     /* produced, not yet acknowledged */
-    bool connected;         /* a broker answered lately */
+    uint64_t records;     /* records submitted by the worker */
+    uint64_t delivered;   /* acknowledged by the cluster (this run's and the spool's) */
+    uint64_t spooled;     /* written to the spool by this run */
+    uint64_t spool_sent;  /* acknowledged records that came from the spool */
+    uint64_t spool_found; /* records found in the spool at start (left by an earlier run) */
+    uint64_t spool_left;  /* records on disk now (at exit: what the next run sends) */
+    uint64_t lost;        /* could not be kept at all */
+    uint64_t rejected;    /* refused by the cluster for good */
+    uint64_t in_flight;   /* produced, not yet acknowledged */
+    bool connected;       /* a broker answered lately */
 };
 
 /* The spool directory used when none is given: /var/spool/sipscope for root,

@@ -1,4 +1,5 @@
-/* ladder.c: ladder diagram of one call: columns and arrows computed first, then drawn as text or SVG (RFC 3261 flows). */
+/* ladder.c: ladder diagram of one call: columns and arrows computed first, then drawn as text or
+ * SVG (RFC 3261 flows). */
 #include "ladder.h"
 
 #include <string.h>
@@ -50,7 +51,7 @@
  * is drawn over that column's bar.
  */
 
-#define LADDER_HEADER_GAP 2  /* blanks between two column headers */
+#define LADDER_HEADER_GAP 2 /* blanks between two column headers */
 
 static const char *const ladder_dir_names[] = {
     [SDP_DIR_SENDRECV] = "sendrecv",
@@ -75,8 +76,8 @@ static size_t ladder_clean(char *dst, size_t cap, const char *src, size_t src_ca
     return k;
 }
 
-/* A field's bound: a char array's size, or CALL_FIELD_MAX for a record's string pointer (call.h). */
-#define LADDER_FIELD_CAP(field)                                                                   \
+/* A field's bound: a char array's size, or CALL_FIELD_MAX for a string pointer (call.h). */
+#define LADDER_FIELD_CAP(field)                                                                    \
     _Generic(&(field), const char **: (size_t)CALL_FIELD_MAX,                                    \
              const char *const *: (size_t)CALL_FIELD_MAX, default: sizeof(field))
 #define LADDER_CLEAN(dst, field) ladder_clean((dst), sizeof(dst), (field), LADDER_FIELD_CAP(field))
@@ -143,15 +144,16 @@ static size_t ladder_head_width(const struct ladder *l, int k)
     return l->legend ? 1 : strlen(l->cols[k].name);
 }
 
-/* Spacing that fits width with the headers as they are (0 when nothing fits), and the minimum they need. */
+/* Spacing that fits width with the headers as they are (0 when nothing fits), and the minimum they
+ * need. */
 static void ladder_spacing(const struct ladder *l, size_t margin, size_t *fit, size_t *need)
 {
     int n = l->col_count;
     size_t x0 = margin + ladder_left(ladder_head_width(l, 0));
     *need = LADDER_SPACING_MIN;
     for (int k = 0; k + 1 < n; k++) {
-        size_t s = ladder_right(ladder_head_width(l, k)) + ladder_left(ladder_head_width(l, k + 1)) +
-                   1 + LADDER_HEADER_GAP;
+        size_t s = ladder_right(ladder_head_width(l, k)) +
+                   ladder_left(ladder_head_width(l, k + 1)) + 1 + LADDER_HEADER_GAP;
         if (s > *need)
             *need = s;
     }
@@ -287,8 +289,8 @@ static void ladder_add_stream(struct ladder *l, const struct call *c, const stru
         snprintf(r->label, sizeof r->label, "RTP %s %up %.2fs MOS %.2f", codec[0] ? codec : "?",
                  s->packets, span, s->mos);
     else
-        snprintf(r->label, sizeof r->label, "RTP %s %up %.2fs", codec[0] ? codec : "?",
-                 s->packets, span);
+        snprintf(r->label, sizeof r->label, "RTP %s %up %.2fs", codec[0] ? codec : "?", s->packets,
+                 span);
 }
 
 void ladder_layout(struct ladder *l, const struct call *c, const struct call_msg *const *msgs,
@@ -302,7 +304,8 @@ void ladder_layout(struct ladder *l, const struct call *c, const struct call_msg
     if (w > LADDER_MAX_WIDTH)
         w = LADDER_MAX_WIDTH;
     l->width = (uint16_t)w;
-    l->time = opts && opts->time == LADDER_TIME_ABSOLUTE ? LADDER_TIME_ABSOLUTE : LADDER_TIME_RELATIVE;
+    l->time =
+        opts && opts->time == LADDER_TIME_ABSOLUTE ? LADDER_TIME_ABSOLUTE : LADDER_TIME_RELATIVE;
 
     if (c->src.ip.family == 4 || c->src.ip.family == 6)
         ladder_col_add(l, &c->src); /* the caller heads the first column */
@@ -441,8 +444,9 @@ enum ladder_title_kind { LT_CALL_ID, LT_FROM, LT_TO, LT_STATE, LT_START, LT_BLAN
 /* Which title line is line i: From and To share a line when it fits. */
 static enum ladder_title_kind ladder_title_kind(const struct ladder *l, uint32_t i)
 {
-    static const enum ladder_title_kind one[] = { LT_CALL_ID, LT_FROM, LT_STATE, LT_START, LT_BLANK };
-    static const enum ladder_title_kind two[] = { LT_CALL_ID, LT_FROM, LT_TO, LT_STATE, LT_START, LT_BLANK };
+    static const enum ladder_title_kind one[] = {LT_CALL_ID, LT_FROM, LT_STATE, LT_START, LT_BLANK};
+    static const enum ladder_title_kind two[] = {LT_CALL_ID, LT_FROM,  LT_TO,
+                                                 LT_STATE,   LT_START, LT_BLANK};
     if (ladder_from_to_fits(l))
         return i < sizeof one / sizeof one[0] ? one[i] : LT_BLANK;
     return i < sizeof two / sizeof two[0] ? two[i] : LT_BLANK;
@@ -475,11 +479,11 @@ static void ladder_title(const struct ladder *l, uint32_t i, struct ladder_canva
         k = (size_t)snprintf(s, sizeof s, "State:   %s", st ? st : "?");
         if (c->final_code)
             k += (size_t)snprintf(s + k, sizeof s - k, " (%u)", (unsigned)c->final_code);
-        k += (size_t)snprintf(s + k, sizeof s - k, ", %lu SIP message%s", (unsigned long)c->sip_messages,
-                              c->sip_messages == 1 ? "" : "s");
+        k += (size_t)snprintf(s + k, sizeof s - k, ", %lu SIP message%s",
+                              (unsigned long)c->sip_messages, c->sip_messages == 1 ? "" : "s");
         if (c->retransmissions)
-            snprintf(s + k, sizeof s - k, ", %lu retransmission%s", (unsigned long)c->retransmissions,
-                     c->retransmissions == 1 ? "" : "s");
+            snprintf(s + k, sizeof s - k, ", %lu retransmission%s",
+                     (unsigned long)c->retransmissions, c->retransmissions == 1 ? "" : "s");
         break;
     }
     case LT_START: {
@@ -493,8 +497,9 @@ static void ladder_title(const struct ladder *l, uint32_t i, struct ladder_canva
             k = (size_t)snprintf(s, sizeof s, "Start:   -");
         }
         if (c->start_ns && c->ringing_ns && c->ringing_ns >= c->start_ns)
-            k += (size_t)snprintf(s + k, sizeof s - k, ", setup %s ms",
-                                  ladder_num(num, sizeof num, (double)(c->ringing_ns - c->start_ns) / 1e6, 3));
+            k += (size_t)snprintf(
+                s + k, sizeof s - k, ", setup %s ms",
+                ladder_num(num, sizeof num, (double)(c->ringing_ns - c->start_ns) / 1e6, 3));
         if (call_duration_s(c) >= 0)
             snprintf(s + k, sizeof s - k, ", duration %s s",
                      ladder_num(num, sizeof num, call_duration_s(c), 3));
@@ -506,7 +511,7 @@ static void ladder_title(const struct ladder *l, uint32_t i, struct ladder_canva
     ladder_title_put(cv, l, s);
 }
 
-/* The label of an arrow in at most `avail` characters (see ladder.h for the order of shortening). */
+/* The label of an arrow in at most `avail` characters (ladder.h gives the order of shortening). */
 static size_t ladder_fit_label(const struct ladder_arrow *a, size_t avail, char *out, size_t cap)
 {
     char lab[CALL_MSG_LABEL_MAX + 8];
@@ -525,9 +530,9 @@ static size_t ladder_fit_label(const struct ladder_arrow *a, size_t avail, char 
     }
     bool sdp = a->flags & CALL_MSG_SDP, re = a->flags & CALL_MSG_RETRANS;
     const char *const forms[][2] = {
-        { sdp ? " (SDP)" : "", re ? " (retrans)" : "" },
-        { "", re ? " (retrans)" : "" },
-        { "", re ? " (R)" : "" },
+        {sdp ? " (SDP)" : "", re ? " (retrans)" : ""},
+        {"", re ? " (retrans)" : ""},
+        {"", re ? " (R)" : ""},
     };
     ln = strlen(lab);
     for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
@@ -558,13 +563,14 @@ static size_t ladder_fit_sdp(const struct ladder_arrow *a, size_t avail, char *o
     if (a->sdp_media.ip.family == 4 || a->sdp_media.ip.family == 6)
         endpoint_format(&a->sdp_media, media, sizeof media);
     const char *dir = a->sdp_dir < sizeof ladder_dir_names / sizeof ladder_dir_names[0]
-                          ? ladder_dir_names[a->sdp_dir] : "";
+                          ? ladder_dir_names[a->sdp_dir]
+                          : "";
     char full[LADDER_LINE_MAX];
     if (!codec[0] && !media[0])
         snprintf(full, sizeof full, "SDP without audio");
     else
-        snprintf(full, sizeof full, "%s%s%s%s%s", codec[0] ? codec : "?", media[0] ? " " : "", media,
-                 dir[0] ? " " : "", dir);
+        snprintf(full, sizeof full, "%s%s%s%s%s", codec[0] ? codec : "?", media[0] ? " " : "",
+                 media, dir[0] ? " " : "", dir);
     size_t n = strlen(full);
     if (n > avail && a->sdp_dir == SDP_DIR_SENDRECV && (codec[0] || media[0])) {
         /* sendrecv is the default (RFC 4566 §6): the first thing to go */
@@ -746,23 +752,32 @@ int ladder_print(FILE *f, const struct ladder *l)
 
 /* ---- SVG ---- */
 
-#define LADDER_SVG_COL 220     /* pixels between endpoint lines */
-#define LADDER_SVG_LEFT 110    /* first endpoint line */
-#define LADDER_SVG_ROW 30      /* pixels per arrow (SDP lines add LADDER_SVG_SDP) */
+#define LADDER_SVG_COL 220  /* pixels between endpoint lines */
+#define LADDER_SVG_LEFT 110 /* first endpoint line */
+#define LADDER_SVG_ROW 30   /* pixels per arrow (SDP lines add LADDER_SVG_SDP) */
 #define LADDER_SVG_SDP 16
-#define LADDER_SVG_TOP 100     /* first arrow, under the title and the headers */
-#define LADDER_SVG_CHAR 7      /* width of a 12 px monospace character, for fitting labels */
+#define LADDER_SVG_TOP 100 /* first arrow, under the title and the headers */
+#define LADDER_SVG_CHAR 7  /* width of a 12 px monospace character, for fitting labels */
 
 static int svg_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
         int r;
         switch (*s) {
-        case '&': r = fputs("&amp;", f); break;
-        case '<': r = fputs("&lt;", f); break;
-        case '>': r = fputs("&gt;", f); break;
-        case '"': r = fputs("&quot;", f); break;
-        default: r = fputc(*s, f);
+        case '&':
+            r = fputs("&amp;", f);
+            break;
+        case '<':
+            r = fputs("&lt;", f);
+            break;
+        case '>':
+            r = fputs("&gt;", f);
+            break;
+        case '"':
+            r = fputs("&quot;", f);
+            break;
+        default:
+            r = fputc(*s, f);
         }
         if (r == EOF)
             return -1;
@@ -781,10 +796,14 @@ int ladder_print_svg(FILE *f, const struct ladder *l)
     char s[LADDER_LINE_MAX];
     struct ladder_canvas cv;
 
-    err |= fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%u\" height=\"%u\" "
-                      "font-family=\"monospace\" font-size=\"12\">\n", width, height) < 0;
-    err |= fputs("<defs><marker id=\"head\" markerWidth=\"10\" markerHeight=\"8\" refX=\"10\" refY=\"4\" "
-                 "orient=\"auto\"><path d=\"M0,0 L10,4 L0,8 z\"/></marker></defs>\n", f) == EOF;
+    err |= fprintf(f,
+                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%u\" height=\"%u\" "
+                   "font-family=\"monospace\" font-size=\"12\">\n",
+                   width, height) < 0;
+    err |= fputs("<defs><marker id=\"head\" markerWidth=\"10\" markerHeight=\"8\" refX=\"10\" "
+                 "refY=\"4\" "
+                 "orient=\"auto\"><path d=\"M0,0 L10,4 L0,8 z\"/></marker></defs>\n",
+                 f) == EOF;
     /* title: the text title lines, one <text> each */
     for (uint32_t i = 0; i + 1 < l->title_lines; i++) {
         canvas_init(&cv);
@@ -801,8 +820,9 @@ int ladder_print_svg(FILE *f, const struct ladder *l)
         err |= fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"middle\" font-weight=\"bold\">", x,
                        LADDER_SVG_TOP - 20) < 0;
         err |= svg_text(f, l->cols[k].name);
-        err |= fprintf(f, "</text>\n<line x1=\"%u\" y1=\"%u\" x2=\"%u\" y2=\"%u\" stroke=\"#999\"/>\n", x,
-                       LADDER_SVG_TOP - 14, x, height - 10) < 0;
+        err |=
+            fprintf(f, "</text>\n<line x1=\"%u\" y1=\"%u\" x2=\"%u\" y2=\"%u\" stroke=\"#999\"/>\n",
+                    x, LADDER_SVG_TOP - 14, x, height - 10) < 0;
     }
     unsigned y = LADDER_SVG_TOP;
     for (uint32_t r = 0; r < l->row_count; r++) {
@@ -814,13 +834,17 @@ int ladder_print_svg(FILE *f, const struct ladder *l)
         ladder_time_text(l, a->ts_ns, t, sizeof t);
         err |= fprintf(f, "<text x=\"4\" y=\"%u\">%s</text>\n", y + 4, t) < 0;
         if (x1 == x2) {
-            err |= fprintf(f, "<path d=\"M%u,%u h30 v8 h-30\" fill=\"none\" stroke=\"black\" "
-                              "marker-end=\"url(#head)\"/>\n", x1, y - 4) < 0;
+            err |= fprintf(f,
+                           "<path d=\"M%u,%u h30 v8 h-30\" fill=\"none\" stroke=\"black\" "
+                           "marker-end=\"url(#head)\"/>\n",
+                           x1, y - 4) < 0;
             span = LADDER_SVG_COL;
             x2 = x1 + LADDER_SVG_COL;
         } else {
-            err |= fprintf(f, "<line x1=\"%u\" y1=\"%u\" x2=\"%u\" y2=\"%u\" stroke=\"black\"%s "
-                              "marker-end=\"url(#head)\"/>\n", x1, y, x2, y,
+            err |= fprintf(f,
+                           "<line x1=\"%u\" y1=\"%u\" x2=\"%u\" y2=\"%u\" stroke=\"black\"%s "
+                           "marker-end=\"url(#head)\"/>\n",
+                           x1, y, x2, y,
                            (a->flags & CALL_MSG_RETRANS) ? " stroke-dasharray=\"5 3\"" : "") < 0;
         }
         unsigned mid = (x1 + x2) / 2;

@@ -1,4 +1,5 @@
-/* ladder.h: ladder (sequence) diagram of one call, laid out as columns and arrows, then drawn as text or SVG (RFC 3261 flows). */
+/* ladder.h: ladder (sequence) diagram of one call, laid out as columns and arrows, then drawn as
+ * text or SVG (RFC 3261 flows). */
 #ifndef SIPSCOPE_EXPORTERS_LADDER_H
 #define SIPSCOPE_EXPORTERS_LADDER_H
 
@@ -59,36 +60,37 @@
  * lines grow wider than opts.width (LADDER_SPACING_MIN apart).
  */
 
-#define LADDER_MAX_COLS 12        /* endpoints drawn; messages touching more are counted, not drawn */
-#define LADDER_MAX_ROWS 512       /* messages drawn (CORRELATE_DEFAULT_MSGS_PER_CALL is 256) */
+#define LADDER_MAX_COLS 12  /* endpoints drawn; messages touching more are counted, not drawn */
+#define LADDER_MAX_ROWS 512 /* messages drawn (CORRELATE_DEFAULT_MSGS_PER_CALL is 256) */
 #define LADDER_DEFAULT_WIDTH 80
 #define LADDER_MIN_WIDTH 40
-#define LADDER_MAX_WIDTH 512      /* requested widths are clamped to [MIN, MAX] */
-#define LADDER_LINE_MAX 1024      /* longest line + NUL, whatever the layout */
-#define LADDER_SPACING_MIN 16     /* columns never closer: 15 characters for a label */
-#define LADDER_SPACING_MAX 44     /* nor further apart, however wide the screen */
-#define LADDER_TIME_MIN 7         /* time column "  0.000" */
+#define LADDER_MAX_WIDTH 512  /* requested widths are clamped to [MIN, MAX] */
+#define LADDER_LINE_MAX 1024  /* longest line + NUL, whatever the layout */
+#define LADDER_SPACING_MIN 16 /* columns never closer: 15 characters for a label */
+#define LADDER_SPACING_MAX 44 /* nor further apart, however wide the screen */
+#define LADDER_TIME_MIN 7     /* time column "  0.000" */
 
 enum ladder_time {
-    LADDER_TIME_RELATIVE = 0,     /* "  1.507": seconds since the first message */
-    LADDER_TIME_ABSOLUTE,         /* "12:10:01.507": UTC time of day (the date is in the title) */
+    LADDER_TIME_RELATIVE = 0, /* "  1.507": seconds since the first message */
+    LADDER_TIME_ABSOLUTE,     /* "12:10:01.507": UTC time of day (the date is in the title) */
 };
 
-/* An RTP stream drawn under the SIP arrows, at its first packet: "~~RTP PCMA 236p 7.05s MOS 4.41~>". */
+/* An RTP stream drawn under the SIP arrows, at its first packet: "~~RTP PCMA 236p 7.05s
+ * MOS 4.41~>". */
 struct ladder_stream {
     struct endpoint src;
     struct endpoint dst;
-    uint8_t party;                /* enum call_party that sends it: its column when no IP matches */
+    uint8_t party; /* enum call_party that sends it: its column when no IP matches */
     uint64_t first_ns;
     uint64_t last_ns;
     uint32_t packets;
     int32_t lost;
-    double mos;                   /* < 0: no score */
+    double mos; /* < 0: no score */
     char codec[CALL_CODEC_MAX];
 };
 
-#define LADDER_ROW_STREAM 0x80    /* ladder_arrow.flags: the row is a stream, not a message */
-#define LADDER_ROW_FAULT 0x40     /* ladder_arrow.flags: the row marks a fault across the call */
+#define LADDER_ROW_STREAM 0x80 /* ladder_arrow.flags: the row is a stream, not a message */
+#define LADDER_ROW_FAULT 0x40  /* ladder_arrow.flags: the row marks a fault across the call */
 
 /* A fault marked at its time: "!!!!! one_way_audio !!!!!" across every column. */
 struct ladder_mark {
@@ -97,51 +99,51 @@ struct ladder_mark {
 };
 
 struct ladder_opts {
-    uint16_t width;               /* 0: LADDER_DEFAULT_WIDTH */
+    uint16_t width; /* 0: LADDER_DEFAULT_WIDTH */
     enum ladder_time time;
     const struct ladder_stream *streams; /* may be NULL */
     size_t stream_count;
-    const struct ladder_mark *marks;     /* may be NULL */
+    const struct ladder_mark *marks; /* may be NULL */
     size_t mark_count;
-    uint32_t omitted;             /* messages the caller held back (e.g. beyond LADDER_MAX_ROWS):
-                                     counted with not_drawn in the footer */
+    uint32_t omitted; /* messages the caller held back (e.g. beyond LADDER_MAX_ROWS):
+                         counted with not_drawn in the footer */
 };
 
 struct ladder_col {
     struct endpoint ep;
-    char name[ADDR_STR_MAX];      /* "127.0.1.1:5060", "[2001:db8::1]:5060" */
-    uint16_t x;                   /* character column of its bar */
+    char name[ADDR_STR_MAX]; /* "127.0.1.1:5060", "[2001:db8::1]:5060" */
+    uint16_t x;              /* character column of its bar */
 };
 
 struct ladder_arrow {
     uint64_t ts_ns;
-    uint8_t from, to;             /* column indices (equal for a message to itself) */
-    uint8_t flags;                /* enum call_msg_flag */
-    uint8_t sdp_dir;              /* enum sdp_dir */
-    uint16_t status;              /* 0 for requests */
+    uint8_t from, to; /* column indices (equal for a message to itself) */
+    uint8_t flags;    /* enum call_msg_flag */
+    uint8_t sdp_dir;  /* enum sdp_dir */
+    uint16_t status;  /* 0 for requests */
     char label[CALL_MSG_LABEL_MAX];
     char sdp_codec[CALL_CODEC_MAX];
     struct endpoint sdp_media;
-    uint32_t line;                /* first text line of this arrow */
+    uint32_t line; /* first text line of this arrow */
 };
 
 /* About 44 KB: keep one in a sink's or panel's state, not on a small stack. */
 struct ladder {
-    struct call call;             /* the title: a copy of the call record */
+    struct call call; /* the title: a copy of the call record */
     enum ladder_time time;
-    uint16_t width;               /* requested width after clamping */
-    uint64_t t0_ns;               /* first message: time zero of relative times */
+    uint16_t width; /* requested width after clamping */
+    uint64_t t0_ns; /* first message: time zero of relative times */
 
     struct ladder_col cols[LADDER_MAX_COLS];
     uint8_t col_count;
-    bool legend;                  /* columns headed by letters, addresses in a legend */
-    uint16_t spacing;             /* characters from one bar to the next */
-    uint16_t time_width;          /* characters of the time column */
-    uint16_t line_width;          /* widest diagram line (title lines are cut to width) */
+    bool legend;         /* columns headed by letters, addresses in a legend */
+    uint16_t spacing;    /* characters from one bar to the next */
+    uint16_t time_width; /* characters of the time column */
+    uint16_t line_width; /* widest diagram line (title lines are cut to width) */
 
     struct ladder_arrow rows[LADDER_MAX_ROWS];
     uint32_t row_count;
-    uint32_t not_drawn;           /* messages beyond LADDER_MAX_ROWS or LADDER_MAX_COLS */
+    uint32_t not_drawn; /* messages beyond LADDER_MAX_ROWS or LADDER_MAX_COLS */
 
     /* text lines: title, legend, header, arrows, footer */
     uint32_t title_lines, legend_lines, first_row_line, footer_lines, line_count;

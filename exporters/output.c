@@ -18,20 +18,20 @@
 
 struct output {
     struct output_options o;
-    uint64_t sequence;         /* CDRs written: the per-sensor de-duplication counter */
-    uint64_t calls;            /* calls handed to this sink */
+    uint64_t sequence; /* CDRs written: the per-sensor de-duplication counter */
+    uint64_t calls;    /* calls handed to this sink */
     bool header_done;
     bool call_found;
     bool write_failed;
-    uint64_t cdrs_lost;        /* CDRs that could not be formatted (never expected) */
-    const struct correlate *co;   /* set while a call's CDR is written, for its streams */
-    struct fault faults[FAULTS_MAX];  /* the call being written */
+    uint64_t cdrs_lost;              /* CDRs that could not be formatted (never expected) */
+    const struct correlate *co;      /* set while a call's CDR is written, for its streams */
+    struct fault faults[FAULTS_MAX]; /* the call being written */
     size_t fault_count;
     const struct media_stream *streams[OUTPUT_MAX_SPANS];
     struct stream_quality quality[OUTPUT_MAX_SPANS]; /* of streams[], computed once per call */
     size_t stream_count;
     char line[CDR_LINE_MAX + MEDIA_MAX_STREAMS_PER_CALL * OUTPUT_STREAM_JSON_MAX];
-    struct ladder ladder;      /* one layout at a time, reused */
+    struct ladder ladder; /* one layout at a time, reused */
     const struct call_msg *msgs[LADDER_MAX_ROWS];
     struct ladder_stream spans[OUTPUT_MAX_SPANS];
     struct ladder_mark marks[FAULTS_MAX];
@@ -57,10 +57,13 @@ static void diagnose(struct output *out, const struct call *c, const struct corr
         out->streams[out->stream_count++] = s;
     for (size_t k = 0; k < out->stream_count; k++)
         stream_quality(out->streams[k], &out->quality[k]);
-    struct faults_input in = { .call = c, .msgs = out->msgs, .msg_count = n,
-                               .streams = out->streams, .stream_count = out->stream_count,
-                               .end_ns = correlate_clock(co) > c->last_ns ? correlate_clock(co)
-                                                                          : c->last_ns };
+    struct faults_input in = {.call = c,
+                              .msgs = out->msgs,
+                              .msg_count = n,
+                              .streams = out->streams,
+                              .stream_count = out->stream_count,
+                              .end_ns = correlate_clock(co) > c->last_ns ? correlate_clock(co)
+                                                                         : c->last_ns};
     out->fault_count = faults_diagnose(&in, &out->o.thresholds, out->faults, FAULTS_MAX);
 }
 
@@ -166,7 +169,7 @@ static void cdr_media_fields(void *ctx, struct json *j, const struct call *c)
      * repeated minimum search over the (bounded) per-stream arrays is plenty. */
     JSON_KEY(j, "dtmf");
     json_arr_begin(j);
-    uint8_t used[CALL_MAX_MEDIA_ENDPOINTS * 4] = { 0 };
+    uint8_t used[CALL_MAX_MEDIA_ENDPOINTS * 4] = {0};
     for (;;) {
         const struct media_stream *best = NULL;
         uint8_t best_i = 0;
@@ -197,12 +200,15 @@ static void cdr_line(struct output *out, const struct call *c)
 {
     const struct output_emit *e = out->o.emit;
     uint64_t seq = e && e->next_sequence ? e->next_sequence(e->ctx) : ++out->sequence;
-    struct cdr_extra x = { .has_sequence = true, .sequence = seq,
-                           .sensor_id = out->o.sensor_id, .sensor_host = out->o.sensor_host,
-                           .sensor_interface = out->o.sensor_interface,
-                           .streams = out->co ? cdr_streams : NULL,
-                           .media_fields = out->co ? cdr_media_fields : NULL,
-                           .faults = out->co ? cdr_faults : NULL, .ctx = out };
+    struct cdr_extra x = {.has_sequence = true,
+                          .sequence = seq,
+                          .sensor_id = out->o.sensor_id,
+                          .sensor_host = out->o.sensor_host,
+                          .sensor_interface = out->o.sensor_interface,
+                          .streams = out->co ? cdr_streams : NULL,
+                          .media_fields = out->co ? cdr_media_fields : NULL,
+                          .faults = out->co ? cdr_faults : NULL,
+                          .ctx = out};
     size_t n = cdr_format(out->line, sizeof out->line, c, &x);
     if (n == 0) {
         /* Cannot happen with the fixed field sizes of struct call; say so rather than lose it. */
@@ -231,7 +237,8 @@ static void ladder_call(struct output *out, const struct call *c, const struct c
     }
     size_t ns = 0;
     const struct media *md = correlate_media(co);
-    for (const struct media_stream *s = media_first_stream(md, c); s; s = media_next_stream(md, s)) {
+    for (const struct media_stream *s = media_first_stream(md, c); s;
+         s = media_next_stream(md, s)) {
         if (ns == OUTPUT_MAX_SPANS) {
             omitted++;
             continue;
@@ -239,19 +246,26 @@ static void ladder_call(struct output *out, const struct call *c, const struct c
         struct stream_quality q;
         stream_quality(s, &q);
         struct ladder_stream *sp = &out->spans[ns++];
-        *sp = (struct ladder_stream){ .src = s->src, .dst = s->dst, .party = s->party,
-                                      .first_ns = q.f.first_ns, .last_ns = q.f.last_ns,
-                                      .packets = q.f.packets, .lost = q.f.lost,
-                                      .mos = q.mos.valid ? q.mos.mos : -1 };
+        *sp = (struct ladder_stream){.src = s->src,
+                                     .dst = s->dst,
+                                     .party = s->party,
+                                     .first_ns = q.f.first_ns,
+                                     .last_ns = q.f.last_ns,
+                                     .packets = q.f.packets,
+                                     .lost = q.f.lost,
+                                     .mos = q.mos.valid ? q.mos.mos : -1};
         memcpy(sp->codec, s->codec, strnlen(s->codec, sizeof sp->codec - 1));
     }
     for (size_t i = 0; i < out->fault_count; i++)
-        out->marks[i] = (struct ladder_mark){ out->faults[i].ts_ns,
-                                              faults_code_name(out->faults[i].code) };
-    struct ladder_opts lo = { .width = (uint16_t)out->o.width, .time = LADDER_TIME_RELATIVE,
-                              .omitted = omitted + c->msg_dropped, .streams = out->spans,
-                              .stream_count = ns, .marks = out->marks,
-                              .mark_count = out->fault_count };
+        out->marks[i] =
+            (struct ladder_mark){out->faults[i].ts_ns, faults_code_name(out->faults[i].code)};
+    struct ladder_opts lo = {.width = (uint16_t)out->o.width,
+                             .time = LADDER_TIME_RELATIVE,
+                             .omitted = omitted + c->msg_dropped,
+                             .streams = out->spans,
+                             .stream_count = ns,
+                             .marks = out->marks,
+                             .mark_count = out->fault_count};
     ladder_layout(&out->ladder, c, out->msgs, n, &lo);
     if (out->call_found && fputc('\n', out->o.out) == EOF)
         out->write_failed = true;

@@ -11,12 +11,12 @@
 #include "sink.h"
 
 enum output_kind {
-    OUTPUT_CALLS = 0,       /* text table, or CDR JSON lines with json */
-    OUTPUT_CDR,             /* CDR JSON lines */
-    OUTPUT_LADDER,          /* ladder text per call */
-    OUTPUT_REGISTRATIONS,   /* registrations table, or JSON lines with json */
-    OUTPUT_STREAMS,         /* RTP streams table, or stream objects with json */
-    OUTPUT_DIAGNOSE,        /* per-call fault report, or CDR objects (with faults) with json */
+    OUTPUT_CALLS = 0,     /* text table, or CDR JSON lines with json */
+    OUTPUT_CDR,           /* CDR JSON lines */
+    OUTPUT_LADDER,        /* ladder text per call */
+    OUTPUT_REGISTRATIONS, /* registrations table, or JSON lines with json */
+    OUTPUT_STREAMS,       /* RTP streams table, or stream objects with json */
+    OUTPUT_DIAGNOSE,      /* per-call fault report, or CDR objects (with faults) with json */
 };
 
 /*
@@ -34,12 +34,12 @@ struct output_emit {
 struct output_options {
     enum output_kind kind;
     bool json;
-    FILE *out;              /* where to write; not closed by the sink */
-    const char *call_id;    /* ladder: only this call (NULL: every call) */
-    unsigned width;         /* ladder width */
+    FILE *out;           /* where to write; not closed by the sink */
+    const char *call_id; /* ladder: only this call (NULL: every call) */
+    unsigned width;      /* ladder width */
     struct fault_thresholds thresholds;
     const struct output_emit *emit; /* CDR lines go here instead of out (NULL: out) */
-    const char *sensor_id;  /* the CDR's "sensor": null unless sensor_id is set */
+    const char *sensor_id;          /* the CDR's "sensor": null unless sensor_id is set */
     const char *sensor_host;
     const char *sensor_interface;
 };

@@ -1,4 +1,5 @@
-/* spool.h: records Kafka could not take yet, kept on disk in segment files and read back oldest first. */
+/* spool.h: records Kafka could not take yet, kept on disk in segment files and read back oldest
+ * first. */
 #ifndef SIPSCOPE_EXPORTERS_SPOOL_H
 #define SIPSCOPE_EXPORTERS_SPOOL_H
 
@@ -32,21 +33,22 @@
 struct spool;
 
 struct spool_config {
-    const char *dir;          /* created with its parents (mode 0700) when missing */
-    uint64_t max_bytes;       /* cap on the total size of the segment files on disk */
-    uint64_t segment_bytes;   /* a segment is closed, and the next append starts a new one, past this */
-    bool gzip;                /* new segments are gzip-compressed (either kind is read back) */
+    const char *dir;    /* created with its parents (mode 0700) when missing */
+    uint64_t max_bytes; /* cap on the total size of the segment files on disk */
+    uint64_t
+        segment_bytes; /* a segment is closed, and the next append starts a new one, past this */
+    bool gzip;         /* new segments are gzip-compressed (either kind is read back) */
 };
 
-/* One record; for spool_read the pointers are views valid until the next spool_read or spool_close. */
+/* One record; for spool_read the pointers are views valid until the next spool_read or close. */
 struct spool_record {
-    uint64_t seq;             /* the CDR's sequence number */
-    const char *sensor;       /* sensor id the record was made by (a Kafka header on sending) */
-    size_t sensor_len;        /* at most SPOOL_SENSOR_MAX */
-    const char *key;          /* Kafka message key (the Call-ID) */
-    size_t key_len;           /* at most SPOOL_KEY_MAX */
-    const char *value;        /* the CDR JSON */
-    size_t value_len;         /* at most SPOOL_VALUE_MAX */
+    uint64_t seq;       /* the CDR's sequence number */
+    const char *sensor; /* sensor id the record was made by (a Kafka header on sending) */
+    size_t sensor_len;  /* at most SPOOL_SENSOR_MAX */
+    const char *key;    /* Kafka message key (the Call-ID) */
+    size_t key_len;     /* at most SPOOL_KEY_MAX */
+    const char *value;  /* the CDR JSON */
+    size_t value_len;   /* at most SPOOL_VALUE_MAX */
 };
 
 #define SPOOL_SENSOR_MAX 255u
@@ -55,13 +57,13 @@ struct spool_record {
 
 /* What is on disk, for the report at exit and the dashboard. */
 struct spool_counts {
-    uint64_t records;         /* records on disk not yet delivered (found at open + appended - delivered) */
-    uint64_t bytes;           /* size of the segment files on disk */
-    uint64_t segments;        /* segment files on disk */
-    uint64_t found;           /* records found at spool_open (left by an earlier run) */
-    uint64_t appended;        /* records appended by this run */
-    uint64_t delivered;       /* records settled with delivered = true */
-    uint64_t damaged;         /* segments that stopped at a bad record (moved to DIR/damaged/) */
+    uint64_t records; /* records on disk not yet delivered (found at open + appended - delivered) */
+    uint64_t bytes;   /* size of the segment files on disk */
+    uint64_t segments;  /* segment files on disk */
+    uint64_t found;     /* records found at spool_open (left by an earlier run) */
+    uint64_t appended;  /* records appended by this run */
+    uint64_t delivered; /* records settled with delivered = true */
+    uint64_t damaged;   /* segments that stopped at a bad record (moved to DIR/damaged/) */
 };
 
 /*

@@ -179,7 +179,7 @@ void stream_write_quality(struct json *j, const struct media_stream *s,
     }
     json_arr_end(j);
     JSON_KEY(j, "origin");
-    static const char *const origins[] = { "sdp", "latched", "heuristic" };
+    static const char *const origins[] = {"sdp", "latched", "heuristic"};
     json_str_cstr(j, s->origin < 3 ? origins[s->origin] : NULL);
     JSON_KEY(j, "call_id");
     json_str_opt(j, s->call_id);
@@ -188,8 +188,8 @@ void stream_write_quality(struct json *j, const struct media_stream *s,
 
 int stream_table_header(FILE *f)
 {
-    return fprintf(f, "%-22s %-22s %-10s %-10s %6s %11s %9s %9s %9s %4s %s\n", "SRC", "DST",
-                   "SSRC", "CODEC", "PKTS", "LOST", "MAXDELTA", "MAXJITTER", "MEANJITTR", "MOS",
+    return fprintf(f, "%-22s %-22s %-10s %-10s %6s %11s %9s %9s %9s %4s %s\n", "SRC", "DST", "SSRC",
+                   "CODEC", "PKTS", "LOST", "MAXDELTA", "MAXJITTER", "MEANJITTR", "MOS",
                    "CALL_ID") < 0
                ? -1
                : 0;
@@ -214,8 +214,8 @@ int stream_table_row(FILE *f, const struct media_stream *s)
     return fprintf(f, "%-22s %-22s %-10s %-10.10s %6u %11s %9s %9s %9s %4s %s\n",
                    endpoint_format(&s->src, src, sizeof src),
                    endpoint_format(&s->dst, dst, sizeof dst), ssrc,
-                   s->codec[0] ? table_printable(s->codec, codec, sizeof codec) : "-",
-                   q.f.packets, lost, maxd, maxj, meanj, mos,
+                   s->codec[0] ? table_printable(s->codec, codec, sizeof codec) : "-", q.f.packets,
+                   lost, maxd, maxj, meanj, mos,
                    s->call_id[0] ? table_printable(s->call_id, id, sizeof id) : "-") < 0
                ? -1
                : 0;

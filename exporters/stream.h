@@ -12,8 +12,8 @@
 /* What a stream is worth: its figures and the E-model scores, computed once. */
 struct stream_quality {
     struct rtpstream_figures f;
-    struct mos_result mos;      /* whole stream; mos.valid false: no published codec values */
-    struct mos_result mos_min;  /* worst 10-second window; valid false when none closed */
+    struct mos_result mos;     /* whole stream; mos.valid false: no published codec values */
+    struct mos_result mos_min; /* worst 10-second window; valid false when none closed */
 };
 
 /* Figures and MOS of s (loss from lost_unique, burst ratio, RTCP round trip when seen). */

@@ -1,4 +1,5 @@
-/* table.c: fixed-width text tables for the calls command and REGISTER bindings (DESIGN.md "Command line"). */
+/* table.c: fixed-width text tables for the calls command and REGISTER bindings (DESIGN.md "Command
+ * line"). */
 #include "table.h"
 
 #include <string.h>
@@ -30,11 +31,11 @@ enum table_call_col {
 
 /* 23+10+9+4+13+13+9+5+26 plus 8 separating spaces = TABLE_WIDTH */
 static const struct table_col table_call_cols[TC__COUNT] = {
-    [TC_START] = { "START", 23, false },      [TC_DURATION] = { "DURATION_S", 10, true },
-    [TC_STATE] = { "STATE", 9, false },       [TC_CODE] = { "CODE", 4, true },
-    [TC_FROM] = { "FROM", 13, false },        [TC_TO] = { "TO", 13, false },
-    [TC_SETUP] = { "SETUP_MS", 9, true },     [TC_MSGS] = { "MSGS", 5, true },
-    [TC_CALL_ID] = { "CALL_ID", 26, false },
+    [TC_START] = {"START", 23, false},     [TC_DURATION] = {"DURATION_S", 10, true},
+    [TC_STATE] = {"STATE", 9, false},      [TC_CODE] = {"CODE", 4, true},
+    [TC_FROM] = {"FROM", 13, false},       [TC_TO] = {"TO", 13, false},
+    [TC_SETUP] = {"SETUP_MS", 9, true},    [TC_MSGS] = {"MSGS", 5, true},
+    [TC_CALL_ID] = {"CALL_ID", 26, false},
 };
 
 enum table_reg_col {
@@ -50,10 +51,13 @@ enum table_reg_col {
 
 /* 24+28+22+12+10+9+9 plus 6 separating spaces = TABLE_WIDTH */
 static const struct table_col table_reg_cols[TR__COUNT] = {
-    [TR_AOR] = { "AOR", 24, false },           [TR_CONTACT] = { "CONTACT", 28, false },
-    [TR_CLIENT] = { "CLIENT", 22, false },     [TR_STATE] = { "STATE", 12, false },
-    [TR_CHALLENGES] = { "CHALLENGES", 10, true }, [TR_REFRESHES] = { "REFRESHES", 9, true },
-    [TR_EXPIRES] = { "EXPIRES_S", 9, true },
+    [TR_AOR] = {"AOR", 24, false},
+    [TR_CONTACT] = {"CONTACT", 28, false},
+    [TR_CLIENT] = {"CLIENT", 22, false},
+    [TR_STATE] = {"STATE", 12, false},
+    [TR_CHALLENGES] = {"CHALLENGES", 10, true},
+    [TR_REFRESHES] = {"REFRESHES", 9, true},
+    [TR_EXPIRES] = {"EXPIRES_S", 9, true},
 };
 
 _Static_assert(TC__COUNT <= TABLE_MAX_COLS && TR__COUNT <= TABLE_MAX_COLS, "table_header names[]");
@@ -78,7 +82,7 @@ static void line_put(struct table_line *l, char c)
 static size_t table_row(char *buf, size_t cap, const struct table_col *cols, size_t n,
                         const char *const *cells)
 {
-    struct table_line l = { buf, cap, 0 };
+    struct table_line l = {buf, cap, 0};
     if (cap)
         buf[0] = '\0';
     for (size_t k = 0; k < n; k++) {
@@ -146,7 +150,7 @@ static const char *table_time(char *out, size_t cap, uint64_t ns)
     if (ns == 0)
         return NULL;
     char ts[JSON_TS_LEN + 1];
-    json_ts_format(ns, ts);       /* 2024-03-01T12:10:00.150000Z */
+    json_ts_format(ns, ts); /* 2024-03-01T12:10:00.150000Z */
     ts[10] = ' ';
     ts[23] = '\0';
     snprintf(out, cap, "%s", ts);
@@ -166,10 +170,11 @@ static const char *table_field(char *out, size_t cap, const char *field, size_t 
     return out;
 }
 
-#define TABLE_FIELD(out, rec, member) \
-    table_field((out), sizeof(out), (rec)->member, sizeof (rec)->member)
+#define TABLE_FIELD(out, rec, member)                                                              \
+    table_field((out), sizeof(out), (rec)->member, sizeof(rec)->member)
 /* A call's text field (a pointer: see call.h) */
-#define TABLE_CALL_FIELD(out, c, member) table_field((out), sizeof(out), (c)->member, CALL_FIELD_MAX)
+#define TABLE_CALL_FIELD(out, c, member)                                                           \
+    table_field((out), sizeof(out), (c)->member, CALL_FIELD_MAX)
 
 size_t table_calls_header_format(char *buf, size_t cap)
 {
@@ -180,17 +185,18 @@ size_t table_calls_row_format(char *buf, size_t cap, const struct call *c)
 {
     char start[32], dur[16], code[16], setup[16], msgs[16];
     char from[TABLE_CELL_MAX], to[TABLE_CELL_MAX], call_id[TABLE_CELL_MAX];
-    const char *cells[TC__COUNT] = { 0 };
+    const char *cells[TC__COUNT] = {0};
 
     cells[TC_START] = table_time(start, sizeof start, c->start_ns);
     double duration = call_duration_s(c);
     if (duration >= 0)
-        cells[TC_DURATION] = table_num(dur, sizeof dur, duration, 3,
-                                       table_call_cols[TC_DURATION].width);
+        cells[TC_DURATION] =
+            table_num(dur, sizeof dur, duration, 3, table_call_cols[TC_DURATION].width);
     const char *state = call_state_name(c->state);
     cells[TC_STATE] = state ? state : "?";
     if (c->final_code)
-        cells[TC_CODE] = table_uint(code, sizeof code, c->final_code, table_call_cols[TC_CODE].width);
+        cells[TC_CODE] =
+            table_uint(code, sizeof code, c->final_code, table_call_cols[TC_CODE].width);
     cells[TC_FROM] = TABLE_CALL_FIELD(from, c, from_user);
     if (!cells[TC_FROM])
         cells[TC_FROM] = TABLE_CALL_FIELD(from, c, from);
@@ -198,8 +204,9 @@ size_t table_calls_row_format(char *buf, size_t cap, const struct call *c)
     if (!cells[TC_TO])
         cells[TC_TO] = TABLE_CALL_FIELD(to, c, to);
     if (c->start_ns && c->ringing_ns && c->ringing_ns >= c->start_ns)
-        cells[TC_SETUP] = table_num(setup, sizeof setup, (double)(c->ringing_ns - c->start_ns) / 1e6,
-                                    3, table_call_cols[TC_SETUP].width);
+        cells[TC_SETUP] =
+            table_num(setup, sizeof setup, (double)(c->ringing_ns - c->start_ns) / 1e6, 3,
+                      table_call_cols[TC_SETUP].width);
     cells[TC_MSGS] = table_uint(msgs, sizeof msgs, c->sip_messages, table_call_cols[TC_MSGS].width);
     cells[TC_CALL_ID] = TABLE_CALL_FIELD(call_id, c, call_id);
     return table_row(buf, cap, table_call_cols, TC__COUNT, cells);
@@ -214,19 +221,20 @@ size_t table_regs_row_format(char *buf, size_t cap, const struct registration *r
 {
     char aor[TABLE_CELL_MAX], contact[TABLE_CELL_MAX], client[ADDR_STR_MAX];
     char chal[16], refr[16], exp[16];
-    const char *cells[TR__COUNT] = { 0 };
+    const char *cells[TR__COUNT] = {0};
 
     cells[TR_AOR] = TABLE_FIELD(aor, r, aor);
     cells[TR_CONTACT] = TABLE_FIELD(contact, r, contact);
     if (r->client.ip.family == 4 || r->client.ip.family == 6)
         cells[TR_CLIENT] = endpoint_format(&r->client, client, sizeof client);
     cells[TR_STATE] = r->registered ? "registered" : r->unregistered ? "unregistered" : "failed";
-    cells[TR_CHALLENGES] = table_uint(chal, sizeof chal, r->challenges,
-                                      table_reg_cols[TR_CHALLENGES].width);
-    cells[TR_REFRESHES] = table_uint(refr, sizeof refr, r->refreshes,
-                                     table_reg_cols[TR_REFRESHES].width);
+    cells[TR_CHALLENGES] =
+        table_uint(chal, sizeof chal, r->challenges, table_reg_cols[TR_CHALLENGES].width);
+    cells[TR_REFRESHES] =
+        table_uint(refr, sizeof refr, r->refreshes, table_reg_cols[TR_REFRESHES].width);
     if (r->registered)
-        cells[TR_EXPIRES] = table_uint(exp, sizeof exp, r->expires_s, table_reg_cols[TR_EXPIRES].width);
+        cells[TR_EXPIRES] =
+            table_uint(exp, sizeof exp, r->expires_s, table_reg_cols[TR_EXPIRES].width);
     return table_row(buf, cap, table_reg_cols, TR__COUNT, cells);
 }
 

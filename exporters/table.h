@@ -1,4 +1,5 @@
-/* table.h: fixed-width text tables for the calls command, and of REGISTER bindings (DESIGN.md "Command line"). */
+/* table.h: fixed-width text tables for the calls command, and of REGISTER bindings (DESIGN.md
+ * "Command line"). */
 #ifndef SIPSCOPE_EXPORTERS_TABLE_H
 #define SIPSCOPE_EXPORTERS_TABLE_H
 
@@ -18,8 +19,9 @@
  * that was not measured prints as "-". Lines carry no trailing spaces.
  *
  * calls:
- * START                   DURATION_S STATE     CODE FROM          TO             SETUP_MS  MSGS CALL_ID
- * 2024-03-01 12:10:00.000      7.504 completed  200 alice         bob               1.681     7 3c26b1f2e9a0-22066-1@127.~
+ * START                   DURATION_S STATE     CODE FROM          TO             SETUP_MS  MSGS
+ * CALL_ID 2024-03-01 12:10:00.000      7.504 completed  200 alice         bob               1.681
+ * 7 3c26b1f2e9a0-22066-1@127.~
  *
  * START is the first INVITE in UTC (milliseconds truncated); DURATION_S and
  * SETUP_MS are the CDR's duration_s and setup_ms; FROM/TO the user parts
@@ -27,8 +29,9 @@
  * included.
  *
  * registrations:
- * AOR                      CONTACT                      CLIENT                 STATE        CHALLENGES REFRESHES EXPIRES_S
- * sip:alice@example.com    sip:alice@192.0.2.10:5060    192.0.2.10:5060        registered            1         0      3600
+ * AOR                      CONTACT                      CLIENT                 STATE CHALLENGES
+ * REFRESHES EXPIRES_S sip:alice@example.com    sip:alice@192.0.2.10:5060    192.0.2.10:5060
+ * registered            1         0      3600
  *
  * STATE is registered (bound at the last 2xx), unregistered (removed by
  * Expires 0) or failed (never bound: challenged, rejected or unanswered).

@@ -5,8 +5,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pcap/pcap.h>
-#include <stdarg.h>
 #include <stdalign.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdio_ext.h>
@@ -19,8 +19,8 @@
 #include "gzfile.h"
 
 #define CAPTURE_POLL_MS CAPTURE_STOP_MS /* live read timeout: how often capture_next comes back */
-#define CAPTURE_NAME_MAX 4096 /* file path or interface name kept for messages */
-#define CAPTURE_ERR_MAX 512   /* a sticky end-of-input message */
+#define CAPTURE_NAME_MAX 4096           /* file path or interface name kept for messages */
+#define CAPTURE_ERR_MAX 512             /* a sticky end-of-input message */
 /* stdio buffer for a plain file: libpcap freads record by record */
 #define CAPTURE_IOBUF_BYTES (256u << 10)
 /*
@@ -38,41 +38,41 @@
  * is a view into a large buffer filled by one fread at a time.
  */
 #define CAPTURE_FAST_BYTES (1u << 20)
-#define CAPTURE_FAST_REC_HDR 16u       /* pcap-savefile(5): ts_sec, ts_frac, caplen, len */
+#define CAPTURE_FAST_REC_HDR 16u        /* pcap-savefile(5): ts_sec, ts_frac, caplen, len */
 #define CAPTURE_FAST_MAX_CAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN */
 
 struct capture {
     pcap_t *p;
     struct gzfile *gz; /* gzip or non-seekable input (stdin, pipes); NULL otherwise */
     bool live;
-    bool regular;            /* a regular file (capture_is_regular_file) */
+    bool regular; /* a regular file (capture_is_regular_file) */
     int linktype;
-    uint64_t ts_mul;         /* ns per unit of the header's tv_usec: 1 (nano precision) or 1000 */
-    atomic_bool stop;        /* set by capture_stop, possibly from a signal handler */
+    uint64_t ts_mul;  /* ns per unit of the header's tv_usec: 1 (nano precision) or 1000 */
+    atomic_bool stop; /* set by capture_stop, possibly from a signal handler */
     const atomic_bool *ext_stop; /* capture_config.stop: the caller's flag, or NULL */
-    enum capture_result end; /* CAPTURE_FRAME while reading; then the sticky EOF or ERROR */
-    uint32_t drop_last;      /* pcap_stats ps_drop at the last look (a 32-bit counter that wraps) */
-    uint64_t drops;          /* kernel drops, widened to 64 bits */
+    enum capture_result end;     /* CAPTURE_FRAME while reading; then the sticky EOF or ERROR */
+    uint32_t drop_last; /* pcap_stats ps_drop at the last look (a 32-bit counter that wraps) */
+    uint64_t drops;     /* kernel drops, widened to 64 bits */
     /* replay pacing (capture_config.speed > 0, files only) */
-    double speed;            /* 0: not paced */
-    bool paced;              /* a frame was handed over: the fields below are set */
-    uint64_t base_mono_ns;   /* wall time (CLOCK_MONOTONIC) at which base_ts_ns is due */
-    uint64_t base_ts_ns;     /* packet time the schedule started from */
-    uint64_t prev_ts_ns;     /* packet time of the previous frame */
-    uint64_t prev_due_ns;    /* when the previous frame was due */
+    double speed;          /* 0: not paced */
+    bool paced;            /* a frame was handed over: the fields below are set */
+    uint64_t base_mono_ns; /* wall time (CLOCK_MONOTONIC) at which base_ts_ns is due */
+    uint64_t base_ts_ns;   /* packet time the schedule started from */
+    uint64_t prev_ts_ns;   /* packet time of the previous frame */
+    uint64_t prev_due_ns;  /* when the previous frame was due */
     char name[CAPTURE_NAME_MAX];
     char end_err[CAPTURE_ERR_MAX];
     /* classic pcap records read here (capture_fast_*), while fast_buf is set */
-    uint8_t *fast_buf;       /* fast_cap bytes, 64-byte aligned; NULL: libpcap reads */
-    size_t fast_cap;         /* CAPTURE_FAST_BYTES, or less for a small file */
-    int fast_fd;             /* the file, read with pread (libpcap's stdio buffer is left alone) */
-    off_t fast_next;         /* file offset of the byte after fast_buf[fast_len - 1] */
-    size_t fast_pos;         /* next record header in fast_buf */
-    size_t fast_len;         /* end of the bytes in fast_buf */
-    uint32_t fast_max;       /* largest caplen taken here: the file's snaplen as libpcap took it */
-    uint32_t fast_mul;       /* ns per unit of the record's second field: 1000 or 1 */
-    bool fast_swapped;       /* the file's byte order is not ours */
-    bool fast_eof;           /* fread found the end (or an error: libpcap will say which) */
+    uint8_t *fast_buf; /* fast_cap bytes, 64-byte aligned; NULL: libpcap reads */
+    size_t fast_cap;   /* CAPTURE_FAST_BYTES, or less for a small file */
+    int fast_fd;       /* the file, read with pread (libpcap's stdio buffer is left alone) */
+    off_t fast_next;   /* file offset of the byte after fast_buf[fast_len - 1] */
+    size_t fast_pos;   /* next record header in fast_buf */
+    size_t fast_len;   /* end of the bytes in fast_buf */
+    uint32_t fast_max; /* largest caplen taken here: the file's snaplen as libpcap took it */
+    uint32_t fast_mul; /* ns per unit of the record's second field: 1000 or 1 */
+    bool fast_swapped; /* the file's byte order is not ours */
+    bool fast_eof;     /* fread found the end (or an error: libpcap will say which) */
     alignas(CAPTURE_IOBUF_ALIGN) char iobuf[CAPTURE_IOBUF_BYTES];
 };
 
@@ -246,8 +246,7 @@ static void capture_activate_failure(const struct capture *c, int rc, char *err,
     }
 }
 
-/* -i IFACE: promiscuous, snaplen, kernel buffer, immediate mode, 100 ms poll, ns stamps if offered.
- */
+/* -i IFACE: promiscuous, snaplen, kernel buffer, immediate mode, 100 ms poll, ns stamps if any. */
 static enum status capture_open_live(struct capture *c, const struct capture_config *cfg, char *err,
                                      size_t errlen)
 {
@@ -468,8 +467,8 @@ static bool capture_pace(struct capture *c, uint64_t ts)
         uint64_t until = due - now > CAPTURE_STOP_MS * CAPTURE_NS_PER_MS
                              ? now + CAPTURE_STOP_MS * CAPTURE_NS_PER_MS
                              : due;
-        struct timespec at = { .tv_sec = (time_t)(until / CAPTURE_NS_PER_S),
-                               .tv_nsec = (long)(until % CAPTURE_NS_PER_S) };
+        struct timespec at = {.tv_sec = (time_t)(until / CAPTURE_NS_PER_S),
+                              .tv_nsec = (long)(until % CAPTURE_NS_PER_S)};
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL); /* EINTR: look again */
     }
 }
@@ -494,9 +493,9 @@ static void capture_fast_start(struct capture *c)
 {
     /* Raw IP goes by several numbers: DLT_RAW is 12 on most systems and 14 on OpenBSD, and
      * files may also carry LINKTYPE_RAW (101) as written. */
-    static const int plain_links[] = { DLT_NULL,      DLT_EN10MB, DLT_RAW,  12,       14,
-                                       101,           DLT_LOOP,   DLT_IPV4, DLT_IPV6, DLT_LINUX_SLL,
-                                       DLT_LINUX_SLL2 };
+    static const int plain_links[] = {DLT_NULL, DLT_EN10MB,    DLT_RAW,       12,
+                                      14,       101,           DLT_LOOP,      DLT_IPV4,
+                                      DLT_IPV6, DLT_LINUX_SLL, DLT_LINUX_SLL2};
     bool plain = false;
     for (size_t i = 0; i < sizeof plain_links / sizeof plain_links[0]; i++)
         plain = plain || plain_links[i] == c->linktype;
@@ -530,8 +529,8 @@ static void capture_fast_start(struct capture *c)
         return;
     c->fast_swapped = swapped;
     c->fast_mul = (magic == 0xa1b23c4du || magic == 0x4d3cb2a1u) ? 1 : 1000;
-    c->fast_max = (uint32_t)snap < CAPTURE_FAST_MAX_CAPLEN ? (uint32_t)snap
-                                                            : CAPTURE_FAST_MAX_CAPLEN;
+    c->fast_max =
+        (uint32_t)snap < CAPTURE_FAST_MAX_CAPLEN ? (uint32_t)snap : CAPTURE_FAST_MAX_CAPLEN;
     c->fast_cap = cap;
     c->fast_fd = fileno(fp);
     c->fast_next = at;
@@ -558,8 +557,7 @@ static bool capture_fast_fill(struct capture *c)
         return false;
     ssize_t n;
     do
-        n = pread(c->fast_fd, c->fast_buf + c->fast_len, c->fast_cap - c->fast_len,
-                  c->fast_next);
+        n = pread(c->fast_fd, c->fast_buf + c->fast_len, c->fast_cap - c->fast_len, c->fast_next);
     while (n < 0 && errno == EINTR);
     if (n <= 0) {
         c->fast_eof = true; /* the end, or an error libpcap will meet again and name */

@@ -1,4 +1,5 @@
-/* capture.h: the only libpcap user: open a file (pcap, pcapng, gzip of either, stdin) or an interface. */
+/* capture.h: the only libpcap user: open a file (pcap, pcapng, gzip of either, stdin) or an
+ * interface. */
 #ifndef SIPSCOPE_SENSOR_CAPTURE_H
 #define SIPSCOPE_SENSOR_CAPTURE_H
 
@@ -14,12 +15,12 @@
 #define CAPTURE_DEFAULT_BUFFER_MB 64
 
 struct capture_config {
-    const char *file;     /* -r FILE, "-" for stdin; NULL for live */
-    const char *iface;    /* -i IFACE; NULL for a file */
-    const char *filter;   /* BPF expression or NULL */
-    int snaplen;          /* live only; 0 = default */
-    int buffer_mb;        /* live only; 0 = default */
-    bool immediate;       /* live only: deliver packets at once */
+    const char *file;   /* -r FILE, "-" for stdin; NULL for live */
+    const char *iface;  /* -i IFACE; NULL for a file */
+    const char *filter; /* BPF expression or NULL */
+    int snaplen;        /* live only; 0 = default */
+    int buffer_mb;      /* live only; 0 = default */
+    bool immediate;     /* live only: deliver packets at once */
     /*
      * Optional stop flag owned by the caller, e.g. set by a signal handler
      * (a lock-free atomic store is async-signal-safe): once it is true,
@@ -48,8 +49,8 @@ struct capture_config {
     double speed;
 };
 
-#define CAPTURE_REPLAY_GAP_S 5           /* packet-time jump that counts as a gap in the capture */
-#define CAPTURE_REPLAY_GAP_WAIT_MS 1000  /* the longest wall-clock wait a gap costs */
+#define CAPTURE_REPLAY_GAP_S 5          /* packet-time jump that counts as a gap in the capture */
+#define CAPTURE_REPLAY_GAP_WAIT_MS 1000 /* the longest wall-clock wait a gap costs */
 
 /* The longest a stop request waits: the live poll interval and the pipe/FIFO poll interval. */
 #define CAPTURE_STOP_MS 100
@@ -68,11 +69,11 @@ enum status capture_open(const struct capture_config *cfg, struct capture **out,
 void capture_close(struct capture *c);
 
 enum capture_result {
-    CAPTURE_FRAME = 0,   /* *f holds a frame; its data is valid until the next call */
-    CAPTURE_TIMEOUT,     /* live: nothing within the poll interval */
-    CAPTURE_EOF,         /* end of file, cleanly */
-    CAPTURE_ERROR,       /* read error or a damaged/truncated file: err says what */
-    CAPTURE_STOPPED,     /* capture_stop() was called */
+    CAPTURE_FRAME = 0, /* *f holds a frame; its data is valid until the next call */
+    CAPTURE_TIMEOUT,   /* live: nothing within the poll interval */
+    CAPTURE_EOF,       /* end of file, cleanly */
+    CAPTURE_ERROR,     /* read error or a damaged/truncated file: err says what */
+    CAPTURE_STOPPED,   /* capture_stop() was called */
 };
 
 /* Read the next frame. */

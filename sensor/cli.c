@@ -19,48 +19,48 @@ static const struct {
     const char *summary;
     const char *help;
 } commands[] = {
-    { "dashboard", CLI_CMD_DASHBOARD, "live ncurses dashboard (the default on a terminal)",
-      "Shows the calls as they happen: a list with state, duration, codec, MOS and loss\n"
-      "per direction and faults, updated live; Enter opens a call's ladder with each\n"
-      "message's text, its RTP streams and its faults; its streams' figures and\n"
-      "jitter/loss over time; / filters, ? lists every key. -r FILE replays a capture in\n"
-      "packet time (--speed X, or --fast for no pacing). Calls can be saved to a pcap\n"
-      "(SIP and RTP, from the last --history-mb of traffic) and to ladder text. A capture\n"
-      "on standard input still gets the keyboard (the terminal is reopened).\n" },
-    { "calls", CLI_CMD_CALLS, "table of calls, one line each (--json: one CDR object per line)",
-      "Prints one line per call as each call ends (and the rest at the end of input):\n"
-      "start time, duration, state, final code, caller, callee, setup time, SIP messages,\n"
-      "Call-ID. With --json, one CDR object per line instead (the objects `cdr` writes).\n" },
-    { "cdr", CLI_CMD_CDR, "one JSON call-detail record per call, as each call ends",
-      "Writes one JSON object per call (schema_version first; fields in DESIGN.md) to\n"
-      "stdout, or to -o FILE, as each call ends and for every open call at end of input.\n"
-      "With --kafka, each CDR goes to a Kafka topic instead: key = Call-ID, value = the\n"
-      "CDR, headers schema_version, sensor_id and sequence. Delivery is acknowledged\n"
-      "(acks=all, idempotent producer); while the cluster cannot take records they wait\n"
-      "in memory (--kafka-queue), then in the spool on disk, and are sent in order when it\n"
-      "returns; at exit what is still unsent stays in the spool for the next run. The exit\n"
-      "status is 1 when a CDR could not be kept at all (spool full) or was refused.\n" },
-    { "ladder", CLI_CMD_LADDER, "ladder diagram of one call (--call CALL-ID) or of every call",
-      "Draws the SIP messages of a call as arrows between its endpoints (one column per\n"
-      "ip:port), with time offsets, retransmissions marked, and the codec and media\n"
-      "address under every message that carries SDP. 80 columns for up to three endpoints.\n" },
-    { "streams", CLI_CMD_STREAMS, "table of RTP streams with their statistics and MOS",
-      "Prints one line (or JSON object with --json) per RTP stream (source, destination,\n"
-      "SSRC): packets, loss, max delta, max and mean jitter exactly as Wireshark's\n"
-      "rtp,streams computes them, RFC 3550 loss, E-model R-factor and MOS, what RTCP\n"
-      "reported, and the call it belongs to (null when no SDP announced it).\n" },
-    { "diagnose", CLI_CMD_DIAGNOSE, "per-call fault report: what went wrong, with the evidence",
-      "For each call (or only --call CALL-ID): a verdict (healthy, or the faults found), then\n"
-      "for each fault what it means, the evidence (which message at which time, which\n"
-      "stream with which figures, which SDP) and the usual cause and fix. With --json, the\n"
-      "CDR objects, whose \"faults\" array holds the same findings. Fault codes:\n"
-      "one_way_audio, no_audio, no_ringback, codec_mismatch, auth_loop, slow_setup,\n"
-      "no_bye, rtp_timeout, nat_private_sdp, poor_quality, request_timeout,\n"
-      "retransmission_storm.\n" },
-    { "registrations", CLI_CMD_REGISTRATIONS, "REGISTER bindings: AOR, contact, expiry, challenges",
-      "Prints one line (or JSON object with --json) per REGISTER binding (AOR and\n"
-      "Call-ID): contact, requests, authentication challenges, refreshes, whether it\n"
-      "ended registered or unregistered, and the last final response.\n" },
+    {"dashboard", CLI_CMD_DASHBOARD, "live ncurses dashboard (the default on a terminal)",
+     "Shows the calls as they happen: a list with state, duration, codec, MOS and loss\n"
+     "per direction and faults, updated live; Enter opens a call's ladder with each\n"
+     "message's text, its RTP streams and its faults; its streams' figures and\n"
+     "jitter/loss over time; / filters, ? lists every key. -r FILE replays a capture in\n"
+     "packet time (--speed X, or --fast for no pacing). Calls can be saved to a pcap\n"
+     "(SIP and RTP, from the last --history-mb of traffic) and to ladder text. A capture\n"
+     "on standard input still gets the keyboard (the terminal is reopened).\n"},
+    {"calls", CLI_CMD_CALLS, "table of calls, one line each (--json: one CDR object per line)",
+     "Prints one line per call as each call ends (and the rest at the end of input):\n"
+     "start time, duration, state, final code, caller, callee, setup time, SIP messages,\n"
+     "Call-ID. With --json, one CDR object per line instead (the objects `cdr` writes).\n"},
+    {"cdr", CLI_CMD_CDR, "one JSON call-detail record per call, as each call ends",
+     "Writes one JSON object per call (schema_version first; fields in DESIGN.md) to\n"
+     "stdout, or to -o FILE, as each call ends and for every open call at end of input.\n"
+     "With --kafka, each CDR goes to a Kafka topic instead: key = Call-ID, value = the\n"
+     "CDR, headers schema_version, sensor_id and sequence. Delivery is acknowledged\n"
+     "(acks=all, idempotent producer); while the cluster cannot take records they wait\n"
+     "in memory (--kafka-queue), then in the spool on disk, and are sent in order when it\n"
+     "returns; at exit what is still unsent stays in the spool for the next run. The exit\n"
+     "status is 1 when a CDR could not be kept at all (spool full) or was refused.\n"},
+    {"ladder", CLI_CMD_LADDER, "ladder diagram of one call (--call CALL-ID) or of every call",
+     "Draws the SIP messages of a call as arrows between its endpoints (one column per\n"
+     "ip:port), with time offsets, retransmissions marked, and the codec and media\n"
+     "address under every message that carries SDP. 80 columns for up to three endpoints.\n"},
+    {"streams", CLI_CMD_STREAMS, "table of RTP streams with their statistics and MOS",
+     "Prints one line (or JSON object with --json) per RTP stream (source, destination,\n"
+     "SSRC): packets, loss, max delta, max and mean jitter exactly as Wireshark's\n"
+     "rtp,streams computes them, RFC 3550 loss, E-model R-factor and MOS, what RTCP\n"
+     "reported, and the call it belongs to (null when no SDP announced it).\n"},
+    {"diagnose", CLI_CMD_DIAGNOSE, "per-call fault report: what went wrong, with the evidence",
+     "For each call (or only --call CALL-ID): a verdict (healthy, or the faults found), then\n"
+     "for each fault what it means, the evidence (which message at which time, which\n"
+     "stream with which figures, which SDP) and the usual cause and fix. With --json, the\n"
+     "CDR objects, whose \"faults\" array holds the same findings. Fault codes:\n"
+     "one_way_audio, no_audio, no_ringback, codec_mismatch, auth_loop, slow_setup,\n"
+     "no_bye, rtp_timeout, nat_private_sdp, poor_quality, request_timeout,\n"
+     "retransmission_storm.\n"},
+    {"registrations", CLI_CMD_REGISTRATIONS, "REGISTER bindings: AOR, contact, expiry, challenges",
+     "Prints one line (or JSON object with --json) per REGISTER binding (AOR and\n"
+     "Call-ID): contact, requests, authentication challenges, refreshes, whether it\n"
+     "ended registered or unregistered, and the last final response.\n"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -82,151 +82,187 @@ void cli_usage(FILE *f, const char *command)
             fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
         fprintf(f, "\n`sipscope COMMAND --help` describes one command.\n\n");
     }
-    fprintf(f,
-            "Input:\n"
-            "  -r FILE              read a capture: pcap or pcapng, gzip-compressed or not\n"
-            "                       (recognised by content); - reads standard input\n"
-            "  -i IFACE             capture live on an interface (needs capture rights)\n"
-            "  BPF filter           trailing words form a tcpdump filter expression\n"
-            "  --snaplen N          live: bytes kept per packet (default %d)\n"
-            "  --buffer-mb N        live: kernel buffer size in MiB (default %d)\n"
-            "  -Z USER              drop root: become USER once the capture is open (a spool\n"
-            "                       or -o file must then be writable by USER)\n"
-            "\nOutput:\n"
-            "  --json               JSON lines instead of a table\n"
-            "  -o FILE              write to FILE instead of standard output\n"
-            "  --call CALL-ID       ladder: only this call\n"
-            "  --width N            ladder: columns to fit (default 80)\n"
-            "  --stats              print the counters on standard error at exit\n"
-            "\nReplay and dashboard:\n"
-            "  --speed X            replay -r FILE at X times packet time (dashboard: 1)\n"
-            "  --fast               replay as fast as it reads (the default outside the\n"
-            "                       dashboard)\n"
-            "  --history-mb N       dashboard: MiB of recent frames kept for saving calls to\n"
-            "                       a pcap (default %u)\n"
-            "  --save-dir DIR       dashboard: where saved pcaps and ladders go (default .)\n"
-            "\nExport (cdr, dashboard):\n"
-            "  --kafka BROKERS      send CDRs to Kafka (bootstrap servers host:port,...)\n"
-            "  --topic NAME         the Kafka topic (needed with --kafka)\n"
-            "  -X PROP=VALUE        any librdkafka property, repeatable (TLS, SASL, ...)\n"
-            "  --sensor-id ID       this sensor's name in every CDR and record header\n"
-            "                       (default: the host name; the CDR's \"sensor\" is filled\n"
-            "                       with --kafka, --sensor-id or -i)\n"
-            "  --spool DIR          where CDRs wait while Kafka cannot take them (default\n"
-            "                       /var/spool/sipscope as root, else ~/.local/state/sipscope/spool)\n"
-            "  --spool-max SIZE     cap on the spool on disk; past it CDRs are lost and\n"
-            "                       counted (default 1G; K, M, G suffixes)\n"
-            "  --spool-segment SIZE size of one spool file (default 4M)\n"
-            "  --spool-gzip         compress the spool files\n"
-            "  --kafka-queue N      CDRs awaiting acknowledgement in memory before new ones go\n"
-            "                       to the spool (default %u)\n"
-            "  --kafka-timeout S    time to reach the cluster at start and to wait for\n"
-            "                       acknowledgements at exit (default %u)\n",
-            CAPTURE_DEFAULT_SNAPLEN, CAPTURE_DEFAULT_BUFFER_MB, CLI_DEFAULT_HISTORY_MB,
-            KAFKA_DEFAULT_QUEUE, KAFKA_DEFAULT_TIMEOUT_MS / 1000);
-    fprintf(f,
-            "\nFault thresholds (diagnose, and the CDR's faults):\n"
-            "  --slow-setup-ms MS   INVITE to first 18x above this is slow_setup (default 3000)\n"
-            "  --auth-loop N        this many failed challenges is auth_loop (default 3)\n"
-            "  --retrans-storm N    this many retransmissions in a call (default 5)\n"
-            "  --rtp-timeout S      no RTP this long, dialog still up, is rtp_timeout (default 10)\n"
-            "  --no-ringback S      18x with SDP and no early media this long (default 1)\n"
-            "  --mos-poor X         MOS below this is poor_quality (default 3.5)\n"
-            "  --loss-poor PCT      packet loss above this is poor_quality (default 3)\n"
-            "  --jitter-poor MS     mean jitter above this is poor_quality (default 50)\n"
-            "\nSIP:\n"
-            "  --sip-port N         a port that carries SIP (repeatable; default 5060). SIP on\n"
-            "                       other ports is still found when it parses as SIP.\n"
-            "\nTables (fixed sizes, taken at start; a full table evicts its oldest entry and\n"
-            "counts it):\n"
-            "  --max-calls N        calls held at once (default %u)\n"
-            "  --max-msgs N         ladder entries held for all calls (default %u)\n"
-            "  --msgs-per-call N    ladder entries kept per call (default %u)\n"
-            "  --max-txns N         SIP messages remembered for retransmissions: those outside\n"
-            "                       calls, and a call's older than the 8 it keeps (default %u)\n"
-            "  --max-regs N         REGISTER bindings held (default %u)\n"
-            "  --max-frags N        IP fragment sets being reassembled, 64 KiB each (default 256)\n"
-            "  --max-tcp-streams N  TCP directions followed (default %u)\n"
-            "  --max-streams N      RTP streams followed at once (default %u)\n"
-            "  --max-endpoints N    SDP-announced media endpoints held (default %u)\n"
-            "  --max-flows N        UDP flows no SDP announced, being classified (default %u)\n"
-            "  --ring-mb N          capture ring size in MiB (default %u); a regular file read at\n"
-            "                       full speed is analysed on its reading thread unless --ring-mb\n"
-            "                       is given;\n"
-            "                       a paced replay or the dashboard uses 4 by default\n"
-            "\nTimeouts (packet time, seconds):\n"
-            "  --linger S           an ended call waits this long for retransmissions (default %u);\n"
-            "                       one ended by a BYE also waits 4 s at least for its answer\n"
-            "  --setup-timeout S    an unanswered call times out after this (default %u)\n"
-            "  --idle-timeout S     an answered call with no SIP is closed after this (default %u)\n"
-            "\n  -h, --help           this help\n"
-            "\nExit status: 0 success; 1 the input was damaged part-way (what came before is\n"
-            "reported) or a run-time failure; 2 usage errors and unreadable input.\n",
-            CORRELATE_DEFAULT_CALLS,
-            CORRELATE_DEFAULT_MSGS, CORRELATE_DEFAULT_MSGS_PER_CALL, CORRELATE_DEFAULT_TXNS,
-            CORRELATE_DEFAULT_REGS, TCPREASM_DEFAULT_STREAMS, MEDIA_DEFAULT_STREAMS,
-            MEDIA_DEFAULT_ENDPOINTS, DPI_DEFAULT_MAX_FLOWS, (unsigned)(RING_DEFAULT_BYTES >> 20),
-            CORRELATE_DEFAULT_LINGER_S, CORRELATE_DEFAULT_SETUP_TIMEOUT_S,
-            CORRELATE_DEFAULT_IDLE_TIMEOUT_S);
+    fprintf(
+        f,
+        "Input:\n"
+        "  -r FILE              read a capture: pcap or pcapng, gzip-compressed or not\n"
+        "                       (recognised by content); - reads standard input\n"
+        "  -i IFACE             capture live on an interface (needs capture rights)\n"
+        "  BPF filter           trailing words form a tcpdump filter expression\n"
+        "  --snaplen N          live: bytes kept per packet (default %d)\n"
+        "  --buffer-mb N        live: kernel buffer size in MiB (default %d)\n"
+        "  -Z USER              drop root: become USER once the capture is open (a spool\n"
+        "                       or -o file must then be writable by USER)\n"
+        "\nOutput:\n"
+        "  --json               JSON lines instead of a table\n"
+        "  -o FILE              write to FILE instead of standard output\n"
+        "  --call CALL-ID       ladder: only this call\n"
+        "  --width N            ladder: columns to fit (default 80)\n"
+        "  --stats              print the counters on standard error at exit\n"
+        "\nReplay and dashboard:\n"
+        "  --speed X            replay -r FILE at X times packet time (dashboard: 1)\n"
+        "  --fast               replay as fast as it reads (the default outside the\n"
+        "                       dashboard)\n"
+        "  --history-mb N       dashboard: MiB of recent frames kept for saving calls to\n"
+        "                       a pcap (default %u)\n"
+        "  --save-dir DIR       dashboard: where saved pcaps and ladders go (default .)\n"
+        "\nExport (cdr, dashboard):\n"
+        "  --kafka BROKERS      send CDRs to Kafka (bootstrap servers host:port,...)\n"
+        "  --topic NAME         the Kafka topic (needed with --kafka)\n"
+        "  -X PROP=VALUE        any librdkafka property, repeatable (TLS, SASL, ...)\n"
+        "  --sensor-id ID       this sensor's name in every CDR and record header\n"
+        "                       (default: the host name; the CDR's \"sensor\" is filled\n"
+        "                       with --kafka, --sensor-id or -i)\n"
+        "  --spool DIR          where CDRs wait while Kafka cannot take them (default\n"
+        "                       /var/spool/sipscope as root, else ~/.local/state/sipscope/spool)\n"
+        "  --spool-max SIZE     cap on the spool on disk; past it CDRs are lost and\n"
+        "                       counted (default 1G; K, M, G suffixes)\n"
+        "  --spool-segment SIZE size of one spool file (default 4M)\n"
+        "  --spool-gzip         compress the spool files\n"
+        "  --kafka-queue N      CDRs awaiting acknowledgement in memory before new ones go\n"
+        "                       to the spool (default %u)\n"
+        "  --kafka-timeout S    time to reach the cluster at start and to wait for\n"
+        "                       acknowledgements at exit (default %u)\n",
+        CAPTURE_DEFAULT_SNAPLEN, CAPTURE_DEFAULT_BUFFER_MB, CLI_DEFAULT_HISTORY_MB,
+        KAFKA_DEFAULT_QUEUE, KAFKA_DEFAULT_TIMEOUT_MS / 1000);
+    fprintf(
+        f,
+        "\nFault thresholds (diagnose, and the CDR's faults):\n"
+        "  --slow-setup-ms MS   INVITE to first 18x above this is slow_setup (default 3000)\n"
+        "  --auth-loop N        this many failed challenges is auth_loop (default 3)\n"
+        "  --retrans-storm N    this many retransmissions in a call (default 5)\n"
+        "  --rtp-timeout S      no RTP this long, dialog still up, is rtp_timeout (default 10)\n"
+        "  --no-ringback S      18x with SDP and no early media this long (default 1)\n"
+        "  --mos-poor X         MOS below this is poor_quality (default 3.5)\n"
+        "  --loss-poor PCT      packet loss above this is poor_quality (default 3)\n"
+        "  --jitter-poor MS     mean jitter above this is poor_quality (default 50)\n"
+        "\nSIP:\n"
+        "  --sip-port N         a port that carries SIP (repeatable; default 5060). SIP on\n"
+        "                       other ports is still found when it parses as SIP.\n"
+        "\nTables (fixed sizes, taken at start; a full table evicts its oldest entry and\n"
+        "counts it):\n"
+        "  --max-calls N        calls held at once (default %u)\n"
+        "  --max-msgs N         ladder entries held for all calls (default %u)\n"
+        "  --msgs-per-call N    ladder entries kept per call (default %u)\n"
+        "  --max-txns N         SIP messages remembered for retransmissions: those outside\n"
+        "                       calls, and a call's older than the 8 it keeps (default %u)\n"
+        "  --max-regs N         REGISTER bindings held (default %u)\n"
+        "  --max-frags N        IP fragment sets being reassembled, 64 KiB each (default 256)\n"
+        "  --max-tcp-streams N  TCP directions followed (default %u)\n"
+        "  --max-streams N      RTP streams followed at once (default %u)\n"
+        "  --max-endpoints N    SDP-announced media endpoints held (default %u)\n"
+        "  --max-flows N        UDP flows no SDP announced, being classified (default %u)\n"
+        "  --ring-mb N          capture ring size in MiB (default %u); a regular file read at\n"
+        "                       full speed is analysed on its reading thread unless --ring-mb\n"
+        "                       is given;\n"
+        "                       a paced replay or the dashboard uses 4 by default\n"
+        "\nTimeouts (packet time, seconds):\n"
+        "  --linger S           an ended call waits this long for retransmissions (default %u);\n"
+        "                       one ended by a BYE also waits 4 s at least for its answer\n"
+        "  --setup-timeout S    an unanswered call times out after this (default %u)\n"
+        "  --idle-timeout S     an answered call with no SIP is closed after this (default %u)\n"
+        "\n  -h, --help           this help\n"
+        "\nExit status: 0 success; 1 the input was damaged part-way (what came before is\n"
+        "reported) or a run-time failure; 2 usage errors and unreadable input.\n",
+        CORRELATE_DEFAULT_CALLS, CORRELATE_DEFAULT_MSGS, CORRELATE_DEFAULT_MSGS_PER_CALL,
+        CORRELATE_DEFAULT_TXNS, CORRELATE_DEFAULT_REGS, TCPREASM_DEFAULT_STREAMS,
+        MEDIA_DEFAULT_STREAMS, MEDIA_DEFAULT_ENDPOINTS, DPI_DEFAULT_MAX_FLOWS,
+        (unsigned)(RING_DEFAULT_BYTES >> 20), CORRELATE_DEFAULT_LINGER_S,
+        CORRELATE_DEFAULT_SETUP_TIMEOUT_S, CORRELATE_DEFAULT_IDLE_TIMEOUT_S);
 }
 
 enum {
-    OPT_JSON = 256, OPT_SIP_PORT, OPT_CALL, OPT_WIDTH, OPT_STATS, OPT_SNAPLEN, OPT_BUFFER_MB,
-    OPT_MAX_CALLS, OPT_MAX_MSGS, OPT_MSGS_PER_CALL, OPT_MAX_TXNS, OPT_MAX_REGS, OPT_MAX_FRAGS,
-    OPT_MAX_TCP, OPT_MAX_STREAMS, OPT_MAX_ENDPOINTS, OPT_MAX_FLOWS, OPT_RING_MB, OPT_LINGER, OPT_SETUP_TIMEOUT, OPT_IDLE_TIMEOUT,
-    OPT_SLOW_SETUP, OPT_AUTH_LOOP, OPT_RETRANS_STORM, OPT_RTP_TIMEOUT, OPT_NO_RINGBACK,
-    OPT_MOS_POOR, OPT_LOSS_POOR, OPT_JITTER_POOR, OPT_KAFKA, OPT_TOPIC, OPT_SENSOR_ID, OPT_SPOOL,
-    OPT_SPOOL_MAX, OPT_SPOOL_SEGMENT, OPT_SPOOL_GZIP, OPT_KAFKA_QUEUE, OPT_KAFKA_TIMEOUT,
-    OPT_SPEED, OPT_FAST, OPT_HISTORY_MB, OPT_SAVE_DIR,
+    OPT_JSON = 256,
+    OPT_SIP_PORT,
+    OPT_CALL,
+    OPT_WIDTH,
+    OPT_STATS,
+    OPT_SNAPLEN,
+    OPT_BUFFER_MB,
+    OPT_MAX_CALLS,
+    OPT_MAX_MSGS,
+    OPT_MSGS_PER_CALL,
+    OPT_MAX_TXNS,
+    OPT_MAX_REGS,
+    OPT_MAX_FRAGS,
+    OPT_MAX_TCP,
+    OPT_MAX_STREAMS,
+    OPT_MAX_ENDPOINTS,
+    OPT_MAX_FLOWS,
+    OPT_RING_MB,
+    OPT_LINGER,
+    OPT_SETUP_TIMEOUT,
+    OPT_IDLE_TIMEOUT,
+    OPT_SLOW_SETUP,
+    OPT_AUTH_LOOP,
+    OPT_RETRANS_STORM,
+    OPT_RTP_TIMEOUT,
+    OPT_NO_RINGBACK,
+    OPT_MOS_POOR,
+    OPT_LOSS_POOR,
+    OPT_JITTER_POOR,
+    OPT_KAFKA,
+    OPT_TOPIC,
+    OPT_SENSOR_ID,
+    OPT_SPOOL,
+    OPT_SPOOL_MAX,
+    OPT_SPOOL_SEGMENT,
+    OPT_SPOOL_GZIP,
+    OPT_KAFKA_QUEUE,
+    OPT_KAFKA_TIMEOUT,
+    OPT_SPEED,
+    OPT_FAST,
+    OPT_HISTORY_MB,
+    OPT_SAVE_DIR,
 };
 
 #define CLI_OPT_NAME_MAX 64 /* an option named in a usage error (longer names are cut) */
 
 static const struct option long_opts[] = {
-    { "json", no_argument, NULL, OPT_JSON },
-    { "sip-port", required_argument, NULL, OPT_SIP_PORT },
-    { "call", required_argument, NULL, OPT_CALL },
-    { "width", required_argument, NULL, OPT_WIDTH },
-    { "stats", no_argument, NULL, OPT_STATS },
-    { "snaplen", required_argument, NULL, OPT_SNAPLEN },
-    { "buffer-mb", required_argument, NULL, OPT_BUFFER_MB },
-    { "max-calls", required_argument, NULL, OPT_MAX_CALLS },
-    { "max-msgs", required_argument, NULL, OPT_MAX_MSGS },
-    { "msgs-per-call", required_argument, NULL, OPT_MSGS_PER_CALL },
-    { "max-txns", required_argument, NULL, OPT_MAX_TXNS },
-    { "max-regs", required_argument, NULL, OPT_MAX_REGS },
-    { "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
-    { "max-tcp-streams", required_argument, NULL, OPT_MAX_TCP },
-    { "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
-    { "max-endpoints", required_argument, NULL, OPT_MAX_ENDPOINTS },
-    { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-    { "ring-mb", required_argument, NULL, OPT_RING_MB },
-    { "linger", required_argument, NULL, OPT_LINGER },
-    { "setup-timeout", required_argument, NULL, OPT_SETUP_TIMEOUT },
-    { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
-    { "slow-setup-ms", required_argument, NULL, OPT_SLOW_SETUP },
-    { "auth-loop", required_argument, NULL, OPT_AUTH_LOOP },
-    { "retrans-storm", required_argument, NULL, OPT_RETRANS_STORM },
-    { "rtp-timeout", required_argument, NULL, OPT_RTP_TIMEOUT },
-    { "no-ringback", required_argument, NULL, OPT_NO_RINGBACK },
-    { "mos-poor", required_argument, NULL, OPT_MOS_POOR },
-    { "loss-poor", required_argument, NULL, OPT_LOSS_POOR },
-    { "jitter-poor", required_argument, NULL, OPT_JITTER_POOR },
-    { "kafka", required_argument, NULL, OPT_KAFKA },
-    { "topic", required_argument, NULL, OPT_TOPIC },
-    { "sensor-id", required_argument, NULL, OPT_SENSOR_ID },
-    { "spool", required_argument, NULL, OPT_SPOOL },
-    { "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
-    { "spool-segment", required_argument, NULL, OPT_SPOOL_SEGMENT },
-    { "spool-gzip", no_argument, NULL, OPT_SPOOL_GZIP },
-    { "kafka-queue", required_argument, NULL, OPT_KAFKA_QUEUE },
-    { "kafka-timeout", required_argument, NULL, OPT_KAFKA_TIMEOUT },
-    { "speed", required_argument, NULL, OPT_SPEED },
-    { "fast", no_argument, NULL, OPT_FAST },
-    { "history-mb", required_argument, NULL, OPT_HISTORY_MB },
-    { "save-dir", required_argument, NULL, OPT_SAVE_DIR },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+    {"json", no_argument, NULL, OPT_JSON},
+    {"sip-port", required_argument, NULL, OPT_SIP_PORT},
+    {"call", required_argument, NULL, OPT_CALL},
+    {"width", required_argument, NULL, OPT_WIDTH},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+    {"buffer-mb", required_argument, NULL, OPT_BUFFER_MB},
+    {"max-calls", required_argument, NULL, OPT_MAX_CALLS},
+    {"max-msgs", required_argument, NULL, OPT_MAX_MSGS},
+    {"msgs-per-call", required_argument, NULL, OPT_MSGS_PER_CALL},
+    {"max-txns", required_argument, NULL, OPT_MAX_TXNS},
+    {"max-regs", required_argument, NULL, OPT_MAX_REGS},
+    {"max-frags", required_argument, NULL, OPT_MAX_FRAGS},
+    {"max-tcp-streams", required_argument, NULL, OPT_MAX_TCP},
+    {"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
+    {"max-endpoints", required_argument, NULL, OPT_MAX_ENDPOINTS},
+    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+    {"ring-mb", required_argument, NULL, OPT_RING_MB},
+    {"linger", required_argument, NULL, OPT_LINGER},
+    {"setup-timeout", required_argument, NULL, OPT_SETUP_TIMEOUT},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"slow-setup-ms", required_argument, NULL, OPT_SLOW_SETUP},
+    {"auth-loop", required_argument, NULL, OPT_AUTH_LOOP},
+    {"retrans-storm", required_argument, NULL, OPT_RETRANS_STORM},
+    {"rtp-timeout", required_argument, NULL, OPT_RTP_TIMEOUT},
+    {"no-ringback", required_argument, NULL, OPT_NO_RINGBACK},
+    {"mos-poor", required_argument, NULL, OPT_MOS_POOR},
+    {"loss-poor", required_argument, NULL, OPT_LOSS_POOR},
+    {"jitter-poor", required_argument, NULL, OPT_JITTER_POOR},
+    {"kafka", required_argument, NULL, OPT_KAFKA},
+    {"topic", required_argument, NULL, OPT_TOPIC},
+    {"sensor-id", required_argument, NULL, OPT_SENSOR_ID},
+    {"spool", required_argument, NULL, OPT_SPOOL},
+    {"spool-max", required_argument, NULL, OPT_SPOOL_MAX},
+    {"spool-segment", required_argument, NULL, OPT_SPOOL_SEGMENT},
+    {"spool-gzip", no_argument, NULL, OPT_SPOOL_GZIP},
+    {"kafka-queue", required_argument, NULL, OPT_KAFKA_QUEUE},
+    {"kafka-timeout", required_argument, NULL, OPT_KAFKA_TIMEOUT},
+    {"speed", required_argument, NULL, OPT_SPEED},
+    {"fast", no_argument, NULL, OPT_FAST},
+    {"history-mb", required_argument, NULL, OPT_HISTORY_MB},
+    {"save-dir", required_argument, NULL, OPT_SAVE_DIR},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 /*
@@ -305,8 +341,9 @@ static bool size_arg(const char *opt, const char *arg, uint64_t lo, uint64_t hi,
         mult = 1ull << 30;
     uint32_t v;
     if (!sv_to_u32(sv_make(arg, mult > 1 ? n - 1 : n), &v) || v > hi / mult || v * mult < lo) {
-        fprintf(stderr, "sipscope: %s needs a size from %llu bytes to %llu GiB (K, M, G "
-                        "suffixes), not '%s'\n",
+        fprintf(stderr,
+                "sipscope: %s needs a size from %llu bytes to %llu GiB (K, M, G "
+                "suffixes), not '%s'\n",
                 opt, (unsigned long long)lo, (unsigned long long)(hi >> 30), arg);
         return false;
     }
@@ -328,7 +365,8 @@ static int cli_check_export(struct cli_opts *o, const char *first_export_opt)
     struct kafka_config *k = &o->kafka;
     if (!k->brokers) {
         if (first_export_opt) {
-            fprintf(stderr, "sipscope: option '%s' needs --kafka BROKERS (see sipscope %s --help)\n",
+            fprintf(stderr,
+                    "sipscope: option '%s' needs --kafka BROKERS (see sipscope %s --help)\n",
                     first_export_opt, o->command_name);
             return 2;
         }
@@ -344,8 +382,10 @@ static int cli_check_export(struct cli_opts *o, const char *first_export_opt)
         return 2;
     }
     if (!topic_ok(k->topic)) {
-        fprintf(stderr, "sipscope: '%s' is not a Kafka topic name (1 to 249 letters, digits, "
-                        "'.', '_', '-')\n", k->topic);
+        fprintf(stderr,
+                "sipscope: '%s' is not a Kafka topic name (1 to 249 letters, digits, "
+                "'.', '_', '-')\n",
+                k->topic);
         return 2;
     }
     if (!k->brokers[0]) {
@@ -400,14 +440,31 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
     /* '+': stop at the first non-option (the BPF filter); ':': report a missing value as ':' */
     while ((c = getopt_long(argc, argv, "+:r:i:o:X:Z:h", long_opts, NULL)) != -1) {
         switch (c) {
-        case 'r': o->pipeline.capture.file = optarg; break;
-        case 'i': o->pipeline.capture.iface = optarg; break;
-        case 'o': o->out_file = optarg; break;
-        case 'Z': o->drop_user = optarg; break;
-        case 'h': cli_usage(stdout, o->command_name); return 1;
-        case OPT_JSON: o->json = true; break;
-        case OPT_KAFKA: o->kafka.brokers = optarg; break;
-        case OPT_FAST: o->speed = 0; o->speed_given = true; break;
+        case 'r':
+            o->pipeline.capture.file = optarg;
+            break;
+        case 'i':
+            o->pipeline.capture.iface = optarg;
+            break;
+        case 'o':
+            o->out_file = optarg;
+            break;
+        case 'Z':
+            o->drop_user = optarg;
+            break;
+        case 'h':
+            cli_usage(stdout, o->command_name);
+            return 1;
+        case OPT_JSON:
+            o->json = true;
+            break;
+        case OPT_KAFKA:
+            o->kafka.brokers = optarg;
+            break;
+        case OPT_FAST:
+            o->speed = 0;
+            o->speed_given = true;
+            break;
         case OPT_SPEED:
             if (!dbl_arg("--speed", optarg, 0.01, 10000, &o->speed))
                 return 2;
@@ -417,8 +474,13 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
             if (!num_arg("--history-mb", optarg, 0, 65536, &o->history_mb))
                 return 2;
             break;
-        case OPT_SAVE_DIR: o->save_dir = optarg; break;
-        case OPT_TOPIC: o->kafka.topic = optarg; export_opt = export_opt ? export_opt : "--topic"; break;
+        case OPT_SAVE_DIR:
+            o->save_dir = optarg;
+            break;
+        case OPT_TOPIC:
+            o->kafka.topic = optarg;
+            export_opt = export_opt ? export_opt : "--topic";
+            break;
         case OPT_SENSOR_ID:
             if (!optarg[0] || strlen(optarg) > 255) {
                 fprintf(stderr, "sipscope: --sensor-id needs 1 to 255 characters\n");
@@ -426,8 +488,14 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
             }
             o->sensor_id = optarg;
             break;
-        case OPT_SPOOL: o->kafka.spool_dir = optarg; export_opt = export_opt ? export_opt : "--spool"; break;
-        case OPT_SPOOL_GZIP: o->kafka.spool_gzip = true; export_opt = export_opt ? export_opt : "--spool-gzip"; break;
+        case OPT_SPOOL:
+            o->kafka.spool_dir = optarg;
+            export_opt = export_opt ? export_opt : "--spool";
+            break;
+        case OPT_SPOOL_GZIP:
+            o->kafka.spool_gzip = true;
+            export_opt = export_opt ? export_opt : "--spool-gzip";
+            break;
         case 'X':
             if (o->kafka.prop_count >= CLI_MAX_PROPS) {
                 fprintf(stderr, "sipscope: at most %d -X options\n", CLI_MAX_PROPS);
@@ -458,8 +526,12 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
             o->kafka.timeout_ms = v * 1000;
             export_opt = export_opt ? export_opt : "--kafka-timeout";
             break;
-        case OPT_STATS: o->stats = true; break;
-        case OPT_CALL: o->call_id = optarg; break;
+        case OPT_STATS:
+            o->stats = true;
+            break;
+        case OPT_CALL:
+            o->call_id = optarg;
+            break;
         case OPT_WIDTH:
             if (!num_arg("--width", optarg, 40, 1000, &v))
                 return 2;
@@ -588,8 +660,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
             /* '?' naming a known option: a long one given a value it does not take ("--json=1") */
             if (optopt >= 256 || optopt == 'h') {
                 fprintf(stderr, "sipscope: option '%s' takes no value (see sipscope %s --help)\n",
-                        cli_opt_name(optopt, true, argv, argc, name, sizeof name),
-                        o->command_name);
+                        cli_opt_name(optopt, true, argv, argc, name, sizeof name), o->command_name);
                 return 2;
             }
             cli_opt_name(optopt, false, argv, argc, name, sizeof name);
@@ -616,15 +687,16 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
     if (o->command == CLI_CMD_DASHBOARD && !o->speed_given)
         o->speed = o->pipeline.capture.file ? 1 : 0;
     if (!o->pipeline.capture.file == !o->pipeline.capture.iface) {
-        fprintf(stderr, "sipscope: give exactly one input, -r FILE or -i IFACE (see sipscope %s --help)\n",
+        fprintf(stderr,
+                "sipscope: give exactly one input, -r FILE or -i IFACE (see sipscope %s --help)\n",
                 o->command_name);
         return 2;
     }
     int rc = cli_check_export(o, export_opt);
     if (rc)
         return rc;
-    o->pipeline.capture.snaplen = o->pipeline.capture.snaplen ? o->pipeline.capture.snaplen
-                                                              : CAPTURE_DEFAULT_SNAPLEN;
+    o->pipeline.capture.snaplen =
+        o->pipeline.capture.snaplen ? o->pipeline.capture.snaplen : CAPTURE_DEFAULT_SNAPLEN;
     o->pipeline.capture.immediate = true;
     return 0;
 }

@@ -10,9 +10,9 @@
 #include "../decoders/stats.h"
 #include "../decoders/status.h"
 
-#define DECODE_MAX_ENCAP 8         /* nested tunnels/VLAN tags followed at most */
-#define DECODE_MAX_IPV6_EXT 8      /* IPv6 extension headers walked at most */
-#define DECODE_VXLAN_PORT 4789     /* UDP destination port of VXLAN (RFC 7348 §5) */
+#define DECODE_MAX_ENCAP 8     /* nested tunnels/VLAN tags followed at most */
+#define DECODE_MAX_IPV6_EXT 8  /* IPv6 extension headers walked at most */
+#define DECODE_VXLAN_PORT 4789 /* UDP destination port of VXLAN (RFC 7348 §5) */
 
 /*
  * Link types decode_frame takes: the LINKTYPE_ numbers of pcap-linktype(7),
@@ -34,8 +34,8 @@ enum pkt_l4 {
     PKT_L4_NONE = 0,
     PKT_L4_UDP,
     PKT_L4_TCP,
-    PKT_L4_ICMP,   /* ICMP or ICMPv6: never handed to SIP */
-    PKT_L4_OTHER,  /* SCTP and the rest */
+    PKT_L4_ICMP,  /* ICMP or ICMPv6: never handed to SIP */
+    PKT_L4_OTHER, /* SCTP and the rest */
 };
 
 /* TCP flag bits as on the wire. */
@@ -48,24 +48,25 @@ enum pkt_l4 {
 /* What the worker needs from one packet; payload is a view, never a copy. */
 struct pkt_info {
     uint64_t ts_ns;
-    struct endpoint src;      /* innermost IP addresses and L4 ports */
+    struct endpoint src; /* innermost IP addresses and L4 ports */
     struct endpoint dst;
     enum pkt_l4 l4;
-    uint8_t ip_proto;         /* innermost IP protocol number */
-    uint8_t encap_depth;      /* tunnels and VLAN tags crossed */
-    uint16_t vlan;            /* innermost 802.1Q VID, 0 if none */
+    uint8_t ip_proto;    /* innermost IP protocol number */
+    uint8_t encap_depth; /* tunnels and VLAN tags crossed */
+    uint16_t vlan;       /* innermost 802.1Q VID, 0 if none */
     uint32_t tcp_seq;
     uint32_t tcp_ack;
     uint8_t tcp_flags;
-    bool reassembled;         /* payload was rebuilt from IP fragments */
-    bool truncated;           /* the snaplen cut the payload short of its declared length */
-    const uint8_t *payload;   /* L4 payload; valid until the next decode_frame call or frame release */
+    bool reassembled; /* payload was rebuilt from IP fragments */
+    bool truncated;   /* the snaplen cut the payload short of its declared length */
+    const uint8_t
+        *payload; /* L4 payload; valid until the next decode_frame call or frame release */
     size_t payload_len;
 };
 
 struct decode_config {
-    uint32_t frag_max;        /* fragment sets in the reassembly table (0: 256; at most 16384) */
-    uint32_t frag_timeout_s;  /* packet-time seconds an incomplete set may wait (0: 30) */
+    uint32_t frag_max;       /* fragment sets in the reassembly table (0: 256; at most 16384) */
+    uint32_t frag_timeout_s; /* packet-time seconds an incomplete set may wait (0: 30) */
 };
 
 struct decode;

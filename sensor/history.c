@@ -1,4 +1,5 @@
-/* history.c: recent frames in one byte ring; a call's SIP (RFC 3261), RTP and RTCP (RFC 3550) out to a nanosecond pcap (pcap-savefile(5)). */
+/* history.c: recent frames in one byte ring; a call's SIP (RFC 3261), RTP and RTCP (RFC 3550) out
+ * to a nanosecond pcap (pcap-savefile(5)). */
 #include "history.h"
 
 #include <errno.h>

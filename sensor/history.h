@@ -1,4 +1,5 @@
-/* history.h: bounded ring of recent frames, and a call's SIP, RTP and RTCP saved from it as a pcap (pcap-savefile(5), RFC 3261, RFC 3550 §11). */
+/* history.h: bounded ring of recent frames, and a call's SIP, RTP and RTCP saved from it as a pcap
+ * (pcap-savefile(5), RFC 3261, RFC 3550 §11). */
 #ifndef SIPSCOPE_SENSOR_HISTORY_H
 #define SIPSCOPE_SENSOR_HISTORY_H
 

@@ -93,8 +93,8 @@ static uint8_t *buf_at(const struct ipfrag *f, uint32_t idx)
 /* Keyed (hashkey.h): the sender picks addresses and IDs, and must not pick a bucket. */
 static uint32_t key_hash(const struct ipfrag_key *k)
 {
-    uint64_t h = hash_step(hash_start(0),
-                           (uint64_t)k->id << 16 | (uint64_t)k->proto << 8 | k->src.family);
+    uint64_t h =
+        hash_step(hash_start(0), (uint64_t)k->id << 16 | (uint64_t)k->proto << 8 | k->src.family);
     if (k->src.family == 6) {
         for (int i = 0; i < 16; i += 8) {
             uint64_t s, d;

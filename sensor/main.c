@@ -1,4 +1,5 @@
-/* main.c: sipscope entry point: parse the command line, build the pipeline, run it, map the outcome to 0/1/2. */
+/* main.c: sipscope entry point: parse the command line, build the pipeline, run it, map the outcome
+ * to 0/1/2. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -22,7 +23,8 @@
 #include "history.h"
 #include "pipeline.h"
 
-#define MAIN_DASH_TEXT_BYTES (32u << 20) /* dashboard: SIP text of recent messages, for the call view */
+/* dashboard: SIP text of recent messages, for the call view */
+#define MAIN_DASH_TEXT_BYTES (32u << 20)
 
 /*
  * The first SIGINT or SIGTERM asks the pipeline to stop reading; it then
@@ -99,7 +101,6 @@ static void main_out_abandon(struct main_out *m)
         unlink(m->path);
 }
 
-
 /*
  * The exporter starts once the input is open (pipeline_config.on_open), so an
  * input that cannot be read fails first, with its own one line, and leaves no
@@ -109,7 +110,7 @@ static void main_out_abandon(struct main_out *m)
 struct main_kafka {
     struct kafka_config *cfg;
     struct kafka_out *ko;
-    enum status status;         /* of kafka_out_create */
+    enum status status; /* of kafka_out_create */
 };
 
 static bool main_kafka_open(void *ctx, char *err, size_t errlen)
@@ -119,7 +120,7 @@ static bool main_kafka_open(void *ctx, char *err, size_t errlen)
     return mk->status == STATUS_OK;
 }
 
-/* output_emit for --kafka: CDR lines to the exporter's hand-off queue (counted there if refused). */
+/* output_emit for --kafka: CDR lines to the exporter's hand-off queue (counted if refused). */
 static void main_kafka_cdr(void *ctx, uint64_t seq, const char *key, size_t key_len,
                            const char *line, size_t len)
 {
@@ -165,7 +166,7 @@ static bool main_kafka_report(const struct kafka_out *ko, const char *topic, str
 
 /* ---- the dashboard: the pipeline on its own thread, the UI on this one ---- */
 
-/* SIGINT/SIGTERM in the dashboard: the UI restores the terminal and returns; the pipeline flushes. */
+/* SIGINT/SIGTERM in the dashboard: the UI restores the terminal, returns; the pipeline flushes. */
 static atomic_bool main_quit;
 
 static void on_signal_dash(int sig)
@@ -177,18 +178,18 @@ static void on_signal_dash(int sig)
 
 struct main_dash {
     struct ui_model *model;
-    struct main_kafka *mk;          /* --kafka: its exporter, once open */
-    struct sink *cdr;               /* --kafka: the CDR sink beside the model; else NULL */
+    struct main_kafka *mk; /* --kafka: its exporter, once open */
+    struct sink *cdr;      /* --kafka: the CDR sink beside the model; else NULL */
     const struct pipeline_config *cfg;
     struct stats *st;
     enum pipeline_result result;
     char err[600];
-    pthread_mutex_t mu;             /* start-up handshake: the UI starts once the input is open */
+    pthread_mutex_t mu; /* start-up handshake: the UI starts once the input is open */
     pthread_cond_t cv;
-    int opened;                     /* 0 not yet, 1 open, -1 failed */
+    int opened; /* 0 not yet, 1 open, -1 failed */
     bool (*inner_open)(void *ctx, bool batch, char *err, size_t errlen);
     void *inner_ctx;
-    struct ui_save_req req;         /* worker thread's copy of a save request */
+    struct ui_save_req req; /* worker thread's copy of a save request */
 };
 
 static void main_dash_opened(struct main_dash *d, int v)
@@ -232,9 +233,13 @@ static void main_dash_tick(void *ctx, const struct correlate *co, const struct s
     if (!h) {
         snprintf(msg, sizeof msg, "nothing saved: the frame history is off (--history-mb 0)");
     } else {
-        struct history_match m = { (const char(*)[CALL_ID_MAX])d->req.call_ids, d->req.call_count, d->req.pair_src,
-                                   d->req.pair_dst, d->req.pair_count, d->req.from_ns,
-                                   d->req.to_ns };
+        struct history_match m = {(const char(*)[CALL_ID_MAX])d->req.call_ids,
+                                  d->req.call_count,
+                                  d->req.pair_src,
+                                  d->req.pair_dst,
+                                  d->req.pair_count,
+                                  d->req.from_ns,
+                                  d->req.to_ns};
         history_save(h, &m, d->req.path, msg, sizeof msg);
     }
     ui_model_save_done(d->model, msg);
@@ -258,7 +263,7 @@ static int main_dashboard(struct cli_opts *o, struct main_kafka *mk, struct sink
                           struct stats *st)
 {
     static struct main_dash d;
-    struct ui_model_config mc = { .thresholds = o->thresholds };
+    struct ui_model_config mc = {.thresholds = o->thresholds};
     d.model = ui_model_create(&mc);
     if (!d.model) {
         fprintf(stderr, "sipscope: out of memory\n");
@@ -306,10 +311,13 @@ static int main_dashboard(struct cli_opts *o, struct main_kafka *mk, struct sink
         ui_model_destroy(d.model);
         return d.result == PIPELINE_NO_MEMORY || (mk && mk->status == STATUS_FULL) ? 1 : 2;
     }
-    const char *src = o->pipeline.capture.file ? o->pipeline.capture.file
-                                               : o->pipeline.capture.iface;
-    struct dash_options dopt = { .source = src, .live = o->pipeline.capture.iface != NULL,
-                                 .tty = NULL, .save_dir = o->save_dir, .stop = pipeline_stop };
+    const char *src =
+        o->pipeline.capture.file ? o->pipeline.capture.file : o->pipeline.capture.iface;
+    struct dash_options dopt = {.source = src,
+                                .live = o->pipeline.capture.iface != NULL,
+                                .tty = NULL,
+                                .save_dir = o->save_dir,
+                                .stop = pipeline_stop};
     char uerr[512] = "";
     int ur = dash_run(d.model, &dopt, &main_quit, uerr, sizeof uerr);
     pipeline_stop();
@@ -326,7 +334,7 @@ static int main_dashboard(struct cli_opts *o, struct main_kafka *mk, struct sink
     return status;
 }
 
-/* End of the run: send or spool what is left, say what became of every CDR; false if one was lost. */
+/* End of the run: send or spool the rest, say what became of every CDR; false if one was lost. */
 static bool main_kafka_close(struct main_kafka *mk, const char *topic, struct stats *st)
 {
     char kerr[1024] = "";
@@ -372,9 +380,9 @@ static bool main_drop_privileges(const char *user, char *err, size_t errlen)
 /* pipeline_config.on_open: the input is open; now drop root, empty -o FILE, start the exporter. */
 struct main_open {
     const char *drop_user;
-    struct main_out *mo;        /* -o FILE, or NULL */
-    struct main_kafka *mk;      /* --kafka, or NULL */
-    FILE *out;                  /* where the records go: -o FILE or stdout */
+    struct main_out *mo;   /* -o FILE, or NULL */
+    struct main_kafka *mk; /* --kafka, or NULL */
+    FILE *out;             /* where the records go: -o FILE or stdout */
 };
 
 /*
@@ -411,12 +419,9 @@ static const struct {
     enum cli_command cmd;
     enum output_kind kind;
 } command_outputs[] = {
-    { CLI_CMD_CALLS, OUTPUT_CALLS },
-    { CLI_CMD_CDR, OUTPUT_CDR },
-    { CLI_CMD_LADDER, OUTPUT_LADDER },
-    { CLI_CMD_REGISTRATIONS, OUTPUT_REGISTRATIONS },
-    { CLI_CMD_STREAMS, OUTPUT_STREAMS },
-    { CLI_CMD_DIAGNOSE, OUTPUT_DIAGNOSE },
+    {CLI_CMD_CALLS, OUTPUT_CALLS},     {CLI_CMD_CDR, OUTPUT_CDR},
+    {CLI_CMD_LADDER, OUTPUT_LADDER},   {CLI_CMD_REGISTRATIONS, OUTPUT_REGISTRATIONS},
+    {CLI_CMD_STREAMS, OUTPUT_STREAMS}, {CLI_CMD_DIAGNOSE, OUTPUT_DIAGNOSE},
 };
 
 int main(int argc, char **argv)
@@ -442,9 +447,11 @@ int main(int argc, char **argv)
     mopen.out = out;
     o.pipeline.on_open = main_on_open;
     o.pipeline.on_open_ctx = &mopen;
-    struct output_options oo = { .json = o.json || o.command == CLI_CMD_CDR, .out = out,
-                                 .call_id = o.call_id, .width = o.width,
-                                 .thresholds = o.thresholds };
+    struct output_options oo = {.json = o.json || o.command == CLI_CMD_CDR,
+                                .out = out,
+                                .call_id = o.call_id,
+                                .width = o.width,
+                                .thresholds = o.thresholds};
     /* The CDR names its sensor when it leaves the machine or watches a live interface; a file
      * read with no --sensor-id gives the same bytes on every host. */
     static char host[256];
@@ -459,10 +466,11 @@ int main(int argc, char **argv)
     static struct output_emit emit;
     if (o.kafka.brokers) {
         o.kafka.sensor_id = oo.sensor_id;
-        o.kafka.wait_when_full = o.pipeline.capture.file != NULL; /* a file can wait; the wire cannot */
+        o.kafka.wait_when_full =
+            o.pipeline.capture.file != NULL; /* a file can wait; the wire cannot */
         mk.cfg = &o.kafka;
         mopen.mk = &mk;
-        emit = (struct output_emit){ main_kafka_cdr, main_kafka_seq, &mk };
+        emit = (struct output_emit){main_kafka_cdr, main_kafka_seq, &mk};
         oo.emit = &emit;
     }
     for (size_t i = 0; i < sizeof command_outputs / sizeof command_outputs[0]; i++)
@@ -486,8 +494,8 @@ int main(int argc, char **argv)
 
     static struct stats st;
     if (o.command == CLI_CMD_DASHBOARD) {
-        int status = main_dashboard(&o, o.kafka.brokers ? &mk : NULL,
-                                    o.kafka.brokers ? &sink : NULL, &st);
+        int status =
+            main_dashboard(&o, o.kafka.brokers ? &mk : NULL, o.kafka.brokers ? &sink : NULL, &st);
         if (status == 2 || !mk.ko) {
             sink.destroy(sink.ctx);
             kafka_out_destroy(mk.ko);
@@ -517,9 +525,8 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     char err[600] = "";
-    enum pipeline_result r =
-        pipeline_run(&o.pipeline, &st, sink.call_end, sink.registration, sink.stream_end, sink.ctx,
-                     err, sizeof err);
+    enum pipeline_result r = pipeline_run(&o.pipeline, &st, sink.call_end, sink.registration,
+                                          sink.stream_end, sink.ctx, err, sizeof err);
     if (r == PIPELINE_OPEN_FAILED) {
         fprintf(stderr, "sipscope: %s\n", err);
         sink.destroy(sink.ctx);

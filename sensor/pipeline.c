@@ -10,14 +10,14 @@
 
 #include "ring.h"
 
-#define PIPELINE_PEEK_MS CAPTURE_STOP_MS /* the analysing thread's longest wait for a frame */
+#define PIPELINE_PEEK_MS CAPTURE_STOP_MS    /* the analysing thread's longest wait for a frame */
 #define PIPELINE_FILE_RING_BYTES (4u << 20) /* ring for -r when --ring-mb is not given */
 
 struct capture_thread {
     struct capture *cap;
     struct ring *ring;
-    size_t max_frame;             /* larger frames can never fit the ring */
-    struct stats st;              /* touched only by the capture thread until joined */
+    size_t max_frame; /* larger frames can never fit the ring */
+    struct stats st;  /* touched only by the capture thread until joined */
     enum capture_result result;
     char err[512];
     /* Drops so far, published for the analysing thread (per-call capture loss). */
@@ -101,7 +101,7 @@ struct pipeline_ticker {
     struct history *hist;
     uint64_t period_ns;
     uint64_t next_ns;
-    uint64_t packet_s;            /* the packet-time second of the last tick */
+    uint64_t packet_s; /* the packet-time second of the last tick */
     uint32_t frames;
 };
 
@@ -127,8 +127,7 @@ static void pipeline_tick(struct pipeline_ticker *k)
     k->packet_s = packet_s;
     k->next_ns = now + k->period_ns;
     struct stats snap = *k->st;
-    stats_add(&snap, STAT_DROP_RING,
-              atomic_load_explicit(&k->t->drops_ring, memory_order_relaxed));
+    stats_add(&snap, STAT_DROP_RING, atomic_load_explicit(&k->t->drops_ring, memory_order_relaxed));
     stats_add(&snap, STAT_DROP_KERNEL,
               atomic_load_explicit(&k->t->drops_kernel, memory_order_relaxed));
     k->cfg->on_tick(k->cfg->on_tick_ctx, worker_correlate(k->w), &snap, k->hist, false);
@@ -220,7 +219,7 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
                                   correlate_call_fn on_call, correlate_reg_fn on_reg,
                                   media_stream_fn on_stream, void *ctx, char *err, size_t errlen)
 {
-    struct capture_thread t = { 0 };
+    struct capture_thread t = {0};
     struct capture_config cc = cfg->capture;
     cc.stop = &pipeline_stopping;
     if (capture_open(&cc, &t.cap, err, errlen) != STATUS_OK)
@@ -231,13 +230,13 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
      * the cache: frames then go from the capture thread to the worker
      * without a round trip through memory.
      */
-    size_t ring_bytes = cfg->ring_bytes                ? cfg->ring_bytes
+    size_t ring_bytes = cfg->ring_bytes          ? cfg->ring_bytes
                         : capture_is_live(t.cap) ? RING_DEFAULT_BYTES
                                                  : PIPELINE_FILE_RING_BYTES;
     /* --ring-mb (cfg->ring_bytes) keeps the ring for a file too. */
     /* A pipe or FIFO may stall: then the analysing thread must stay free to answer SIGUSR1. */
-    bool inline_read = capture_is_regular_file(t.cap) && !(cc.speed > 0) && !cfg->on_tick &&
-                       !cfg->ring_bytes;
+    bool inline_read =
+        capture_is_regular_file(t.cap) && !(cc.speed > 0) && !cfg->on_tick && !cfg->ring_bytes;
     t.max_frame = ring_bytes / 4 - 64;
     t.ring = inline_read ? NULL : ring_create(ring_bytes);
     struct worker *w = worker_create(&cfg->worker, st, on_call, on_reg, on_stream, ctx);
@@ -273,7 +272,11 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
         return PIPELINE_NO_MEMORY;
     }
     struct pipeline_ticker k = {
-        .cfg = cfg, .t = &t, .w = w, .st = st, .hist = hist,
+        .cfg = cfg,
+        .t = &t,
+        .w = w,
+        .st = st,
+        .hist = hist,
         .period_ns = (uint64_t)(cfg->tick_ms ? cfg->tick_ms : PIPELINE_DEFAULT_TICK_MS) * 1000000u,
     };
     bool stop_sent = false;
@@ -321,8 +324,8 @@ enum pipeline_result pipeline_run(const struct pipeline_config *cfg, struct stat
     /* The dashboard after a replay: the screen stays, and a save still needs the history. */
     while (cfg->on_tick && cfg->tick_after_end &&
            !atomic_load_explicit(&pipeline_stopping, memory_order_relaxed)) {
-        struct timespec nap = { 0, (long)(cfg->tick_ms ? cfg->tick_ms : PIPELINE_DEFAULT_TICK_MS) *
-                                       1000000L };
+        struct timespec nap = {0, (long)(cfg->tick_ms ? cfg->tick_ms : PIPELINE_DEFAULT_TICK_MS) *
+                                      1000000L};
         nanosleep(&nap, NULL);
         cfg->on_tick(cfg->on_tick_ctx, worker_correlate(w), st, hist, true);
     }

@@ -65,10 +65,10 @@ struct pipeline_config {
 };
 
 enum pipeline_result {
-    PIPELINE_OK = 0,       /* input read to its end (or stopped by a signal) */
-    PIPELINE_DAMAGED,      /* the file was damaged part-way; what came before was analysed */
-    PIPELINE_OPEN_FAILED,  /* nothing could be read (missing file, not a capture, no rights),
-                              or on_open refused */
+    PIPELINE_OK = 0,      /* input read to its end (or stopped by a signal) */
+    PIPELINE_DAMAGED,     /* the file was damaged part-way; what came before was analysed */
+    PIPELINE_OPEN_FAILED, /* nothing could be read (missing file, not a capture, no rights),
+                             or on_open refused */
     PIPELINE_NO_MEMORY,
 };
 

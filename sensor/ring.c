@@ -53,7 +53,7 @@
 #define RING_SLEEP_MIN_NS 50000L  /* first sleep step: 50 us */
 #define RING_SLEEP_MAX_NS 200000L /* longest sleep step: 200 us */
 #define RING_WAIT_SPACE_NS                                                                         \
-    10000000L /* ring_wait_space gives up after 10 ms so callers can check stop */
+    10000000L                /* ring_wait_space gives up after 10 ms so callers can check stop */
 #define RING_WAIT_FREE_DIV 4 /* ring_wait_space returns once a quarter of the arena is free */
 
 struct ring {

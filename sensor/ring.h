@@ -1,4 +1,5 @@
-/* ring.h: bounded lock-free single-producer/single-consumer frame ring over one preallocated byte arena. */
+/* ring.h: bounded lock-free single-producer/single-consumer frame ring over one preallocated byte
+ * arena. */
 #ifndef SIPSCOPE_SENSOR_RING_H
 #define SIPSCOPE_SENSOR_RING_H
 

@@ -91,8 +91,8 @@ struct tcpreasm {
     size_t cap;           /* buffer_bytes */
     uint64_t idle_ns;
     struct stats *st;
-    struct stats own_stats; /* when the caller gave none */
-    uint32_t held;          /* the one stream with REASM_HOLD, or POOL_NONE */
+    struct stats own_stats;   /* when the caller gave none */
+    uint32_t held;            /* the one stream with REASM_HOLD, or POOL_NONE */
     struct pool_list buf_lru; /* buffers in use; head: held by the stream idle longest */
 };
 

@@ -1,4 +1,5 @@
-/* tcpreasm.h: per-direction in-order TCP byte streams in bounded buffers, handed to SIP framing (RFC 9293 §3.4). */
+/* tcpreasm.h: per-direction in-order TCP byte streams in bounded buffers, handed to SIP framing
+ * (RFC 9293 §3.4). */
 #ifndef SIPSCOPE_SENSOR_TCPREASM_H
 #define SIPSCOPE_SENSOR_TCPREASM_H
 

@@ -1,4 +1,5 @@
-/* worker.c: per-frame analysis: L2-L4 decode, SIP framing over UDP (RFC 3261 §18.3) and TCP, correlation. */
+/* worker.c: per-frame analysis: L2-L4 decode, SIP framing over UDP (RFC 3261 §18.3) and TCP,
+ * correlation. */
 #include "worker.h"
 
 #include <stdlib.h>
@@ -122,8 +123,7 @@ static void handle_sip(struct worker *w, const struct sip_msg *m, const struct p
                        enum call_transport transport, bool other_port)
 {
     struct sip_meta meta = {
-        .ts_ns = p->ts_ns, .src = p->src, .dst = p->dst, .transport = transport
-    };
+        .ts_ns = p->ts_ns, .src = p->src, .dst = p->dst, .transport = transport};
     if (other_port)
         stats_inc(w->st, STAT_SIP_OTHER_PORT);
     correlate_sip(w->co, m, &meta);
@@ -240,7 +240,7 @@ static void tick(struct worker *w)
     w->next_tick_ns = w->now_ns + WORKER_TICK_NS;
     correlate_tick(w->co, w->now_ns);
     dpi_expire(w->dpi, w->now_ns);
-    struct tcp_ctx ctx = { w };
+    struct tcp_ctx ctx = {w};
     tcpreasm_expire_flush(w->tcp, w->now_ns, tcp_deliver, &ctx);
 }
 
@@ -259,7 +259,8 @@ static void advance_clock(struct worker *w, uint64_t ts)
     if (ts <= w->now_ns)
         return;
     if (w->now_ns && ts - w->now_ns > bound) {
-        bool confirmed = w->jump_ns && (ts > w->jump_ns ? ts - w->jump_ns : w->jump_ns - ts) <= bound;
+        bool confirmed =
+            w->jump_ns && (ts > w->jump_ns ? ts - w->jump_ns : w->jump_ns - ts) <= bound;
         if (!confirmed) {
             w->jump_ns = ts;
             stats_inc(w->st, STAT_CLOCK_JUMPS);
@@ -290,7 +291,7 @@ void worker_frame(struct worker *w, const struct frame *f)
             bool sip_port = on_sip_port(w, &p);
             if (sip_port || (p.payload_len && maybe_sip(p.payload, p.payload_len)) ||
                 tcpreasm_follows(w->tcp, &p)) {
-                struct tcp_ctx ctx = { w };
+                struct tcp_ctx ctx = {w};
                 tcpreasm_segment(w->tcp, &p, tcp_deliver, &ctx);
             }
         }
@@ -299,7 +300,7 @@ void worker_frame(struct worker *w, const struct frame *f)
 
 void worker_finish(struct worker *w)
 {
-    struct tcp_ctx ctx = { w };
+    struct tcp_ctx ctx = {w};
     tcpreasm_flush_all(w->tcp, tcp_deliver, &ctx);
     correlate_tick(w->co, w->now_ns);
     correlate_flush(w->co, w->now_ns);

@@ -1,4 +1,4 @@
-/* worker.h: the analysis side of the pipeline: decode a frame, find SIP in UDP and TCP, correlate. */
+/* worker.h: the analysis side of the pipeline: decode a frame, find SIP in UDP/TCP, correlate. */
 #ifndef SIPSCOPE_SENSOR_WORKER_H
 #define SIPSCOPE_SENSOR_WORKER_H
 
@@ -13,7 +13,7 @@
 #include "tcpreasm.h"
 
 #define WORKER_MAX_SIP_PORTS 32
-#define WORKER_MAX_SIP_PER_DATAGRAM 64  /* messages framed out of one UDP datagram at most */
+#define WORKER_MAX_SIP_PER_DATAGRAM 64 /* messages framed out of one UDP datagram at most */
 
 struct worker_config {
     struct decode_config decode;

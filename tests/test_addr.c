@@ -1,4 +1,4 @@
-/* test_addr.c: IPv4/IPv6 text parsing (RFC 4291 §2.2) and printing (RFC 5952), endpoints, ranges. */
+/* test_addr.c: IPv4/IPv6 text parsing (RFC 4291 §2.2) and printing (RFC 5952), endpoints, ranges */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,21 +42,22 @@ Test(addr, parse_ipv4)
 {
     struct addr a = parse_ok("198.51.100.10");
     cr_assert_eq(a.family, 4);
-    assert_bytes(&a, (const uint8_t[]){ 198, 51, 100, 10 }, 4);
+    assert_bytes(&a, (const uint8_t[]){198, 51, 100, 10}, 4);
     a = parse_ok("0.0.0.0");
-    assert_bytes(&a, (const uint8_t[]){ 0, 0, 0, 0 }, 4);
+    assert_bytes(&a, (const uint8_t[]){0, 0, 0, 0}, 4);
     a = parse_ok("255.255.255.255");
-    assert_bytes(&a, (const uint8_t[]){ 255, 255, 255, 255 }, 4);
+    assert_bytes(&a, (const uint8_t[]){255, 255, 255, 255}, 4);
     /* Surrounding whitespace (as SDP and SIP values carry it) is trimmed. */
     a = parse_ok(" 127.0.10.1\r\n");
-    assert_bytes(&a, (const uint8_t[]){ 127, 0, 10, 1 }, 4);
+    assert_bytes(&a, (const uint8_t[]){127, 0, 10, 1}, 4);
 }
 
 Test(addr, ipv4_rejects_garbage)
 {
-    const char *bad[] = { "", " ", "256.1.1.1", "1.2.3", "1.2.3.4.5", "1..2.3", "1.2.3.",
-                          ".1.2.3", "a.b.c.d", "1.2.3.4:5060", "1234.1.1.1", "-1.2.3.4",
-                          "1.2.3.4 x", "1.2.3.0x4", "one.two", "1 .2.3.4", "[1.2.3.4" };
+    const char *bad[] = {"",           " ",        "256.1.1.1", "1.2.3",     "1.2.3.4.5",
+                         "1..2.3",     "1.2.3.",   ".1.2.3",    "a.b.c.d",   "1.2.3.4:5060",
+                         "1234.1.1.1", "-1.2.3.4", "1.2.3.4 x", "1.2.3.0x4", "one.two",
+                         "1 .2.3.4",   "[1.2.3.4"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_reject(bad[i]);
 }
@@ -77,18 +78,18 @@ Test(addr, parse_ipv6_short_forms)
     cr_assert(addr_is_unspecified(&a));
 
     a = parse_ok("::1");
-    assert_bytes(&a, (const uint8_t[]){ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }, 16);
+    assert_bytes(&a, (const uint8_t[]){0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 16);
 
     a = parse_ok("2001:db8::a");
     assert_bytes(
-        &a, (const uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a }, 16);
+        &a, (const uint8_t[]){0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a}, 16);
 
     a = parse_ok("fe80::");
-    assert_bytes(&a, (const uint8_t[]){ 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, 16);
+    assert_bytes(&a, (const uint8_t[]){0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 16);
 
     a = parse_ok("2001:DB8:0:0:1:0:0:1");
-    assert_bytes(
-        &a, (const uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1 }, 16);
+    assert_bytes(&a, (const uint8_t[]){0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1},
+                 16);
 
     /* "::" standing for a single zero group (RFC 4291 allows it) */
     a = parse_ok("1:2:3:4:5:6:7::");
@@ -100,14 +101,13 @@ Test(addr, parse_ipv6_short_forms)
 Test(addr, parse_ipv6_embedded_ipv4)
 {
     struct addr a = parse_ok("::ffff:192.0.2.1");
-    assert_bytes(&a, (const uint8_t[]){ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 },
-                 16);
+    assert_bytes(&a, (const uint8_t[]){0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1}, 16);
     a = parse_ok("64:ff9b::198.51.100.7");
     assert_bytes(
-        &a, (const uint8_t[]){ 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 198, 51, 100, 7 }, 16);
+        &a, (const uint8_t[]){0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 198, 51, 100, 7}, 16);
     a = parse_ok("1:2:3:4:5:6:10.20.30.40");
     cr_assert_eq(a.b[11], 6);
-    assert_bytes(&a, (const uint8_t[]){ 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 10, 20, 30, 40 }, 16);
+    assert_bytes(&a, (const uint8_t[]){0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 10, 20, 30, 40}, 16);
 }
 
 Test(addr, brackets)
@@ -132,18 +132,18 @@ Test(addr, ipv6_rejects_garbage)
         "1::2::3",
         ":1::",
         "1:",
-        "1:2:3:4:5:6:7",          /* 7 groups, no :: */
-        "1:2:3:4:5:6:7:8:9",      /* 9 groups */
-        "1:2:3:4:5:6:7::8",       /* :: must stand for at least one group */
+        "1:2:3:4:5:6:7",     /* 7 groups, no :: */
+        "1:2:3:4:5:6:7:8:9", /* 9 groups */
+        "1:2:3:4:5:6:7::8",  /* :: must stand for at least one group */
         "1::2:3:4:5:6:7:8",
-        "12345::",                /* 5 hex digits */
+        "12345::", /* 5 hex digits */
         "g::1",
-        "::ffff:1.2.3",           /* short dotted quad */
+        "::ffff:1.2.3", /* short dotted quad */
         "::ffff:1.2.3.256",
-        "::1.2.3.4:5",            /* dotted quad not last */
-        "1:2:3:4:5:6:7:1.2.3.4",  /* 9 groups' worth */
-        "1:2:3:4:5:6::1.2.3.4",   /* :: standing for nothing */
-        "fe80::1%eth0",           /* zone ids are not addresses on the wire */
+        "::1.2.3.4:5",           /* dotted quad not last */
+        "1:2:3:4:5:6:7:1.2.3.4", /* 9 groups' worth */
+        "1:2:3:4:5:6::1.2.3.4",  /* :: standing for nothing */
+        "fe80::1%eth0",          /* zone ids are not addresses on the wire */
         "2001:db8::1 x",
         "0000:0000:0000:0000:0000:0000:0000:00000000001", /* 47 characters: longer than any */
     };
@@ -156,9 +156,9 @@ Test(addr, format_rfc5952_compression)
 {
     assert_format("2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1");
     assert_format("2001:DB8::A", "2001:db8::a");
-    assert_format("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1");     /* tie: first run */
-    assert_format("2001:0:0:1:0:0:0:1", "2001:0:0:1::1");           /* longest run */
-    assert_format("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1");  /* single zero kept */
+    assert_format("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1");    /* tie: first run */
+    assert_format("2001:0:0:1:0:0:0:1", "2001:0:0:1::1");          /* longest run */
+    assert_format("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"); /* single zero kept */
     assert_format("2001:db8:1:2:3:4:5:0", "2001:db8:1:2:3:4:5:0");
     assert_format("0:0:0:0:0:0:0:0", "::");
     assert_format("0:0:0:0:0:0:0:1", "::1");
@@ -180,7 +180,7 @@ Test(addr, format_embedded_ipv4_like_tshark)
     assert_format("::ffff:c000:201", "::ffff:192.0.2.1");
     assert_format("::ffff:0:0", "::ffff:0.0.0.0");
     assert_format("::1.2.3.4", "::1.2.3.4");
-    assert_format("::0.0.1.2", "::102");           /* seven zero groups: plain hex */
+    assert_format("::0.0.1.2", "::102"); /* seven zero groups: plain hex */
     assert_format("64:ff9b::192.0.2.33", "64:ff9b::c000:221");
     assert_format("::1", "::1");
     assert_format("0:0:0:0:1:ffff:102:304", "::1:ffff:102:304");
@@ -191,15 +191,22 @@ Test(addr, format_ipv4_and_none)
     char buf[ADDR_STR_MAX];
     struct addr a = parse_ok("192.0.2.80");
     cr_assert_str_eq(addr_format(&a, buf, sizeof buf), "192.0.2.80");
-    struct addr none = { 0 };
+    struct addr none = {0};
     cr_assert_str_eq(addr_format(&none, buf, sizeof buf), "-");
 }
 
 Test(addr, roundtrip_canonical_forms)
 {
-    const char *forms[] = { "1.2.3.4", "0.0.0.0", "10.0.0.1", "::", "::1", "2001:db8::a",
-                            "2001:db8:20::b", "fd00:1:2:3:4:5:6:7", "::ffff:127.0.0.1",
-                            "2001:db8::1:0:0:1" };
+    const char *forms[] = {"1.2.3.4",
+                           "0.0.0.0",
+                           "10.0.0.1",
+                           "::",
+                           "::1",
+                           "2001:db8::a",
+                           "2001:db8:20::b",
+                           "fd00:1:2:3:4:5:6:7",
+                           "::ffff:127.0.0.1",
+                           "2001:db8::1:0:0:1"};
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
         assert_format(forms[i], forms[i]);
 }
@@ -207,11 +214,11 @@ Test(addr, roundtrip_canonical_forms)
 Test(addr, endpoint_format)
 {
     char buf[ADDR_STR_MAX];
-    struct endpoint e = { .ip = parse_ok("127.0.1.1"), .port = 5060 };
+    struct endpoint e = {.ip = parse_ok("127.0.1.1"), .port = 5060};
     cr_assert_str_eq(endpoint_format(&e, buf, sizeof buf), "127.0.1.1:5060");
-    e = (struct endpoint){ .ip = parse_ok("2001:db8:10::a"), .port = 20062 };
+    e = (struct endpoint){.ip = parse_ok("2001:db8:10::a"), .port = 20062};
     cr_assert_str_eq(endpoint_format(&e, buf, sizeof buf), "[2001:db8:10::a]:20062");
-    e = (struct endpoint){ .ip = parse_ok("::ffff:192.0.2.1"), .port = 0 };
+    e = (struct endpoint){.ip = parse_ok("::ffff:192.0.2.1"), .port = 0};
     cr_assert_str_eq(endpoint_format(&e, buf, sizeof buf), "[::ffff:192.0.2.1]:0");
 }
 
@@ -219,8 +226,7 @@ Test(addr, endpoint_format)
 Test(addr, endpoint_format_longest_fits)
 {
     char buf[ADDR_STR_MAX];
-    struct endpoint e = { .ip = parse_ok("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
-                          .port = 65535 };
+    struct endpoint e = {.ip = parse_ok("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), .port = 65535};
     cr_assert_str_eq(endpoint_format(&e, buf, sizeof buf),
                      "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
     e.ip = parse_ok("::ffff:255.255.255.255");
@@ -233,9 +239,9 @@ Test(addr, endpoint_format_longest_fits)
 Test(addr, endpoint_format_ipv4_by_hand)
 {
     char buf[ADDR_STR_MAX];
-    struct endpoint e = { .ip = parse_ok("0.0.0.0"), .port = 0 };
+    struct endpoint e = {.ip = parse_ok("0.0.0.0"), .port = 0};
     cr_assert_str_eq(endpoint_format(&e, buf, sizeof buf), "0.0.0.0:0");
-    e = (struct endpoint){ .ip = parse_ok("10.99.100.255"), .port = 9 };
+    e = (struct endpoint){.ip = parse_ok("10.99.100.255"), .port = 9};
     cr_assert_str_eq(endpoint_format(&e, buf, sizeof buf), "10.99.100.255:9");
     cr_assert_str_eq(addr_format(&e.ip, buf, sizeof buf), "10.99.100.255");
     char small[8];
@@ -245,21 +251,22 @@ Test(addr, endpoint_format_ipv4_by_hand)
 
 Test(addr, private_ranges)
 {
-    const char *priv[] = { "10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.255",
-                           "192.168.1.10", "100.64.0.1", "100.127.255.255", "169.254.1.1",
-                           "fc00::1", "fd12:3456::1", "fe80::1", "febf::ffff" };
+    const char *priv[] = {"10.0.0.1",     "10.255.255.255", "172.16.0.1",      "172.31.255.255",
+                          "192.168.1.10", "100.64.0.1",     "100.127.255.255", "169.254.1.1",
+                          "fc00::1",      "fd12:3456::1",   "fe80::1",         "febf::ffff"};
     for (size_t i = 0; i < sizeof priv / sizeof priv[0]; i++) {
         struct addr a = parse_ok(priv[i]);
         cr_assert(addr_is_private(&a), "%s should be private", priv[i]);
     }
-    const char *pub[] = { "8.8.8.8", "172.15.255.255", "172.32.0.0", "192.169.0.1", "192.0.2.1",
-                          "100.63.255.255", "100.128.0.0", "11.0.0.1", "127.0.0.1",
-                          "169.253.1.1", "2001:db8::1", "fec0::1", "fb00::1", "::1", "::" };
+    const char *pub[] = {
+        "8.8.8.8",        "172.15.255.255", "172.32.0.0", "192.169.0.1", "192.0.2.1",
+        "100.63.255.255", "100.128.0.0",    "11.0.0.1",   "127.0.0.1",   "169.253.1.1",
+        "2001:db8::1",    "fec0::1",        "fb00::1",    "::1",         "::"};
     for (size_t i = 0; i < sizeof pub / sizeof pub[0]; i++) {
         struct addr a = parse_ok(pub[i]);
         cr_assert(!addr_is_private(&a), "%s should not be private", pub[i]);
     }
-    struct addr none = { 0 };
+    struct addr none = {0};
     cr_assert(!addr_is_private(&none));
 }
 
@@ -271,12 +278,12 @@ Test(addr, unspecified)
     cr_assert(addr_is_unspecified(&a));
     a = parse_ok("0:0:0:0:0:0:0:0");
     cr_assert(addr_is_unspecified(&a));
-    const char *no[] = { "0.0.0.1", "1.0.0.0", "::1", "1::", "::ffff:0.0.0.0" };
+    const char *no[] = {"0.0.0.1", "1.0.0.0", "::1", "1::", "::ffff:0.0.0.0"};
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
         a = parse_ok(no[i]);
         cr_assert(!addr_is_unspecified(&a), "%s", no[i]);
     }
-    struct addr none = { 0 };
+    struct addr none = {0};
     cr_assert(!addr_is_unspecified(&none), "family 0 is 'no address', not 0.0.0.0");
 }
 
@@ -287,7 +294,7 @@ Test(addr, equality_and_hash)
     struct addr v4b = parse_ok("192.0.2.1");
     cr_assert(addr_eq(&v4, &v4b));
     cr_assert(!addr_eq(&v4, &v6), "a v4 address and its v4-mapped v6 form differ in family");
-    struct endpoint a = { v4, 5060 }, b = { v4b, 5060 }, c = { v4, 5061 };
+    struct endpoint a = {v4, 5060}, b = {v4b, 5060}, c = {v4, 5061};
     cr_assert(endpoint_eq(&a, &b));
     cr_assert(!endpoint_eq(&a, &c));
     cr_assert_eq(endpoint_hash(&a, 0), endpoint_hash(&b, 0));
@@ -299,7 +306,7 @@ Test(addr, v4_format_every_octet_value)
 {
     char buf[ADDR_STR_MAX], want[ADDR_STR_MAX];
     for (unsigned v = 0; v < 256; v++) {
-        struct addr a = { .family = 4, .b = { (uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v / 2), 7 } };
+        struct addr a = {.family = 4, .b = {(uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v / 2), 7}};
         snprintf(want, sizeof want, "%u.%u.%u.%u", a.b[0], a.b[1], a.b[2], a.b[3]);
         cr_assert_str_eq(addr_format(&a, buf, sizeof buf), want);
     }

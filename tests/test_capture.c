@@ -1064,13 +1064,13 @@ Test(capture, pcapng_mixed_link_types_one_clear_line)
      * type for the file and stops at the second IDB: the frame before it is
      * read, then one sentence says what the file holds and how to read it.
      */
-    static const uint8_t shb[] = {0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, /* magic, v1.0 */
+    static const uint8_t shb[] = {0x4d, 0x3c, 0x2b, 0x1a, 1,    0,    0,    0,     /* magic, v1.0 */
                                   0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}; /* length -1 */
-    static const uint8_t idb_eth[] = {1, 0, 0, 0, 0xff, 0xff, 0, 0};  /* EN10MB, snaplen 65535 */
+    static const uint8_t idb_eth[] = {1, 0, 0, 0, 0xff, 0xff, 0, 0};   /* EN10MB, snaplen 65535 */
     static const uint8_t idb_raw[] = {101, 0, 0, 0, 0xff, 0xff, 0, 0}; /* RAW */
     static const uint8_t eth[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
-    static const uint8_t ip[20] = {0x45, 0, 0, 20, 0, 1, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1,
-                                   198, 51, 100, 2};
+    static const uint8_t ip[20] = {0x45, 0, 0,   20, 0, 1, 0,   0,  64,  17,
+                                   0,    0, 192, 0,  2, 1, 198, 51, 100, 2};
     uint8_t buf[512];
     size_t n = put_block(buf, 0x0A0D0D0Au, shb, sizeof shb);
     n += put_block(buf + n, 1, idb_eth, sizeof idb_eth);
@@ -1147,8 +1147,8 @@ Test(capture, own_reader_matches_libpcap_on_the_samples)
     same_as_libpcap(sample("link-sll2.pcap"), TEST_FULL_PACKETS);
     same_as_libpcap(sample("truncated-mid-packet.pcap"), TEST_TRUNC_PACKETS);
     same_as_libpcap(sample("truncated-mid-header.pcap"), TEST_TRUNC_PACKETS);
-    static const char *const others[] = { "basic-call-tcp.pcap", "ipv6-call.pcap",
-                                          "link-vlan-8021q.pcap", "ipv4-frag-invite.pcap" };
+    static const char *const others[] = {"basic-call-tcp.pcap", "ipv6-call.pcap",
+                                         "link-vlan-8021q.pcap", "ipv4-frag-invite.pcap"};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
         struct capture *c = open_file(sample(others[i]), NULL);
         struct test_read r;

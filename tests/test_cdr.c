@@ -55,7 +55,10 @@ static bool jv_string(struct jv *v)
             }
         } else if (c >= 0x80) {
             /* well-formed UTF-8 only (simplified: lead + right number of continuations) */
-            int need = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xc2 && c <= 0xdf ? 1 : -1;
+            int need = c >= 0xf0 && c <= 0xf4   ? 3
+                       : c >= 0xe0 && c <= 0xef ? 2
+                       : c >= 0xc2 && c <= 0xdf ? 1
+                                                : -1;
             if (need < 0)
                 return false;
             for (int k = 0; k < need; k++, v->p++)
@@ -127,13 +130,28 @@ static bool jv_value(struct jv *v)
         return false;
     bool ok;
     switch (*v->p) {
-    case '{': v->p++; ok = jv_members(v, '}', true); break;
-    case '[': v->p++; ok = jv_members(v, ']', false); break;
-    case '"': ok = jv_string(v); break;
-    case 't': ok = jv_lit(v, "true"); break;
-    case 'f': ok = jv_lit(v, "false"); break;
-    case 'n': ok = jv_lit(v, "null"); break;
-    default: ok = jv_number(v);
+    case '{':
+        v->p++;
+        ok = jv_members(v, '}', true);
+        break;
+    case '[':
+        v->p++;
+        ok = jv_members(v, ']', false);
+        break;
+    case '"':
+        ok = jv_string(v);
+        break;
+    case 't':
+        ok = jv_lit(v, "true");
+        break;
+    case 'f':
+        ok = jv_lit(v, "false");
+        break;
+    case 'n':
+        ok = jv_lit(v, "null");
+        break;
+    default:
+        ok = jv_number(v);
     }
     v->depth--;
     return ok;
@@ -141,7 +159,7 @@ static bool jv_value(struct jv *v)
 
 static bool json_valid(const char *s, size_t len)
 {
-    struct jv v = { s, s + len, 0 };
+    struct jv v = {s, s + len, 0};
     if (!jv_value(&v))
         return false;
     jv_ws(&v);
@@ -152,11 +170,11 @@ static bool json_valid(const char *s, size_t len)
 
 static struct endpoint ep4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port)
 {
-    struct endpoint e = { .ip = { .family = 4, .b = { a, b, c, d } }, .port = port };
+    struct endpoint e = {.ip = {.family = 4, .b = {a, b, c, d}}, .port = port};
     return e;
 }
 
-/* The reference call of captures/a_basic_call.pcap (times from its sip_messages.tsv), moved to T0. */
+/* The reference call of captures/a_basic_call.pcap (times from sip_messages.tsv), moved to T0. */
 static void basic_call(struct call *c)
 {
     memset(c, 0, sizeof *c);
@@ -261,21 +279,22 @@ Test(cdr, empty_call_is_all_null_never_zero)
     call_str_init(&c);
     char buf[CDR_LINE_MAX];
     size_t n = cdr_format(buf, sizeof buf, &c, NULL);
-    cr_assert_str_eq(buf,
-                     "{\"schema_version\":1,\"call_id\":null,\"from\":null,\"to\":null,"
-                     "\"from_user\":null,\"to_user\":null,\"from_tag\":null,\"to_tag\":null,"
-                     "\"request_uri\":null,\"src\":null,\"dst\":null,\"transport\":\"udp\","
-                     "\"start_ts\":null,\"trying_ts\":null,\"ringing_ts\":null,\"answer_ts\":null,"
-                     "\"end_ts\":null,\"setup_ms\":null,\"trying_ms\":null,\"answer_ms\":null,"
-                     "\"duration_s\":null,\"state\":\"trying\",\"final_code\":null,"
-                     "\"end_reason\":null,\"hangup_by\":null,\"reason_header\":null,\"pai\":null,"
-                     "\"user_agent\":{\"caller\":null,\"callee\":null},\"sip_messages\":0,"
-                     "\"retransmissions\":0,\"auth_challenges\":0,\"forks\":0,\"reinvites\":0,"
-                     "\"codecs\":{\"offered\":null,\"answered\":null},"
-                     "\"media\":{\"caller\":null,\"callee\":null},"
-                     "\"capture\":{\"packets_dropped_kernel\":0,\"packets_dropped_ring\":0,\"parse_errors\":null},"
-                     "\"streams\":[],\"faults\":[],"
-                     "\"sensor\":{\"id\":null,\"host\":null,\"interface\":null},\"sequence\":null}");
+    cr_assert_str_eq(
+        buf, "{\"schema_version\":1,\"call_id\":null,\"from\":null,\"to\":null,"
+             "\"from_user\":null,\"to_user\":null,\"from_tag\":null,\"to_tag\":null,"
+             "\"request_uri\":null,\"src\":null,\"dst\":null,\"transport\":\"udp\","
+             "\"start_ts\":null,\"trying_ts\":null,\"ringing_ts\":null,\"answer_ts\":null,"
+             "\"end_ts\":null,\"setup_ms\":null,\"trying_ms\":null,\"answer_ms\":null,"
+             "\"duration_s\":null,\"state\":\"trying\",\"final_code\":null,"
+             "\"end_reason\":null,\"hangup_by\":null,\"reason_header\":null,\"pai\":null,"
+             "\"user_agent\":{\"caller\":null,\"callee\":null},\"sip_messages\":0,"
+             "\"retransmissions\":0,\"auth_challenges\":0,\"forks\":0,\"reinvites\":0,"
+             "\"codecs\":{\"offered\":null,\"answered\":null},"
+             "\"media\":{\"caller\":null,\"callee\":null},"
+             "\"capture\":{\"packets_dropped_kernel\":0,\"packets_dropped_ring\":0,\"parse_"
+             "errors\":null},"
+             "\"streams\":[],\"faults\":[],"
+             "\"sensor\":{\"id\":null,\"host\":null,\"interface\":null},\"sequence\":null}");
     cr_assert(json_valid(buf, n));
 }
 
@@ -293,13 +312,16 @@ Test(cdr, cancelled_call_has_no_answer_figures)
     char buf[CDR_LINE_MAX];
     size_t n = cdr_format(buf, sizeof buf, &c, NULL);
     cr_assert(json_valid(buf, n));
-    cr_assert_not_null(strstr(buf, "\"answer_ts\":null,\"end_ts\":\"2024-03-01T12:10:04.000000Z\""));
-    cr_assert_not_null(strstr(buf, "\"setup_ms\":1.681,\"trying_ms\":0.586,\"answer_ms\":null,\"duration_s\":null,"
-                                   "\"state\":\"cancelled\",\"final_code\":487,\"end_reason\":\"cancel\","
-                                   "\"hangup_by\":\"caller\","
-                                   "\"reason_header\":\"SIP;cause=487;text=\\\"Request Terminated\\\"\""));
-    cr_assert_not_null(strstr(buf, "\"codecs\":{\"offered\":[\"PCMA\",\"telephone-event\"],\"answered\":null},"
-                                   "\"media\":{\"caller\":\"127.0.1.1:16384\",\"callee\":null}"));
+    cr_assert_not_null(
+        strstr(buf, "\"answer_ts\":null,\"end_ts\":\"2024-03-01T12:10:04.000000Z\""));
+    cr_assert_not_null(
+        strstr(buf, "\"setup_ms\":1.681,\"trying_ms\":0.586,\"answer_ms\":null,\"duration_s\":null,"
+                    "\"state\":\"cancelled\",\"final_code\":487,\"end_reason\":\"cancel\","
+                    "\"hangup_by\":\"caller\","
+                    "\"reason_header\":\"SIP;cause=487;text=\\\"Request Terminated\\\"\""));
+    cr_assert_not_null(
+        strstr(buf, "\"codecs\":{\"offered\":[\"PCMA\",\"telephone-event\"],\"answered\":null},"
+                    "\"media\":{\"caller\":\"127.0.1.1:16384\",\"callee\":null}"));
 }
 
 Test(cdr, answered_call_without_end_measures_to_last_message)
@@ -338,12 +360,14 @@ Test(cdr, hostile_strings_escaped)
     basic_call(&c);
     /* a Call-ID with a quote, a backslash, ESC, DEL and an invalid UTF-8 byte */
     c.call_id = "a\"b\\c\x1b[2J\x7f\xff@x";
-    c.ua_callee = "Fa\xc3\xa7" "ade/1.0\r\n"; /* valid UTF-8 kept, CRLF escaped */
+    c.ua_callee = "Fa\xc3\xa7"
+                  "ade/1.0\r\n"; /* valid UTF-8 kept, CRLF escaped */
     char buf[CDR_LINE_MAX];
     size_t n = cdr_format(buf, sizeof buf, &c, NULL);
     cr_assert(json_valid(buf, n));
     cr_assert_not_null(strstr(buf, "\"call_id\":\"a\\\"b\\\\c\\u001b[2J\\u007f\xef\xbf\xbd@x\","));
-    cr_assert_not_null(strstr(buf, "\"callee\":\"Fa\xc3\xa7" "ade/1.0\\r\\n\"}"));
+    cr_assert_not_null(strstr(buf, "\"callee\":\"Fa\xc3\xa7"
+                                   "ade/1.0\\r\\n\"}"));
 }
 
 Test(cdr, unterminated_fields_are_bounded)
@@ -410,8 +434,8 @@ Test(cdr, out_of_range_enums_are_null)
 
 Test(cdr, names_of_every_state)
 {
-    static const char *const want[] = { "trying",   "ringing", "answered", "completed",
-                                        "cancelled", "busy",    "rejected", "timeout" };
+    static const char *const want[] = {"trying",    "ringing", "answered", "completed",
+                                       "cancelled", "busy",    "rejected", "timeout"};
     for (int s = 0; s <= CALL_STATE_TIMEOUT; s++)
         cr_assert_str_eq(call_state_name((enum call_state)s), want[s]);
     cr_assert_str_eq(call_transport_name(CALL_TRANSPORT_WS), "ws");
@@ -441,10 +465,15 @@ Test(cdr, extra_sensor_sequence_streams_and_faults)
     int called = 0;
     static const char faults[] = "[{\"code\":\"no_bye\",\"detail\":\"no BYE\"}]";
     struct cdr_extra x = {
-        .sensor_id = "s1", .sensor_host = "probe-a", .sensor_interface = "",
-        .has_sequence = true, .sequence = 18446744073709551615ull,
-        .streams = two_streams, .ctx = &called,
-        .faults_json = faults, .faults_json_len = sizeof faults - 1,
+        .sensor_id = "s1",
+        .sensor_host = "probe-a",
+        .sensor_interface = "",
+        .has_sequence = true,
+        .sequence = 18446744073709551615ull,
+        .streams = two_streams,
+        .ctx = &called,
+        .faults_json = faults,
+        .faults_json_len = sizeof faults - 1,
     };
     char buf[CDR_LINE_MAX];
     size_t n = cdr_format(buf, sizeof buf, &c, &x);
@@ -500,22 +529,30 @@ Test(cdr, worst_case_fits_cdr_line_max)
     static char full[CALL_FIELD_MAX];
     memset(full, 0x01, sizeof full - 1);
 #define FILL(f, cap) ((f) = full + sizeof full - (cap))
-    FILL(c.call_id, CALL_ID_MAX); FILL(c.from, CALL_AOR_MAX); FILL(c.to, CALL_AOR_MAX);
-    FILL(c.from_user, CALL_TAG_MAX); FILL(c.to_user, CALL_TAG_MAX); FILL(c.from_tag, CALL_TAG_MAX);
-    FILL(c.to_tag, CALL_TAG_MAX); FILL(c.request_uri, CALL_AOR_MAX); FILL(c.pai, CALL_AOR_MAX);
-    FILL(c.ua_caller, CALL_UA_MAX); FILL(c.ua_callee, CALL_UA_MAX);
-    FILL(c.reason_header, CALL_REASON_MAX); FILL(c.end_reason, 32);
+    FILL(c.call_id, CALL_ID_MAX);
+    FILL(c.from, CALL_AOR_MAX);
+    FILL(c.to, CALL_AOR_MAX);
+    FILL(c.from_user, CALL_TAG_MAX);
+    FILL(c.to_user, CALL_TAG_MAX);
+    FILL(c.from_tag, CALL_TAG_MAX);
+    FILL(c.to_tag, CALL_TAG_MAX);
+    FILL(c.request_uri, CALL_AOR_MAX);
+    FILL(c.pai, CALL_AOR_MAX);
+    FILL(c.ua_caller, CALL_UA_MAX);
+    FILL(c.ua_callee, CALL_UA_MAX);
+    FILL(c.reason_header, CALL_REASON_MAX);
+    FILL(c.end_reason, 32);
     c.offer.codec_count = c.answer.codec_count = CALL_MAX_CODECS;
     for (int k = 0; k < CALL_MAX_CODECS; k++) {
         FILL(c.offer.codecs[k], CALL_CODEC_MAX);
         FILL(c.answer.codecs[k], CALL_CODEC_MAX);
     }
 #undef FILL
-    struct endpoint v6 = { .ip = { .family = 6 }, .port = 65535 };
+    struct endpoint v6 = {.ip = {.family = 6}, .port = 65535};
     memset(v6.ip.b, 0xff, 16);
     c.src = c.dst = c.offer.media = c.answer.media = v6;
-    struct cdr_extra x = { .sensor_id = "sensor-with-a-longish-name", .has_sequence = true,
-                           .sequence = UINT64_MAX };
+    struct cdr_extra x = {
+        .sensor_id = "sensor-with-a-longish-name", .has_sequence = true, .sequence = UINT64_MAX};
     static char buf[CDR_LINE_MAX];
     size_t n = cdr_format(buf, sizeof buf, &c, &x);
     cr_assert_gt(n, 0);
@@ -551,7 +588,7 @@ Test(cdr, random_call_records_always_give_valid_json)
         static const char *offer_codecs[CALL_MAX_CODECS], *answer_codecs[CALL_MAX_CODECS];
         c.offer.codecs = offer_codecs;
         c.answer.codecs = answer_codecs;
-        uint8_t counts[2] = { c.offer.codec_count, c.answer.codec_count };
+        uint8_t counts[2] = {c.offer.codec_count, c.answer.codec_count};
         c.offer.codec_count = c.answer.codec_count = CALL_MAX_CODECS;
         static char text[CALL_STR_FIELDS + 1][CALL_FIELD_MAX + 64];
         const char **f[CALL_STR_FIELDS];

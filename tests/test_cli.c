@@ -138,10 +138,26 @@ Test(cli, value_of_r_may_start_with_a_dash)
 
 Test(cli, kafka_options_fill_the_exporter_config)
 {
-    static const char *const w[] = {"sipscope", "cdr", "-r", "x.pcap", "--kafka", "k1:9092,k2:9092",
-                                    "--topic", "cdrs.v1", "-X", "linger.ms=5", "-X",
-                                    "security.protocol=ssl", "--spool", "/tmp/sp", "--spool-max",
-                                    "2G", "--spool-segment", "64k", "--spool-gzip", NULL};
+    static const char *const w[] = {"sipscope",
+                                    "cdr",
+                                    "-r",
+                                    "x.pcap",
+                                    "--kafka",
+                                    "k1:9092,k2:9092",
+                                    "--topic",
+                                    "cdrs.v1",
+                                    "-X",
+                                    "linger.ms=5",
+                                    "-X",
+                                    "security.protocol=ssl",
+                                    "--spool",
+                                    "/tmp/sp",
+                                    "--spool-max",
+                                    "2G",
+                                    "--spool-segment",
+                                    "64k",
+                                    "--spool-gzip",
+                                    NULL};
     static struct test_cli t;
     cr_assert_eq(parse(&t, w), 0);
     const struct kafka_config *k = &t.o.kafka;
@@ -159,9 +175,10 @@ Test(cli, kafka_options_fill_the_exporter_config)
 
 Test(cli, kafka_queue_timeout_and_sensor_id)
 {
-    static const char *const w[] = {"sipscope", "cdr", "-i", "eth0", "--kafka", "b:9092",
-                                    "--topic", "t", "--kafka-queue", "50", "--kafka-timeout", "2",
-                                    "--sensor-id", "edge-7", NULL};
+    static const char *const w[] = {
+        "sipscope",        "cdr",     "-i",          "eth0",          "--kafka",
+        "b:9092",          "--topic", "t",           "--kafka-queue", "50",
+        "--kafka-timeout", "2",       "--sensor-id", "edge-7",        NULL};
     static struct test_cli t;
     cr_assert_eq(parse(&t, w), 0);
     cr_assert_eq(t.o.kafka.queue_max, 50);
@@ -177,52 +194,55 @@ Test(cli, kafka_without_topic_is_a_usage_error)
 
 Test(cli, topic_without_kafka_is_a_usage_error)
 {
-    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--topic", "t", "-X", "a=b", NULL};
+    static const char *const w[] = {"sipscope", "cdr", "-r",  "x", "--topic",
+                                    "t",        "-X",  "a=b", NULL};
     usage_error(w, "sipscope: option '--topic' needs --kafka BROKERS (see sipscope cdr --help)\n");
 }
 
 Test(cli, kafka_with_another_command_is_a_usage_error)
 {
-    static const char *const w[] = {"sipscope", "calls", "-r", "x", "--kafka", "b:1", "--topic",
-                                    "t", NULL};
-    usage_error(w, "sipscope: --kafka works with the cdr and dashboard commands (see sipscope cdr --help)\n");
+    static const char *const w[] = {"sipscope", "calls",   "-r", "x", "--kafka",
+                                    "b:1",      "--topic", "t",  NULL};
+    usage_error(
+        w,
+        "sipscope: --kafka works with the cdr and dashboard commands (see sipscope cdr --help)\n");
 }
 
 Test(cli, kafka_and_output_file_do_not_combine)
 {
-    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--kafka", "b:1", "--topic",
-                                    "t", "-o", "f.json", NULL};
+    static const char *const w[] = {"sipscope", "cdr", "-r", "x",      "--kafka", "b:1",
+                                    "--topic",  "t",   "-o", "f.json", NULL};
     usage_error(w, "sipscope: -o and --kafka cannot be combined: CDRs go to one place\n");
 }
 
 Test(cli, topic_name_follows_kafkas_rule)
 {
-    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--kafka", "b:1", "--topic",
-                                    "bad topic/x", NULL};
+    static const char *const w[] = {"sipscope", "cdr",     "-r",          "x", "--kafka",
+                                    "b:1",      "--topic", "bad topic/x", NULL};
     usage_error(w, "sipscope: 'bad topic/x' is not a Kafka topic name (1 to 249 letters, digits, "
                    "'.', '_', '-')\n");
 }
 
 Test(cli, spool_size_needs_a_number_with_a_known_suffix)
 {
-    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--kafka", "b:1", "--topic", "t",
-                                    "--spool-max", "12T", NULL};
+    static const char *const w[] = {"sipscope", "cdr", "-r",          "x",   "--kafka", "b:1",
+                                    "--topic",  "t",   "--spool-max", "12T", NULL};
     usage_error(w, "sipscope: --spool-max needs a size from 4096 bytes to 1048576 GiB (K, M, G "
                    "suffixes), not '12T'\n");
 }
 
 Test(cli, spool_size_below_the_floor_is_refused)
 {
-    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--kafka", "b:1", "--topic", "t",
-                                    "--spool-max", "100", NULL};
+    static const char *const w[] = {"sipscope", "cdr", "-r",          "x",   "--kafka", "b:1",
+                                    "--topic",  "t",   "--spool-max", "100", NULL};
     usage_error(w, "sipscope: --spool-max needs a size from 4096 bytes to 1048576 GiB (K, M, G "
                    "suffixes), not '100'\n");
 }
 
 Test(cli, missing_value_of_x_names_it)
 {
-    static const char *const w[] = {"sipscope", "cdr", "-r", "x", "--kafka", "b:1", "--topic", "t",
-                                    "-X", NULL};
+    static const char *const w[] = {"sipscope", "cdr",     "-r", "x",  "--kafka",
+                                    "b:1",      "--topic", "t",  "-X", NULL};
     usage_error(w, "sipscope: option '-X' needs a value (see sipscope cdr --help)\n");
 }
 
@@ -230,8 +250,9 @@ Test(cli, missing_value_of_x_names_it)
 
 Test(cli, stream_endpoint_and_flow_tables_are_sized_from_the_command_line)
 {
-    static const char *const w[] = {"sipscope", "cdr", "-r", "f", "--max-streams", "64",
-                                    "--max-endpoints", "300", "--max-flows", "32", NULL};
+    static const char *const w[] = {
+        "sipscope", "cdr",         "-r", "f", "--max-streams", "64", "--max-endpoints",
+        "300",      "--max-flows", "32", NULL};
     static struct test_cli t;
     cr_assert_eq(parse(&t, w), 0);
     const struct worker_config *wc = &t.o.pipeline.worker;
@@ -258,9 +279,9 @@ Test(cli, help_names_every_table_size)
     FILE *f = cr_get_redirected_stdout();
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     buf[n] = '\0';
-    static const char *const opts[] = {"--max-calls", "--max-msgs", "--max-txns", "--max-regs",
-                                       "--max-frags", "--max-tcp-streams", "--max-streams",
-                                       "--max-endpoints", "--max-flows", "--ring-mb"};
+    static const char *const opts[] = {
+        "--max-calls",       "--max-msgs",    "--max-txns",      "--max-regs",  "--max-frags",
+        "--max-tcp-streams", "--max-streams", "--max-endpoints", "--max-flows", "--ring-mb"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         cr_assert_not_null(strstr(buf, opts[i]), "%s missing from --help", opts[i]);
 }

@@ -1,4 +1,5 @@
-/* test_codec.c: RTP payload type table (RFC 3551 §6) and rtpmap names, checked against tshark's names. */
+/* test_codec.c: RTP payload type table (RFC 3551 §6) and rtpmap names, checked against tshark's
+ * names. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -49,7 +50,7 @@ Test(codec, static_rates_from_rfc3551_tables)
     cr_assert_eq(codec_by_pt(12)->clock_rate, 8000);  /* QCELP */
     cr_assert_eq(codec_by_pt(13)->clock_rate, 8000);  /* CN */
     cr_assert_eq(codec_by_pt(14)->clock_rate, 90000); /* MPA */
-    uint8_t video[] = { 25, 26, 28, 31, 32, 33, 34 };
+    uint8_t video[] = {25, 26, 28, 31, 32, 33, 34};
     for (size_t i = 0; i < sizeof video; i++) {
         cr_assert_eq(codec_by_pt(video[i])->clock_rate, 90000, "pt %u", video[i]);
         cr_assert(!codec_by_pt(video[i])->audio, "pt %u", video[i]);
@@ -62,8 +63,7 @@ Test(codec, static_rates_from_rfc3551_tables)
 /* Reserved (1, 2, 19), unassigned (20-24, 27, 29, 30, 35-95) and dynamic (96-127) have no row. */
 Test(codec, unassigned_and_dynamic_pts_have_no_row)
 {
-    uint8_t none[] = { 1,  2,  19, 20, 21,  22,  23,  24,  27, 29,
-                       30, 35, 72, 95, 96, 101, 127, 128, 255 };
+    uint8_t none[] = {1, 2, 19, 20, 21, 22, 23, 24, 27, 29, 30, 35, 72, 95, 96, 101, 127, 128, 255};
     for (size_t i = 0; i < sizeof none; i++)
         cr_assert_null(codec_by_pt(none[i]), "pt %u", none[i]);
 }
@@ -113,18 +113,12 @@ Test(codec, dynamic_names_and_clock_rates)
         uint32_t rate;
         bool audio;
     } cases[] = {
-        { "opus", "opus", 48000, true },
-        { "telephone-event", "telephone-event", 8000, true },
-        { "AMR", "AMR", 8000, true },
-        { "AMR-WB", "AMR-WB", 16000, true },
-        { "iLBC", "iLBC", 8000, true },
-        { "speex", "speex", 8000, true },
-        { "G7221", "G7221", 16000, true },
-        { "G726-32", "G726-32", 8000, true },
-        { "EVS", "EVS", 16000, true },
-        { "H264", "H264", 90000, false },
-        { "VP8", "VP8", 90000, false },
-        { "VP9", "VP9", 90000, false },
+        {"opus", "opus", 48000, true},   {"telephone-event", "telephone-event", 8000, true},
+        {"AMR", "AMR", 8000, true},      {"AMR-WB", "AMR-WB", 16000, true},
+        {"iLBC", "iLBC", 8000, true},    {"speex", "speex", 8000, true},
+        {"G7221", "G7221", 16000, true}, {"G726-32", "G726-32", 8000, true},
+        {"EVS", "EVS", 16000, true},     {"H264", "H264", 90000, false},
+        {"VP8", "VP8", 90000, false},    {"VP9", "VP9", 90000, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct codec_info *c = codec_by_name(NAME(cases[i].sdp));
@@ -139,7 +133,7 @@ Test(codec, dynamic_names_and_clock_rates)
 
 Test(codec, unknown_names_are_null)
 {
-    const char *bad[] = { "PCM", "PCMUX", "PCMU ", " PCMU", "G.711", "opus/48000", "x", "-" };
+    const char *bad[] = {"PCM", "PCMUX", "PCMU ", " PCMU", "G.711", "opus/48000", "x", "-"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_null(codec_by_name(NAME(bad[i])), "'%s'", bad[i]);
     cr_assert_null(codec_by_name(SV_NULL));
@@ -157,11 +151,11 @@ Test(codec, nul_byte_in_name_is_not_a_terminator)
 
 Test(codec, aux_payloads)
 {
-    const char *aux[] = { "telephone-event", "TELEPHONE-EVENT", "CN", "cn", "red", "RED",
-                          "ulpfec", "flexfec", "rtx" };
+    const char *aux[] = {"telephone-event", "TELEPHONE-EVENT", "CN", "cn", "red", "RED",
+                         "ulpfec",          "flexfec",         "rtx"};
     for (size_t i = 0; i < sizeof aux / sizeof aux[0]; i++)
         cr_assert(codec_is_aux(NAME(aux[i])), "%s", aux[i]);
-    const char *voice[] = { "PCMU", "PCMA", "G729", "opus", "AMR-WB", "H264", "unknown", "" };
+    const char *voice[] = {"PCMU", "PCMA", "G729", "opus", "AMR-WB", "H264", "unknown", ""};
     for (size_t i = 0; i < sizeof voice / sizeof voice[0]; i++)
         cr_assert(!codec_is_aux(NAME(voice[i])), "%s", voice[i]);
 }

@@ -25,7 +25,7 @@ static void on_call(void *ctx, const struct call *c, const struct correlate *co)
     /* the text fields point into the table's string store, freed with the call: copy them */
     static char text[MAX_SEEN][CALL_STR_FIELDS][CALL_FIELD_MAX];
     static const char *codecs[MAX_SEEN][2][CALL_MAX_CODECS];
-    struct call_sdp *sdp[2] = { &seen_calls[nseen].offer, &seen_calls[nseen].answer };
+    struct call_sdp *sdp[2] = {&seen_calls[nseen].offer, &seen_calls[nseen].answer};
     for (int k = 0; k < 2; k++) {
         cr_assert_leq(sdp[k]->codec_count, CALL_MAX_CODECS);
         if (sdp[k]->codec_count)
@@ -96,7 +96,7 @@ static bool feed(double ms, const char *from, const char *to, const char *fmt, .
     cr_assert(n > 0 && (size_t)n < sizeof buf);
     struct sip_msg m;
     cr_assert_eq(sip_parse((const uint8_t *)buf, (size_t)n, false, &m), STATUS_OK, "%s", buf);
-    struct sip_meta meta = { .ts_ns = t0 + (uint64_t)(ms * 1e6), .transport = CALL_TRANSPORT_UDP };
+    struct sip_meta meta = {.ts_ns = t0 + (uint64_t)(ms * 1e6), .transport = CALL_TRANSPORT_UDP};
     cr_assert(addr_parse(sv_make(from, strlen(from)), &meta.src.ip));
     cr_assert(addr_parse(sv_make(to, strlen(to)), &meta.dst.ip));
     meta.src.port = meta.dst.port = 5060;
@@ -104,7 +104,7 @@ static bool feed(double ms, const char *from, const char *to, const char *fmt, .
 }
 
 #define SDP_BODY                                                                                   \
-    "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"                     \
+    "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"                    \
     "m=audio 16384 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
 
 static void invite(double ms, int cseq, const char *branch, bool sdp)
@@ -199,10 +199,11 @@ Test(correlate, basic_call_completed_with_times)
 Test(correlate, retransmitted_invite_is_counted_not_new)
 {
     invite(0, 1, "z9hG4bK-1", false);
-    cr_assert(feed(500, CALLER, CALLEE,
-                   "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-1\r\n"
-                   "From: \"Alice\" <sip:alice@a.example>;tag=ft1\r\nTo: <sip:bob@b.example>\r\n"
-                   "Call-ID: call-1@a\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"));
+    cr_assert(
+        feed(500, CALLER, CALLEE,
+             "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-1\r\n"
+             "From: \"Alice\" <sip:alice@a.example>;tag=ft1\r\nTo: <sip:bob@b.example>\r\n"
+             "Call-ID: call-1@a\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"));
     response(600, 180, "Ringing", 1, "INVITE", "z9hG4bK-1", "tt1");
     response(700, 180, "Ringing", 1, "INVITE", "z9hG4bK-1", "tt1");
     const struct call *c = only_call();
@@ -587,7 +588,7 @@ static void feed_bytes(double ms, const char *from, const char *to, const char *
 {
     struct sip_msg m;
     cr_assert_eq(sip_parse((const uint8_t *)bytes, len, false, &m), STATUS_OK);
-    struct sip_meta meta = { .ts_ns = t0 + (uint64_t)(ms * 1e6), .transport = CALL_TRANSPORT_UDP };
+    struct sip_meta meta = {.ts_ns = t0 + (uint64_t)(ms * 1e6), .transport = CALL_TRANSPORT_UDP};
     cr_assert(addr_parse(sv_make(from, strlen(from)), &meta.src.ip));
     cr_assert(addr_parse(sv_make(to, strlen(to)), &meta.dst.ip));
     meta.src.port = meta.dst.port = 5060;
@@ -650,9 +651,9 @@ Test(correlate, message_texts_come_back_as_sent)
     static const struct {
         const char *p;
         size_t len;
-    } sent[] = { { TXT_INVITE, sizeof TXT_INVITE - 1 },
-                 { TXT_180, sizeof TXT_180 - 1 },
-                 { TXT_INFO, sizeof TXT_INFO - 1 } };
+    } sent[] = {{TXT_INVITE, sizeof TXT_INVITE - 1},
+                {TXT_180, sizeof TXT_180 - 1},
+                {TXT_INFO, sizeof TXT_INFO - 1}};
     for (int i = 0; i < 3; i++) {
         const struct call_msg *m = nth_msg(c, i);
         struct sv t = correlate_msg_text(co, m);
@@ -726,7 +727,7 @@ Test(correlate, walk_visits_every_held_call_once)
              "From: <sip:alice@a.example>;tag=ft%d\r\nTo: <sip:bob@b.example>\r\n"
              "Call-ID: walk-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
              i, i, i);
-    const char *codes[] = { "180 Ringing", "200 OK", "486 Busy Here" };
+    const char *codes[] = {"180 Ringing", "200 OK", "486 Busy Here"};
     for (int i = 0; i < 3; i++)
         feed(10 + i, CALLEE, CALLER,
              "SIP/2.0 %s\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%d\r\n"
@@ -756,7 +757,8 @@ static void probes(double ms, int first, int count)
 {
     for (int i = first; i < first + count; i++)
         feed(ms + i, "198.51.100.7", CALLEE,
-             "INVITE sip:%d@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bK-p%d\r\n"
+             "INVITE sip:%d@b.example SIP/2.0\r\nVia: SIP/2.0/UDP "
+             "198.51.100.7;branch=z9hG4bK-p%d\r\n"
              "From: <sip:100@198.51.100.7>;tag=p%d\r\nTo: <sip:%d@b.example>\r\n"
              "Call-ID: probe-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
              i, i, i, i, i);

@@ -20,7 +20,7 @@ static struct fault out[FAULTS_MAX];
 
 static struct endpoint ep(const char *ip, uint16_t port)
 {
-    struct endpoint e = { .port = port };
+    struct endpoint e = {.port = port};
     cr_assert(addr_parse(sv_make(ip, strlen(ip)), &e.ip));
     return e;
 }
@@ -54,8 +54,8 @@ static void sdp_msg(bool from_caller, const char *label, const char *media_ip, u
     m->path = from_caller ? CALL_MSG_PATH_FWD : CALL_MSG_PATH_REV;
     m->flags = CALL_MSG_SDP;
     static struct call_msg_sdp sdps[8];
-    sdps[nmsgs] = (struct call_msg_sdp){ .codec = "", .media = ep(media_ip, port),
-                                         .dir = (uint8_t)dir };
+    sdps[nmsgs] =
+        (struct call_msg_sdp){.codec = "", .media = ep(media_ip, port), .dir = (uint8_t)dir};
     m->sdp = &sdps[nmsgs];
     m->label = label;
     mp[nmsgs] = m;
@@ -72,14 +72,14 @@ static void stream(enum call_party party, int n, double t0_s, int gap)
     s->src = party == CALL_PARTY_CALLER ? ep("198.51.100.1", 4000) : ep("198.51.100.2", 6000);
     s->dst = party == CALL_PARTY_CALLER ? ep("198.51.100.2", 6000) : ep("198.51.100.1", 4000);
     s->codec = "PCMA";
-    static const struct media_rtcp no_rtcp = { .jitter_ms = -1, .rtt_ms = -1, .xr_mos_lq = -1 };
+    static const struct media_rtcp no_rtcp = {.jitter_ms = -1, .rtt_ms = -1, .xr_mos_lq = -1};
     s->rtcp = &no_rtcp;
     rtpstream_init(&s->stats, s->ssrc, 8, 8000);
     for (int i = 0; i < n; i++) {
         if (gap && i % gap == gap - 1)
             continue;
-        struct rtp_hdr h = { .version = 2, .pt = 8, .seq = (uint16_t)i, .ts = 160u * (uint32_t)i,
-                             .ssrc = s->ssrc };
+        struct rtp_hdr h = {
+            .version = 2, .pt = 8, .seq = (uint16_t)i, .ts = 160u * (uint32_t)i, .ssrc = s->ssrc};
         rtpstream_update(&s->stats, &h, T0 + (uint64_t)(t0_s * 1e9) + (uint64_t)i * 20000000ULL,
                          RTPSTREAM_NO_EVENT_PT);
     }
@@ -89,7 +89,7 @@ static void stream(enum call_party party, int n, double t0_s, int gap)
 
 static size_t run(void)
 {
-    struct faults_input in = { &c, mp, nmsgs, sp, nstreams, c.last_ns };
+    struct faults_input in = {&c, mp, nmsgs, sp, nstreams, c.last_ns};
     return faults_diagnose(&in, &th, out, FAULTS_MAX);
 }
 

@@ -84,7 +84,7 @@ Test(hashkey, call_ids_built_to_collide_under_a_fixed_hash_spread_over_the_bucke
 
 Test(hashkey, every_draw_gives_another_key_and_moves_every_hash)
 {
-    struct endpoint e = { .port = 5060 };
+    struct endpoint e = {.port = 5060};
     cr_assert(addr_parse(SV_LIT("192.0.2.1"), &e.ip));
     struct sv id = SV_LIT("a84b4c76e66710@pc33.atlanta.example.com");
     uint64_t key[3], ids = sv_hash(id, 0), eps = endpoint_hash(&e, 0);

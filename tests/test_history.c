@@ -1,4 +1,5 @@
-/* test_history.c: the frame history ring and a call's SIP, RTP and RTCP saved as a pcap (pcap-savefile(5)). */
+/* test_history.c: the frame history ring and a call's SIP, RTP and RTCP saved as a pcap
+ * (pcap-savefile(5)). */
 #include <criterion/criterion.h>
 
 #include <errno.h>

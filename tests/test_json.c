@@ -1,7 +1,8 @@
-/* test_json.c: Criterion suite for exporters/json.c (RFC 8259 escaping, RFC 3629 UTF-8 repair, RFC 3339 times). */
+/* test_json.c: Criterion suite for exporters/json.c (RFC 8259 escaping, RFC 3629 UTF-8 repair, RFC
+ * 3339 times). */
 #include <criterion/criterion.h>
-#include <math.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,7 +109,9 @@ Test(json, invalid_utf8_replaced_by_fffd)
     /* lead byte cut by the end of the view */
     expect_str("a\xc3", 2, "\"a" FFFD "\"");
     /* truncated 3-byte sequence followed by ASCII: one U+FFFD for the maximal subpart */
-    expect_str("\xe2\x82" "A", 3, "\"" FFFD "A\"");
+    expect_str("\xe2\x82"
+               "A",
+               3, "\"" FFFD "A\"");
     /* overlong '/' (C0 AF): C0 never starts a sequence, AF is a lone continuation */
     expect_str("\xc0\xaf", 2, "\"" FFFD FFFD "\"");
     /* UTF-16 surrogate U+D800 encoded (ED A0 80): three replacements */
@@ -240,8 +243,8 @@ Test(json, timestamp_rfc3339_microseconds)
  * as json_ts_format writes them (one writer, reset only between lines, as a CDR uses it). */
 Test(json, timestamp_day_cache_matches_the_full_conversion)
 {
-    static const uint64_t days[] = { 0, 19723, 19724, 19723, 11016, 19723 }; /* 19723: 2024-01-01 */
-    static const uint64_t secs[] = { 0, 1, 59, 60, 3599, 3600, 43200, 86399, 86400, 1 };
+    static const uint64_t days[] = {0, 19723, 19724, 19723, 11016, 19723}; /* 19723: 2024-01-01 */
+    static const uint64_t secs[] = {0, 1, 59, 60, 3599, 3600, 43200, 86399, 86400, 1};
     char buf[2048], want[2048], ts[JSON_TS_LEN + 1];
     struct json j;
     json_init(&j, buf, sizeof buf);
@@ -356,7 +359,7 @@ Test(json, zero_capacity)
     json_null(&j);
     cr_assert(j.overflow);
     cr_assert_eq(j.len, 0);
-    char one[1] = { 'X' };
+    char one[1] = {'X'};
     json_init(&j, one, 1);
     cr_assert_eq(one[0], '\0');
     json_u64(&j, 7);
@@ -492,8 +495,12 @@ static void escaped_byte(uint8_t b, char *out)
     } else if (b >= 0x80) {
         strcpy(out, "\xef\xbf\xbd");
     } else {
-        const char *s = b == '\b' ? "\\b" : b == '\f' ? "\\f" : b == '\n' ? "\\n"
-                      : b == '\r' ? "\\r" : b == '\t' ? "\\t" : NULL;
+        const char *s = b == '\b'   ? "\\b"
+                        : b == '\f' ? "\\f"
+                        : b == '\n' ? "\\n"
+                        : b == '\r' ? "\\r"
+                        : b == '\t' ? "\\t"
+                                    : NULL;
         if (s) {
             strcpy(out, s);
         } else {

@@ -1,4 +1,5 @@
-/* test_ladder.c: Criterion suite for exporters/ladder.c (ladder layout and text drawing of SIP flows, RFC 3261). */
+/* test_ladder.c: Criterion suite for exporters/ladder.c (ladder layout and text drawing of SIP
+ * flows, RFC 3261). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,7 +37,7 @@ static struct call_msg *add(uint64_t t, struct endpoint src, struct endpoint dst
     memset(m, 0, sizeof *m);
     m->ts_ns = t;
     static struct call_msg_route routes[MAX_MSGS];
-    routes[nmsgs] = (struct call_msg_route){ call_msg_no_sdp, src, dst };
+    routes[nmsgs] = (struct call_msg_route){call_msg_no_sdp, src, dst};
     m->path = CALL_MSG_PATH_ROUTE;
     m->status = status;
     static char labels[MAX_MSGS][CALL_MSG_LABEL_MAX];
@@ -95,7 +96,7 @@ static void basic_call(struct call *c)
 /* Lay out and draw into out[]; returns out. */
 static const char *draw(const struct call *c, uint16_t width, enum ladder_time t)
 {
-    struct ladder_opts o = { .width = width, .time = t };
+    struct ladder_opts o = {.width = width, .time = t};
     ladder_layout(&lad, c, order, nmsgs, &o);
     FILE *f = fmemopen(out, sizeof out, "w");
     cr_assert_not_null(f);
@@ -126,22 +127,22 @@ Test(ladder, basic_call_byte_exact)
     struct call c;
     basic_call(&c);
     expect_text(draw(&c, 0, LADDER_TIME_RELATIVE),
-        "Call-ID: 3c26b1f2e9a0-22066-1@127.0.1.1\n"
-        "From:    sip:alice@127.0.1.1 -> sip:bob@127.0.1.2\n"
-        "State:   completed (200), 7 SIP messages\n"
-        "Start:   2024-03-01 12:10:00.000 UTC, setup 1.681 ms, duration 7.504 s\n"
-        "\n"
-        "        127.0.1.1:5060                              127.0.1.2:5060\n"
-        "              |                                           |\n"
-        "  0.000       |---------------INVITE (SDP)--------------->|\n"
-        "              |       PCMA 127.0.1.1:16384 sendrecv       |\n"
-        "  0.000       |<---------------100 Trying-----------------|\n"
-        "  0.001       |<---------------180 Ringing----------------|\n"
-        "  1.507       |<--------------200 OK (SDP)----------------|\n"
-        "              |       PCMA 127.0.1.2:20000 sendrecv       |\n"
-        "  1.507       |--------------------ACK------------------->|\n"
-        "  9.012       |--------------------BYE------------------->|\n"
-        "  9.012       |<-----------------200 OK-------------------|\n");
+                "Call-ID: 3c26b1f2e9a0-22066-1@127.0.1.1\n"
+                "From:    sip:alice@127.0.1.1 -> sip:bob@127.0.1.2\n"
+                "State:   completed (200), 7 SIP messages\n"
+                "Start:   2024-03-01 12:10:00.000 UTC, setup 1.681 ms, duration 7.504 s\n"
+                "\n"
+                "        127.0.1.1:5060                              127.0.1.2:5060\n"
+                "              |                                           |\n"
+                "  0.000       |---------------INVITE (SDP)--------------->|\n"
+                "              |       PCMA 127.0.1.1:16384 sendrecv       |\n"
+                "  0.000       |<---------------100 Trying-----------------|\n"
+                "  0.001       |<---------------180 Ringing----------------|\n"
+                "  1.507       |<--------------200 OK (SDP)----------------|\n"
+                "              |       PCMA 127.0.1.2:20000 sendrecv       |\n"
+                "  1.507       |--------------------ACK------------------->|\n"
+                "  9.012       |--------------------BYE------------------->|\n"
+                "  9.012       |<-----------------200 OK-------------------|\n");
     cr_assert_eq(lad.col_count, 2);
     cr_assert_eq(lad.row_count, 7);
     cr_assert_eq(ladder_line_count(&lad), 16);
@@ -152,8 +153,10 @@ Test(ladder, absolute_times)
     struct call c;
     basic_call(&c);
     const char *s = draw(&c, 80, LADDER_TIME_ABSOLUTE);
-    cr_assert_not_null(strstr(s, "\n12:10:00.000       |---------------INVITE (SDP)--------------->|\n"), "%s", s);
-    cr_assert_not_null(strstr(s, "\n12:10:09.012       |<-----------------200 OK-------------------|\n"), "%s", s);
+    cr_assert_not_null(
+        strstr(s, "\n12:10:00.000       |---------------INVITE (SDP)--------------->|\n"), "%s", s);
+    cr_assert_not_null(
+        strstr(s, "\n12:10:09.012       |<-----------------200 OK-------------------|\n"), "%s", s);
 }
 
 Test(ladder, retransmissions_drawn_with_equals)
@@ -177,27 +180,28 @@ Test(ladder, retransmissions_drawn_with_equals)
     c.sip_messages = 5;
     c.retransmissions = 3;
     expect_text(draw(&c, 80, LADDER_TIME_RELATIVE),
-        "Call-ID: 3c26b1f2e9a0-22066-1@127.0.1.1\n"
-        "From:    sip:alice@127.0.1.1 -> sip:bob@127.0.1.2\n"
-        "State:   timeout, 5 SIP messages, 3 retransmissions\n"
-        "Start:   2024-03-01 12:10:00.000 UTC\n"
-        "\n"
-        "        127.0.1.1:5060                              127.0.1.2:5060\n"
-        "              |                                           |\n"
-        "  0.000       |---------------INVITE (SDP)--------------->|\n"
-        "              |       PCMU 127.0.1.1:16384 sendrecv       |\n"
-        "  0.500       |==========INVITE (SDP) (retrans)==========>|\n"
-        "              |       PCMU 127.0.1.1:16384 sendrecv       |\n"
-        "  1.500       |==========INVITE (SDP) (retrans)==========>|\n"
-        "              |       PCMU 127.0.1.1:16384 sendrecv       |\n"
-        "  1.501       |<---------------100 Trying-----------------|\n"
-        "  1.502       |<==========100 Trying (retrans)============|\n");
+                "Call-ID: 3c26b1f2e9a0-22066-1@127.0.1.1\n"
+                "From:    sip:alice@127.0.1.1 -> sip:bob@127.0.1.2\n"
+                "State:   timeout, 5 SIP messages, 3 retransmissions\n"
+                "Start:   2024-03-01 12:10:00.000 UTC\n"
+                "\n"
+                "        127.0.1.1:5060                              127.0.1.2:5060\n"
+                "              |                                           |\n"
+                "  0.000       |---------------INVITE (SDP)--------------->|\n"
+                "              |       PCMU 127.0.1.1:16384 sendrecv       |\n"
+                "  0.500       |==========INVITE (SDP) (retrans)==========>|\n"
+                "              |       PCMU 127.0.1.1:16384 sendrecv       |\n"
+                "  1.500       |==========INVITE (SDP) (retrans)==========>|\n"
+                "              |       PCMU 127.0.1.1:16384 sendrecv       |\n"
+                "  1.501       |<---------------100 Trying-----------------|\n"
+                "  1.502       |<==========100 Trying (retrans)============|\n");
 }
 
 /* A call through a proxy at 127.0.1.10, with early media and one INVITE retransmission. */
 static void proxy_call(struct call *c)
 {
-    struct endpoint a = ep("127.0.1.1", 5060), p = ep("127.0.1.10", 5060), b = ep("127.0.1.2", 5060);
+    struct endpoint a = ep("127.0.1.1", 5060), p = ep("127.0.1.10", 5060),
+                    b = ep("127.0.1.2", 5060);
     struct endpoint ma = ep("127.0.1.1", 16384), mb = ep("127.0.1.2", 20000);
     base_call(c, a, p);
     c->call_id = "8f1c2b@127.0.1.1";
@@ -233,35 +237,35 @@ Test(ladder, proxy_call_three_columns_fit_80)
     proxy_call(&c);
     const char *s = draw(&c, 80, LADDER_TIME_RELATIVE);
     expect_text(s,
-        "Call-ID: 8f1c2b@127.0.1.1\n"
-        "From:    sip:alice@127.0.1.1 -> sip:bob@127.0.1.2\n"
-        "State:   completed (200), 15 SIP messages, 1 retransmission\n"
-        "Start:   2024-03-01 12:10:00.000 UTC, setup 2.113 ms, duration 5.001 s\n"
-        "\n"
-        "        127.0.1.1:5060              127.0.1.10:5060               127.0.1.2:5060\n"
-        "              |                            |                            |\n"
-        "  0.000       |--------INVITE (SDP)------->|                            |\n"
-        "              |    PCMA 127.0.1.1:16384    |                            |\n"
-        "  0.000       |<--------100 Trying---------|                            |\n"
-        "  0.000       |                            |--------INVITE (SDP)------->|\n"
-        "              |                            |    PCMA 127.0.1.1:16384    |\n"
-        "  0.001       |                            |<--------100 Trying---------|\n"
-        "  0.001       |                            |<---183 Session Progress----|\n"
-        "              |                            |    PCMA 127.0.1.2:20000    |\n"
-        "  0.002       |<---183 Session Progress----|                            |\n"
-        "              |    PCMA 127.0.1.2:20000    |                            |\n"
-        "  0.500       |===INVITE (SDP) (retrans)==>|                            |\n"
-        "              |    PCMA 127.0.1.1:16384    |                            |\n"
-        "  3.000       |                            |<-------200 OK (SDP)--------|\n"
-        "              |                            |    PCMA 127.0.1.2:20000    |\n"
-        "  3.000       |<-------200 OK (SDP)--------|                            |\n"
-        "              |    PCMA 127.0.1.2:20000    |                            |\n"
-        "  3.001       |------------ACK------------>|                            |\n"
-        "  3.001       |                            |------------ACK------------>|\n"
-        "  8.001       |                            |<-----------BYE-------------|\n"
-        "  8.001       |<-----------BYE-------------|                            |\n"
-        "  8.001       |-----------200 OK---------->|                            |\n"
-        "  8.001       |                            |-----------200 OK---------->|\n");
+                "Call-ID: 8f1c2b@127.0.1.1\n"
+                "From:    sip:alice@127.0.1.1 -> sip:bob@127.0.1.2\n"
+                "State:   completed (200), 15 SIP messages, 1 retransmission\n"
+                "Start:   2024-03-01 12:10:00.000 UTC, setup 2.113 ms, duration 5.001 s\n"
+                "\n"
+                "        127.0.1.1:5060              127.0.1.10:5060               127.0.1.2:5060\n"
+                "              |                            |                            |\n"
+                "  0.000       |--------INVITE (SDP)------->|                            |\n"
+                "              |    PCMA 127.0.1.1:16384    |                            |\n"
+                "  0.000       |<--------100 Trying---------|                            |\n"
+                "  0.000       |                            |--------INVITE (SDP)------->|\n"
+                "              |                            |    PCMA 127.0.1.1:16384    |\n"
+                "  0.001       |                            |<--------100 Trying---------|\n"
+                "  0.001       |                            |<---183 Session Progress----|\n"
+                "              |                            |    PCMA 127.0.1.2:20000    |\n"
+                "  0.002       |<---183 Session Progress----|                            |\n"
+                "              |    PCMA 127.0.1.2:20000    |                            |\n"
+                "  0.500       |===INVITE (SDP) (retrans)==>|                            |\n"
+                "              |    PCMA 127.0.1.1:16384    |                            |\n"
+                "  3.000       |                            |<-------200 OK (SDP)--------|\n"
+                "              |                            |    PCMA 127.0.1.2:20000    |\n"
+                "  3.000       |<-------200 OK (SDP)--------|                            |\n"
+                "              |    PCMA 127.0.1.2:20000    |                            |\n"
+                "  3.001       |------------ACK------------>|                            |\n"
+                "  3.001       |                            |------------ACK------------>|\n"
+                "  8.001       |                            |<-----------BYE-------------|\n"
+                "  8.001       |<-----------BYE-------------|                            |\n"
+                "  8.001       |-----------200 OK---------->|                            |\n"
+                "  8.001       |                            |-----------200 OK---------->|\n");
     cr_assert_leq(widest_line(s), 80);
     cr_assert_eq(lad.col_count, 3);
     cr_assert_str_eq(lad.cols[1].name, "127.0.1.10:5060", "columns in order of first appearance");
@@ -277,8 +281,12 @@ Test(ladder, arrow_across_a_middle_column)
     add(T0 + 1 * MS, a, d, "INVITE", 0);
     add(T0 + 2 * MS, d, a, "486 Busy Here", 486);
     const char *s = draw(&c, 80, LADDER_TIME_RELATIVE);
-    cr_assert_not_null(strstr(s, "\n  0.001       |-------------------------INVITE------------------------->|\n"), "%s", s);
-    cr_assert_not_null(strstr(s, "\n  0.002       |<---------------------486 Busy Here----------------------|\n"), "%s", s);
+    cr_assert_not_null(
+        strstr(s, "\n  0.001       |-------------------------INVITE------------------------->|\n"),
+        "%s", s);
+    cr_assert_not_null(
+        strstr(s, "\n  0.002       |<---------------------486 Busy Here----------------------|\n"),
+        "%s", s);
 }
 
 Test(ladder, ipv6_endpoints)
@@ -290,7 +298,8 @@ Test(ladder, ipv6_endpoints)
     c.from = "sip:alice@[2001:db8::1]";
     c.to = "sip:bob@[2001:db8::2]";
     with_sdp(add(T0, a, b, "INVITE", 0), "opus", ep("2001:db8::1", 40000), SDP_DIR_SENDRECV);
-    with_sdp(add(T0 + 20 * MS, b, a, "200 OK", 200), "opus", ep("2001:db8::2", 50000), SDP_DIR_RECVONLY);
+    with_sdp(add(T0 + 20 * MS, b, a, "200 OK", 200), "opus", ep("2001:db8::2", 50000),
+             SDP_DIR_RECVONLY);
     add(T0 + 21 * MS, a, b, "ACK", 0);
     c.answer_ns = T0 + 20 * MS;
     c.last_ns = T0 + 21 * MS;
@@ -298,18 +307,18 @@ Test(ladder, ipv6_endpoints)
     c.final_code = 200;
     c.sip_messages = 3;
     expect_text(draw(&c, 80, LADDER_TIME_RELATIVE),
-        "Call-ID: v6@[2001:db8::1]\n"
-        "From:    sip:alice@[2001:db8::1] -> sip:bob@[2001:db8::2]\n"
-        "State:   answered (200), 3 SIP messages\n"
-        "Start:   2024-03-01 12:10:00.000 UTC\n"
-        "\n"
-        "        [2001:db8::1]:5060                          [2001:db8::2]:5060\n"
-        "                |                                           |\n"
-        "  0.000         |---------------INVITE (SDP)--------------->|\n"
-        "                |     opus [2001:db8::1]:40000 sendrecv     |\n"
-        "  0.020         |<--------------200 OK (SDP)----------------|\n"
-        "                |     opus [2001:db8::2]:50000 recvonly     |\n"
-        "  0.021         |--------------------ACK------------------->|\n");
+                "Call-ID: v6@[2001:db8::1]\n"
+                "From:    sip:alice@[2001:db8::1] -> sip:bob@[2001:db8::2]\n"
+                "State:   answered (200), 3 SIP messages\n"
+                "Start:   2024-03-01 12:10:00.000 UTC\n"
+                "\n"
+                "        [2001:db8::1]:5060                          [2001:db8::2]:5060\n"
+                "                |                                           |\n"
+                "  0.000         |---------------INVITE (SDP)--------------->|\n"
+                "                |     opus [2001:db8::1]:40000 sendrecv     |\n"
+                "  0.020         |<--------------200 OK (SDP)----------------|\n"
+                "                |     opus [2001:db8::2]:50000 recvonly     |\n"
+                "  0.021         |--------------------ACK------------------->|\n");
 }
 
 Test(ladder, long_ipv6_addresses_get_a_legend_and_fit_80)
@@ -328,22 +337,22 @@ Test(ladder, long_ipv6_addresses_get_a_legend_and_fit_80)
     c.final_code = 603;
     c.sip_messages = 5;
     const char *s = draw(&c, 80, LADDER_TIME_RELATIVE);
-    expect_text(s,
-        "Call-ID: 3c26b1f2e9a0-22066-1@127.0.1.1\n"
-        "From:    sip:alice@127.0.1.1 -> sip:bob@127.0.1.2\n"
-        "State:   busy (603), 5 SIP messages\n"
-        "Start:   2024-03-01 12:10:00.000 UTC\n"
-        "\n"
-        "        A  [2001:db8:85a3:1111:2222:8a2e:370:7334]:5060\n"
-        "        B  [2001:db8:85a3:1111:2222:8a2e:370:1]:5060\n"
-        "        C  [2001:db8:85a3:1111:2222:8a2e:370:7335]:5062\n"
-        "        A                                  B                                  C\n"
-        "        |                                  |                                  |\n"
-        "  0.000 |--------------INVITE------------->|                                  |\n"
-        "  0.001 |                                  |--------------INVITE------------->|\n"
-        "  0.002 |                                  |<----------603 Decline------------|\n"
-        "  0.003 |<----------603 Decline------------|                                  |\n"
-        "  0.004 |---------------ACK--------------->|                                  |\n");
+    expect_text(
+        s, "Call-ID: 3c26b1f2e9a0-22066-1@127.0.1.1\n"
+           "From:    sip:alice@127.0.1.1 -> sip:bob@127.0.1.2\n"
+           "State:   busy (603), 5 SIP messages\n"
+           "Start:   2024-03-01 12:10:00.000 UTC\n"
+           "\n"
+           "        A  [2001:db8:85a3:1111:2222:8a2e:370:7334]:5060\n"
+           "        B  [2001:db8:85a3:1111:2222:8a2e:370:1]:5060\n"
+           "        C  [2001:db8:85a3:1111:2222:8a2e:370:7335]:5062\n"
+           "        A                                  B                                  C\n"
+           "        |                                  |                                  |\n"
+           "  0.000 |--------------INVITE------------->|                                  |\n"
+           "  0.001 |                                  |--------------INVITE------------->|\n"
+           "  0.002 |                                  |<----------603 Decline------------|\n"
+           "  0.003 |<----------603 Decline------------|                                  |\n"
+           "  0.004 |---------------ACK--------------->|                                  |\n");
     cr_assert(lad.legend);
     cr_assert_leq(widest_line(s), 80);
 }
@@ -370,23 +379,32 @@ Test(ladder, labels_too_long_are_shortened_in_order)
     struct call c;
     proxy_call(&c);
     nmsgs = 0;
-    struct endpoint a = ep("127.0.1.1", 5060), p = ep("127.0.1.10", 5060), b = ep("127.0.1.2", 5060);
+    struct endpoint a = ep("127.0.1.1", 5060), p = ep("127.0.1.10", 5060),
+                    b = ep("127.0.1.2", 5060);
     add(T0, a, p, "INVITE", 0);
     add(T0 + 1 * MS, p, b, "INVITE", 0);
     /* + " (SDP)" is too long for the span: the SDP mark goes first, the SDP line stays */
     with_sdp(add(T0 + 2 * MS, b, p, "183 Session in Progress", 183), "G722", ep("127.0.1.2", 20000),
              SDP_DIR_SENDONLY);
-    /* 23 characters (24 with '~'), retransmitted: "(retrans)" becomes "(R)", then the label is cut */
+    /* 23 characters (24 with '~'), retransmitted: "(retrans)" turns "(R)", then the label is cut */
     struct call_msg *m = add(T0 + 3 * MS, b, p, "VERYLONGMETHODNAMEXYZ12", 0);
     m->flags |= CALL_MSG_RETRANS;
-    add(T0 + 4 * MS, b, p, "INFORMATION", 0)->flags |= CALL_MSG_RETRANS; /* fits whole */
+    add(T0 + 4 * MS, b, p, "INFORMATION", 0)->flags |= CALL_MSG_RETRANS;       /* fits whole */
     add(T0 + 5 * MS, b, p, "SUBSCRIBE-REFRESH", 0)->flags |= CALL_MSG_RETRANS; /* fits with (R) */
     const char *s = draw(&c, 80, LADDER_TIME_RELATIVE);
-    cr_assert_not_null(strstr(s, "\n  0.002       |                            |<-183 Session in Progress---|\n"
-                                 "              |                            | G722 127.0.1.2:20000 send~ |\n"), "%s", s);
-    cr_assert_not_null(strstr(s, "\n  0.003       |                            |<=VERYLONGMETHODNAMEX~ (R)==|\n"), "%s", s);
-    cr_assert_not_null(strstr(s, "\n  0.004       |                            |<==INFORMATION (retrans)====|\n"), "%s", s);
-    cr_assert_not_null(strstr(s, "\n  0.005       |                            |<==SUBSCRIBE-REFRESH (R)====|\n"), "%s", s);
+    cr_assert_not_null(
+        strstr(s, "\n  0.002       |                            |<-183 Session in Progress---|\n"
+                  "              |                            | G722 127.0.1.2:20000 send~ |\n"),
+        "%s", s);
+    cr_assert_not_null(
+        strstr(s, "\n  0.003       |                            |<=VERYLONGMETHODNAMEX~ (R)==|\n"),
+        "%s", s);
+    cr_assert_not_null(
+        strstr(s, "\n  0.004       |                            |<==INFORMATION (retrans)====|\n"),
+        "%s", s);
+    cr_assert_not_null(
+        strstr(s, "\n  0.005       |                            |<==SUBSCRIBE-REFRESH (R)====|\n"),
+        "%s", s);
     cr_assert_leq(widest_line(s), 80);
 }
 
@@ -395,24 +413,23 @@ Test(ladder, narrow_width_shortens_everything)
     struct call c;
     basic_call(&c);
     const char *s = draw(&c, 40, LADDER_TIME_RELATIVE);
-    expect_text(s,
-        "Call-ID: 3c26b1f2e9a0-22066-1@127.0.1.1\n"
-        "From:    sip:alice@127.0.1.1\n"
-        "To:      sip:bob@127.0.1.2\n"
-        "State:   completed (200), 7 SIP messages\n"
-        "Start:   2024-03-01 12:10:00.000 UTC, s~\n"
-        "\n"
-        "        127.0.1.1:5060    127.0.1.2:5060\n"
-        "              |                 |\n"
-        "  0.000       |--INVITE (SDP)-->|\n"
-        "              | PCMA 127.0.1.1~ |\n"
-        "  0.000       |<--100 Trying----|\n"
-        "  0.001       |<--180 Ringing---|\n"
-        "  1.507       |<-200 OK (SDP)---|\n"
-        "              | PCMA 127.0.1.2~ |\n"
-        "  1.507       |-------ACK------>|\n"
-        "  9.012       |-------BYE------>|\n"
-        "  9.012       |<----200 OK------|\n");
+    expect_text(s, "Call-ID: 3c26b1f2e9a0-22066-1@127.0.1.1\n"
+                   "From:    sip:alice@127.0.1.1\n"
+                   "To:      sip:bob@127.0.1.2\n"
+                   "State:   completed (200), 7 SIP messages\n"
+                   "Start:   2024-03-01 12:10:00.000 UTC, s~\n"
+                   "\n"
+                   "        127.0.1.1:5060    127.0.1.2:5060\n"
+                   "              |                 |\n"
+                   "  0.000       |--INVITE (SDP)-->|\n"
+                   "              | PCMA 127.0.1.1~ |\n"
+                   "  0.000       |<--100 Trying----|\n"
+                   "  0.001       |<--180 Ringing---|\n"
+                   "  1.507       |<-200 OK (SDP)---|\n"
+                   "              | PCMA 127.0.1.2~ |\n"
+                   "  1.507       |-------ACK------>|\n"
+                   "  9.012       |-------BYE------>|\n"
+                   "  9.012       |<----200 OK------|\n");
     cr_assert_leq(widest_line(s), 40);
 }
 
@@ -420,7 +437,7 @@ Test(ladder, width_is_clamped)
 {
     struct call c;
     basic_call(&c);
-    struct ladder_opts o = { .width = 3 };
+    struct ladder_opts o = {.width = 3};
     ladder_layout(&lad, &c, order, nmsgs, &o);
     cr_assert_eq(lad.width, LADDER_MIN_WIDTH);
     o.width = 60000;
@@ -448,7 +465,8 @@ Test(ladder, many_endpoints_grow_wider_but_stay_aligned)
     cr_assert_geq(lad.spacing, LADDER_SPACING_MIN);
     /* every line puts its bars at the same columns */
     char line[LADDER_LINE_MAX];
-    for (size_t i = lad.title_lines + lad.legend_lines + 1; ladder_line(&lad, i, line, sizeof line); i++)
+    for (size_t i = lad.title_lines + lad.legend_lines + 1; ladder_line(&lad, i, line, sizeof line);
+         i++)
         for (int k = 0; k < 6; k++) {
             char ch = line[lad.cols[k].x];
             cr_assert(ch == '|' || ch == '-' || ch == '>' || ch == '<' || (ch >= 'A' && ch <= 'Z'),
@@ -470,7 +488,8 @@ Test(ladder, endpoints_beyond_the_cap_are_counted)
     cr_assert_eq(lad.col_count, LADDER_MAX_COLS);
     cr_assert_eq(lad.row_count, LADDER_MAX_COLS - 1);
     cr_assert_eq(lad.not_drawn, 4);
-    cr_assert_not_null(strstr(s, "\n(4 more messages not drawn: over 512 messages or 12 endpoints)\n"), "%s", s);
+    cr_assert_not_null(
+        strstr(s, "\n(4 more messages not drawn: over 512 messages or 12 endpoints)\n"), "%s", s);
     cr_assert_lt(widest_line(s), LADDER_LINE_MAX);
 }
 
@@ -490,7 +509,7 @@ Test(ladder, rows_beyond_the_cap_are_counted)
     cr_assert_str_eq(s + strlen(s) - strlen(tail), tail);
 
     /* messages the caller never passed count the same way */
-    struct ladder_opts o = { .omitted = 7 };
+    struct ladder_opts o = {.omitted = 7};
     ladder_layout(&lad, &c, order, 2, &o);
     cr_assert_eq(lad.not_drawn, 7);
     char line[LADDER_LINE_MAX];
@@ -504,15 +523,15 @@ Test(ladder, call_without_messages)
     base_call(&c, ep("127.0.1.1", 5060), ep("127.0.1.2", 5060));
     c.msg_dropped = 3;
     expect_text(draw(&c, 80, LADDER_TIME_RELATIVE),
-        "Call-ID: 3c26b1f2e9a0-22066-1@127.0.1.1\n"
-        "From:    sip:alice@127.0.1.1 -> sip:bob@127.0.1.2\n"
-        "State:   trying, 0 SIP messages\n"
-        "Start:   2024-03-01 12:10:00.000 UTC\n"
-        "\n"
-        "        127.0.1.1:5060\n"
-        "              |\n"
-        "(no SIP messages kept for this call)\n"
-        "(3 messages not kept by the sensor)\n");
+                "Call-ID: 3c26b1f2e9a0-22066-1@127.0.1.1\n"
+                "From:    sip:alice@127.0.1.1 -> sip:bob@127.0.1.2\n"
+                "State:   trying, 0 SIP messages\n"
+                "Start:   2024-03-01 12:10:00.000 UTC\n"
+                "\n"
+                "        127.0.1.1:5060\n"
+                "              |\n"
+                "(no SIP messages kept for this call)\n"
+                "(3 messages not kept by the sensor)\n");
 }
 
 Test(ladder, empty_call_record)
@@ -522,13 +541,12 @@ Test(ladder, empty_call_record)
     memset(&c, 0, sizeof c);
     call_str_init(&c);
     nmsgs = 0;
-    expect_text(draw(&c, 80, LADDER_TIME_RELATIVE),
-        "Call-ID: -\n"
-        "From:    - -> -\n"
-        "State:   trying, 0 SIP messages\n"
-        "Start:   -\n"
-        "\n"
-        "(no SIP messages kept for this call)\n");
+    expect_text(draw(&c, 80, LADDER_TIME_RELATIVE), "Call-ID: -\n"
+                                                    "From:    - -> -\n"
+                                                    "State:   trying, 0 SIP messages\n"
+                                                    "Start:   -\n"
+                                                    "\n"
+                                                    "(no SIP messages kept for this call)\n");
     ladder_layout(&lad, &c, NULL, 5, NULL);
     cr_assert_eq(lad.row_count, 0);
 }
@@ -544,7 +562,9 @@ Test(ladder, null_entries_skipped_and_self_message)
     add(T0 + 2 * MS, b, b, "NOTIFY", 0);
     const char *s = draw(&c, 80, LADDER_TIME_RELATIVE);
     cr_assert_eq(lad.row_count, 2);
-    cr_assert_not_null(strstr(s, "\n  0.002       |                                           |<> NOTIFY\n"), "%s", s);
+    cr_assert_not_null(
+        strstr(s, "\n  0.002       |                                           |<> NOTIFY\n"), "%s",
+        s);
 }
 
 Test(ladder, reinvite_and_cut_reason_phrase)
@@ -559,8 +579,10 @@ Test(ladder, reinvite_and_cut_reason_phrase)
     add(T0 + 1 * MS, b, a, "407 Proxy Authentication Required, Realm", 407);
     const char *s = draw(&c, 80, LADDER_TIME_RELATIVE);
     cr_assert_not_null(strstr(s, "\n  0.000       |--------------re-INVITE (SDP)------------->|\n"
-                                 "              |       PCMA 127.0.1.1:16384 sendonly       |\n"), "%s", s);
-    cr_assert_not_null(strstr(s, "\n  0.001       |<-407 Proxy Authentication Required, Rea~--|\n"), "%s", s);
+                                 "              |       PCMA 127.0.1.1:16384 sendonly       |\n"),
+                       "%s", s);
+    cr_assert_not_null(strstr(s, "\n  0.001       |<-407 Proxy Authentication Required, Rea~--|\n"),
+                       "%s", s);
 }
 
 Test(ladder, out_of_order_time_is_negative)
@@ -581,9 +603,12 @@ Test(ladder, hostile_text_is_printable_ascii)
     base_call(&c, a, b);
     c.call_id = "id\x1b]0;pwned\x07\xc3\xa9";
     c.from = "sip:\r\nx@y";
-    with_sdp(add(T0, a, b, "INV\x1bITE", 0), "PC\x7f" "MA", ep("127.0.1.1", 4000), (enum sdp_dir)9);
-    add(T0, b, a, "", 0);    /* no label: "?" */
-    add(T0, b, a, "", 404);  /* no label, a status: the code */
+    with_sdp(add(T0, a, b, "INV\x1bITE", 0),
+             "PC\x7f"
+             "MA",
+             ep("127.0.1.1", 4000), (enum sdp_dir)9);
+    add(T0, b, a, "", 0);   /* no label: "?" */
+    add(T0, b, a, "", 404); /* no label, a status: the code */
     const char *s = draw(&c, 80, LADDER_TIME_RELATIVE);
     for (const char *p = s; *p; p++)
         cr_assert((*p >= 0x20 && *p < 0x7f) || *p == '\n', "byte 0x%02x at %zu", (unsigned char)*p,
@@ -625,7 +650,7 @@ Test(ladder, line_access_is_bounded)
     char buf[16];
     memset(buf, 'X', sizeof buf);
     cr_assert(ladder_line(&lad, 7, buf, 10));
-    cr_assert_str_eq(buf, "  0.000  ");   /* cut to 9 characters + NUL */
+    cr_assert_str_eq(buf, "  0.000  "); /* cut to 9 characters + NUL */
     cr_assert_eq(buf[10], 'X');
     cr_assert(ladder_line(&lad, 7, buf, 0)); /* nothing written */
     cr_assert_eq(buf[10], 'X');
@@ -697,14 +722,16 @@ static uint64_t rnd(void)
 Test(ladder, random_messages_never_break_the_drawing)
 {
     /* garbage labels, codecs, directions, flags and times between a few endpoints */
-    struct endpoint pool[5] = { ep("10.0.0.1", 5060), ep("10.0.0.2", 5060), ep("2001:db8::9", 5060),
-                                ep("10.0.0.1", 5062), ep("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535) };
+    struct endpoint pool[5] = {ep("10.0.0.1", 5060), ep("10.0.0.2", 5060), ep("2001:db8::9", 5060),
+                               ep("10.0.0.1", 5062),
+                               ep("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535)};
     for (int iter = 0; iter < 40; iter++) {
         struct call c;
         base_call(&c, pool[0], pool[1]);
         size_t n = rnd() % 40;
         for (size_t i = 0; i < n; i++) {
-            struct call_msg *m = add(T0 + rnd() % (100 * NS), pool[rnd() % 5], pool[rnd() % 5], "", 0);
+            struct call_msg *m =
+                add(T0 + rnd() % (100 * NS), pool[rnd() % 5], pool[rnd() % 5], "", 0);
             /* random bytes, a NUL anywhere or none before the caps */
             static char garbage[MAX_MSGS][2][CALL_FIELD_MAX];
             char *g = garbage[nmsgs - 1][0], *h = garbage[nmsgs - 1][1];
@@ -727,7 +754,8 @@ Test(ladder, random_messages_never_break_the_drawing)
                       (unsigned char)*q);
         cr_assert_lt(widest_line(s), LADDER_LINE_MAX);
         if (lad.col_count <= 3 && lad.width >= LADDER_DEFAULT_WIDTH)
-            cr_assert_leq(widest_line(s), lad.width, "iteration %d, width %u:\n%s", iter, lad.width, s);
+            cr_assert_leq(widest_line(s), lad.width, "iteration %d, width %u:\n%s", iter, lad.width,
+                          s);
         cr_assert_eq(lad.row_count, n);
     }
 }

@@ -170,7 +170,8 @@ Test(lines, split_header_key_folds_the_name)
     cr_assert_eq(name.len, 13);
     cr_assert_eq(memcmp(key, "x-longer", 8), 0, "cut at the cap");
     cr_assert(lines_split_header_key(SV_LIT("v: 1"), &name, &value, NULL, 0));
-    cr_assert_not(lines_split_header_key(SV_LIT("Content Length: 5"), &name, &value, key, sizeof key));
+    cr_assert_not(
+        lines_split_header_key(SV_LIT("Content Length: 5"), &name, &value, key, sizeof key));
 }
 
 Test(lines, split_header_rejects_non_headers)
@@ -345,7 +346,10 @@ Test(lines, lf_found_at_every_position_of_every_length)
             /* the same through the header reader */
             lines_init(&ln, buf, n, true);
             r = lines_next_header(&ln, &l);
-            cr_assert_eq(r, k == n ? LINES_PARTIAL : k ? LINES_LINE : LINES_BLANK,
+            cr_assert_eq(r,
+                         k == n ? LINES_PARTIAL
+                         : k    ? LINES_LINE
+                                : LINES_BLANK,
                          "header: n=%zu k=%zu", n, k);
             cr_assert_eq(l.len, k, "header: n=%zu k=%zu", n, k);
             free(buf);

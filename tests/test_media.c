@@ -1,4 +1,4 @@
-/* test_media.c: SDP-announced endpoints bind RTP/RTCP to calls; latching; streams end with calls. */
+/* test_media.c: SDP-announced endpoints bind RTP/RTCP to calls; latching; streams end with calls */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -50,7 +50,7 @@ static void table_of(uint32_t endpoints, uint32_t streams)
 
 static struct endpoint ep(const char *ip, uint16_t port)
 {
-    struct endpoint e = { .port = port };
+    struct endpoint e = {.port = port};
     cr_assert(addr_parse(sv_make(ip, strlen(ip)), &e.ip));
     return e;
 }
@@ -94,9 +94,8 @@ static void two_party_call(struct call *c, const char *id)
 
 static struct rtp_hdr rtp(uint32_t ssrc, uint16_t seq, uint32_t ts)
 {
-    return (struct rtp_hdr){ .version = 2, .pt = 8, .seq = seq, .ts = ts, .ssrc = ssrc };
+    return (struct rtp_hdr){.version = 2, .pt = 8, .seq = seq, .ts = ts, .ssrc = ssrc};
 }
-
 
 static void send_stream(struct endpoint src, struct endpoint dst, uint32_t ssrc, int n,
                         enum media_rtp_mode mode)
@@ -235,7 +234,7 @@ Test(media, full_table_evicts_the_idlest_stream_and_counts_it)
 static void report_about_1a2b(void)
 {
     static const uint8_t rr[] = {
-        0x81, 201, 0x00, 0x07, 0x2B, 0x3C, 0x00, 0x3C, /* V=2 RC=1 RR len 7, sender SSRC */
+        0x81, 201,  0x00, 0x07, 0x2B, 0x3C, 0x00, 0x3C, /* V=2 RC=1 RR len 7, sender SSRC */
         0x00, 0x00, 0x1A, 0x2B, 0x07, 0x00, 0x00, 0x07, /* about SSRC, fraction 7, cum 7 */
         0x00, 0x00, 0x05, 0x1F, 0x00, 0x00, 0x00, 0x50, /* ext highest seq 1311, jitter 80 */
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* LSR 0, DLSR 0 */
@@ -339,7 +338,7 @@ Test(media, a_call_full_of_its_own_streams_refuses_an_injected_one)
     cr_assert_eq(ended[0].ssrc, 0x100);
 }
 
-/* Stream keys hash whole words: IPv6 ends that differ in one byte (first or last) are two streams. */
+/* Stream keys hash whole words: IPv6 ends differing in one byte (first or last) are two streams. */
 Test(media, ipv6_streams_differing_in_one_address_byte_are_two)
 {
     struct endpoint a = ep("2001:db8::1", 16384), b = ep("2001:db8::2", 20000);
@@ -385,7 +384,8 @@ Test(media, stream_index_grows_and_finds_every_stream)
         cr_assert(media_rtp(big, &src, &dst, &h, T0 + i * MS, MEDIA_RTP_CLASSIFIED));
         if (i % 1000 == 999) {
             for (uint32_t k = 0; k <= i; k++) {
-                struct endpoint s2 = ep(k & 1 ? "192.0.2.10" : "2001:db8::10", (uint16_t)(1024 + k));
+                struct endpoint s2 =
+                    ep(k & 1 ? "192.0.2.10" : "2001:db8::10", (uint16_t)(1024 + k));
                 struct rtp_hdr h2 = rtp(k, 2, 160);
                 cr_assert(media_rtp(big, &s2, &dst, &h2, T0 + i * MS, MEDIA_RTP_EXISTING),
                           "stream %u lost after %u created", k, i + 1);
@@ -403,13 +403,14 @@ Test(media, stream_index_grows_and_finds_every_stream)
     media_destroy(big);
 }
 
-/* Calls 1 and 2 both announce the caller at 192.0.2.1:caller_port, the callee at 192.0.2.2:callee_port. */
+/* Calls 1 and 2 both announce the caller at 192.0.2.1:caller_port, the callee at
+ * 192.0.2.2:callee_port. */
 static void calls_sharing_ports(struct call *c1, struct call *c2, uint16_t caller_port,
                                 uint16_t callee_port)
 {
     call_init(c1, 1, "call-1");
     call_init(c2, 2, "call-2");
-    struct call *calls[2] = { c1, c2 };
+    struct call *calls[2] = {c1, c2};
     for (int k = 0; k < 2; k++) {
         announce(calls[k], CALL_PARTY_CALLER, "192.0.2.1", caller_port);
         announce(calls[k], CALL_PARTY_CALLEE, "192.0.2.2", callee_port);
@@ -526,7 +527,7 @@ Test(media, evicting_a_stream_of_an_older_call_on_a_reused_port_unlinks_it_from_
     cr_assert_eq(nended, 1);
     cr_assert_eq(ended[0].ssrc, 0x4001);
     cr_assert_null(stream_of(&c1, 0x4001), "gone from its call");
-    const struct call *calls[2] = { &c1, &c2 };
+    const struct call *calls[2] = {&c1, &c2};
     for (int k = 0; k < 2; k++) {
         uint32_t n = 0;
         for (const struct media_stream *s = media_first_stream(m, calls[k]); s;
@@ -573,7 +574,7 @@ Test(media, a_dynamic_payload_type_met_later_takes_the_clock_of_its_own_calls_rt
         "v=0\r\no=- 2 2 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\n"
         "m=audio 20000 RTP/AVP 96 13\r\na=rtpmap:96 AMR-WB/16000\r\n",
     };
-    struct call *calls[2] = { &c1, &c2 };
+    struct call *calls[2] = {&c1, &c2};
     for (int k = 0; k < 2; k++) {
         cr_assert_eq(sdp_parse((const uint8_t *)bodies[k], strlen(bodies[k]), &s), STATUS_OK);
         media_announce(m, calls[k], CALL_PARTY_CALLEE, &s);

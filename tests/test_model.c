@@ -1,4 +1,5 @@
-/* test_model.c: the dashboard's snapshot: rows, details with SIP text, series, totals, eviction, selection, saves, threads. */
+/* test_model.c: the dashboard's snapshot: rows, details with SIP text, series, totals, eviction,
+ * selection, saves, threads. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -35,7 +36,7 @@ static void open_model_msgs(uint32_t max_rows, size_t detail_bytes, size_t text_
     cfg.media.max_streams = 64;
     cfg.linger_s = 0;
     cfg.text_bytes = text_bytes;
-    struct ui_model_config mc = { .max_rows = max_rows, .detail_bytes = detail_bytes };
+    struct ui_model_config mc = {.max_rows = max_rows, .detail_bytes = detail_bytes};
     faults_thresholds_default(&mc.thresholds);
     um = ui_model_create(&mc);
     cr_assert_not_null(um);
@@ -70,7 +71,7 @@ static int nsent;
 
 static struct endpoint ep(const char *ip, uint16_t port)
 {
-    struct endpoint e = { .port = port };
+    struct endpoint e = {.port = port};
     cr_assert(addr_parse(sv_make(ip, strlen(ip)), &e.ip));
     return e;
 }
@@ -87,8 +88,10 @@ static void sip(double ms, const char *from, const char *to, const char *fmt, ..
     sent_len[nsent++] = (size_t)n;
     struct sip_msg m;
     cr_assert_eq(sip_parse((const uint8_t *)buf, (size_t)n, false, &m), STATUS_OK, "%s", buf);
-    struct sip_meta meta = { .ts_ns = t0 + (uint64_t)(ms * 1e6), .src = ep(from, 5060),
-                             .dst = ep(to, 5060), .transport = CALL_TRANSPORT_UDP };
+    struct sip_meta meta = {.ts_ns = t0 + (uint64_t)(ms * 1e6),
+                            .src = ep(from, 5060),
+                            .dst = ep(to, 5060),
+                            .transport = CALL_TRANSPORT_UDP};
     correlate_sip(co, &m, &meta);
 }
 
@@ -134,7 +137,7 @@ static void request(double ms, const char *cid, const char *method, int cseq)
 static void rtp(double ms, const char *src, uint16_t sport, const char *dst, uint16_t dport,
                 uint32_t ssrc, uint16_t seq, uint8_t pt)
 {
-    uint8_t b[12 + 160] = { 0x80, pt };
+    uint8_t b[12 + 160] = {0x80, pt};
     uint32_t ts = 160u * seq;
     b[2] = (uint8_t)(seq >> 8);
     b[3] = (uint8_t)seq;
@@ -259,8 +262,8 @@ Test(model, active_row_then_ended_row_with_its_detail)
     cr_assert_eq(det.call.state, CALL_STATE_COMPLETED);
     cr_assert_eq(det.msg_count, 7);
     cr_assert_eq(det.msgs_omitted, 0);
-    static const char *labels[] = { "INVITE", "100 Trying", "180 Ringing", "200 OK",
-                                    "ACK",    "BYE",        "200 OK" };
+    static const char *labels[] = {"INVITE", "100 Trying", "180 Ringing", "200 OK",
+                                   "ACK",    "BYE",        "200 OK"};
     for (int i = 0; i < 7; i++) {
         cr_assert_str_eq(det.msgs[i].label, labels[i]);
         cr_assert_eq(det.text_len[i], sent_len[i], "message %d: %u bytes, sent %zu", i,
@@ -566,7 +569,7 @@ Test(model, totals_and_rates_in_packet_time)
 Test(model, save_mailbox_round_trip)
 {
     open_model(8, 4096, 0);
-    struct ui_save_req req = { .call_count = 1, .pair_count = 1, .from_ns = 5, .to_ns = 9 };
+    struct ui_save_req req = {.call_count = 1, .pair_count = 1, .from_ns = 5, .to_ns = 9};
     snprintf(req.path, sizeof req.path, "/tmp/x.pcap");
     snprintf(req.call_ids[0], sizeof req.call_ids[0], "call-1");
     req.pair_src[0] = ep(CALLER, 16384);
@@ -633,8 +636,9 @@ Test(model, a_huge_call_detail_keeps_its_first_messages_and_texts_that_fit)
         cr_assert(n > 0 && (size_t)n < sizeof buf);
         struct sip_msg m;
         cr_assert_eq(sip_parse((const uint8_t *)buf, (size_t)n, false, &m), STATUS_OK);
-        struct sip_meta meta = { .ts_ns = t0 + (uint64_t)(20 + i) * MS, .src = ep(CALLER, 5060),
-                                 .dst = ep(CALLEE, 5060) };
+        struct sip_meta meta = {.ts_ns = t0 + (uint64_t)(20 + i) * MS,
+                                .src = ep(CALLER, 5060),
+                                .dst = ep(CALLEE, 5060)};
         correlate_sip(co, &m, &meta);
     }
     ui_model_select(um, 1);

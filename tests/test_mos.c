@@ -1,4 +1,5 @@
-/* test_mos.c: ITU-T G.107 E-model (R-factor, Annex B MOS) with the G.113 Appendix I codec values, worked by hand. */
+/* test_mos.c: ITU-T G.107 E-model (R-factor, Annex B MOS) with the G.113 Appendix I codec values,
+ * worked by hand. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* test_pipeline.c: capture thread -> ring -> analysing thread: on_tick, the frame history, replay pacing. */
+/* test_pipeline.c: capture thread -> ring -> analysing thread: on_tick, the frame history, replay
+ * pacing. */
 #include <criterion/criterion.h>
 
 #include <stdatomic.h>
@@ -436,9 +437,9 @@ static enum pipeline_result run_mode(const char *file, size_t ring_bytes, struct
 Test(pipeline, reading_thread_and_ring_count_the_same)
 {
     static const char *const files[] = {
-        "basic-call.pcap", "basic-call-tcp.pcap", "sip-tcp-segments.pcap",
-        "ipv4-frag-invite.pcap", "format-gzip.pcap.gz", "format-pcapng.pcapng",
-        "many-calls.pcap.gz", "truncated-mid-packet.pcap",
+        "basic-call.pcap",       "basic-call-tcp.pcap",       "sip-tcp-segments.pcap",
+        "ipv4-frag-invite.pcap", "format-gzip.pcap.gz",       "format-pcapng.pcapng",
+        "many-calls.pcap.gz",    "truncated-mid-packet.pcap",
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         struct stats a, b;

@@ -1,4 +1,5 @@
-/* test_rtcp.c: RTCP compound walker and helpers (RFC 3550 §6.4-6.7, RFC 3611 §4.7, RFC 5761 §4), checked against real captures. */
+/* test_rtcp.c: RTCP compound walker and helpers (RFC 3550 §6.4-6.7, RFC 3611 §4.7, RFC 5761 §4),
+ * checked against real captures. */
 #include <criterion/criterion.h>
 #include <string.h>
 

@@ -501,8 +501,8 @@ Test(rtpstream, dtmf_digit_table_and_cap)
     /* 20 events: every one begins with its digit (the caller keeps as many as it wants) */
     char digits[21] = "";
     for (int e = 0; e < 20; e++) {
-        unsigned ev = feed_event(&s, (uint16_t)e, 1000u * (uint32_t)e, true, (uint8_t)(e % 16), true,
-                                 800, 100.0 * e, 101);
+        unsigned ev = feed_event(&s, (uint16_t)e, 1000u * (uint32_t)e, true, (uint8_t)(e % 16),
+                                 true, 800, 100.0 * e, 101);
         cr_assert(ev & RTPSTREAM_EV_DTMF_BEGIN, "event %d", e);
         digits[e] = s.dtmf_last.digit;
     }

@@ -1,4 +1,5 @@
-/* test_sdp.c: SDP parser (RFC 8866, RFC 3264 hold, RFC 3605 a=rtcp) on bodies modelled on the captures. */
+/* test_sdp.c: SDP parser (RFC 8866, RFC 3264 hold, RFC 3605 a=rtcp) on bodies modelled on the
+ * captures. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,11 +14,11 @@ static enum status parse_str(const char *body)
     return sdp_parse((const uint8_t *)body, strlen(body), &s);
 }
 
-#define assert_sv(view, lit)                                                                   \
-    do {                                                                                       \
-        struct sv v_ = (view);                                                                 \
-        cr_assert(sv_eq(v_, sv_make((lit), strlen(lit))), "got '%.*s', want '%s'", SV_ARG(v_), \
-                  (lit));                                                                      \
+#define assert_sv(view, lit)                                                                       \
+    do {                                                                                           \
+        struct sv v_ = (view);                                                                     \
+        cr_assert(sv_eq(v_, sv_make((lit), strlen(lit))), "got '%.*s', want '%s'", SV_ARG(v_),     \
+                  (lit));                                                                          \
     } while (0)
 
 static void assert_addr(const struct addr *a, const char *text)
@@ -600,8 +601,8 @@ Test(sdp, media_dropped_saturates)
 Test(sdp, too_many_fmts_and_rtpmaps)
 {
     static char body[8192];
-    size_t n = (size_t)snprintf(body, sizeof body,
-                                "v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 4000 RTP/AVP");
+    size_t n =
+        (size_t)snprintf(body, sizeof body, "v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 4000 RTP/AVP");
     for (int pt = 60; pt < 60 + SDP_MAX_FMT + 8; pt++)
         n += (size_t)snprintf(body + n, sizeof body - n, " %d", pt);
     n += (size_t)snprintf(body + n, sizeof body - n, "\r\n");
@@ -722,9 +723,13 @@ Test(sdp, connection_forms)
     cr_assert_eq(parse_str("v=0\r\nc=IN IP6 ff15::101/3\r\nm=audio 4000 RTP/AVP 0\r\n"), STATUS_OK);
     assert_addr(&s.conn, "ff15::101");
 
-    const char *bad[] = { "c=IN IP4 host.example.com", "c=IN IP4 2001:db8::1", "c=IN IP6 192.0.2.1",
-                          "c=ATM NSAP 47.0091.8100.0000.0060.3e64.fd01", "c=IN IP4", "c=",
-                          "c=IN IPX 192.0.2.1" };
+    const char *bad[] = {"c=IN IP4 host.example.com",
+                         "c=IN IP4 2001:db8::1",
+                         "c=IN IP6 192.0.2.1",
+                         "c=ATM NSAP 47.0091.8100.0000.0060.3e64.fd01",
+                         "c=IN IP4",
+                         "c=",
+                         "c=IN IPX 192.0.2.1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char body[256];
         snprintf(body, sizeof body, "v=0\r\n%s\r\nm=audio 4000 RTP/AVP 0\r\n", bad[i]);
@@ -757,9 +762,13 @@ Test(sdp, port_count_and_port_limits)
     cr_assert_eq(s.media[0].port, 65535);
     cr_assert_eq(s.media[0].rtcp_port, 0, "port+1 does not exist");
 
-    const char *bad[] = { "m=audio 65536 RTP/AVP 0", "m=audio -1 RTP/AVP 0",
-                          "m=audio 49170/0 RTP/AVP 0", "m=audio 49170/ RTP/AVP 0",
-                          "m=audio +5 RTP/AVP 0", "m=audio", "m=" };
+    const char *bad[] = {"m=audio 65536 RTP/AVP 0",
+                         "m=audio -1 RTP/AVP 0",
+                         "m=audio 49170/0 RTP/AVP 0",
+                         "m=audio 49170/ RTP/AVP 0",
+                         "m=audio +5 RTP/AVP 0",
+                         "m=audio",
+                         "m="};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char body[256];
         snprintf(body, sizeof body, "v=0\r\nc=IN IP4 192.0.2.1\r\n%s\r\nm=audio 6000 RTP/AVP 8\r\n",

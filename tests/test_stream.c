@@ -1,4 +1,5 @@
-/* test_stream.c: a stream's quality figures (exporters/stream.c): the whole stream's and the worst window's MOS. */
+/* test_stream.c: a stream's quality figures (exporters/stream.c): the whole stream's and the worst
+ * window's MOS. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
@@ -27,7 +28,7 @@ static void feed(struct rtpstream *s, int seq)
 }
 
 /* Nothing reported by RTCP (media.c's media_no_rtcp, which this test does not link). */
-static const struct media_rtcp no_rtcp = { .jitter_ms = -1, .rtt_ms = -1, .xr_mos_lq = -1 };
+static const struct media_rtcp no_rtcp = {.jitter_ms = -1, .rtt_ms = -1, .xr_mos_lq = -1};
 
 /* A stream record around s, as media.c would hand it to stream_quality: PCMU, no RTCP. */
 static struct stream_quality quality_of(const struct rtpstream *s)
@@ -42,7 +43,6 @@ static struct stream_quality quality_of(const struct rtpstream *s)
     stream_quality(&m, &q);
     return q;
 }
-
 
 /*
  * mos_min is the E-model of the worst 10-second window: when that window is the whole stream
@@ -75,8 +75,10 @@ Test(stream, worst_window_mos)
     cr_assert(q.f.window_valid);
     cr_assert_float_eq(q.f.window_loss_pct, 10, EPS);
     cr_assert_lt(q.f.lost_unique_pct, q.f.window_loss_pct);
-    struct mos_input in = { .codec = sv_make("PCMU", 4), .loss_pct = q.f.window_loss_pct,
-                            .burst_r = q.f.window_burst_ratio, .rtt_ms = -1 };
+    struct mos_input in = {.codec = sv_make("PCMU", 4),
+                           .loss_pct = q.f.window_loss_pct,
+                           .burst_r = q.f.window_burst_ratio,
+                           .rtt_ms = -1};
     struct mos_result want = mos_compute(&in);
     cr_assert(q.mos_min.valid);
     cr_assert_eq(q.mos_min.mos, want.mos);

@@ -34,8 +34,11 @@ Test(strstore, value_is_copied_into_the_smallest_class)
     char buf[200];
     const char *f = STRSTORE_EMPTY;
     /* 15 chars + NUL fit 16; 16 chars need 32; 127 need 128 */
-    static const struct { size_t len; size_t block; } cases[] = {
-        { 1, 16 }, { 15, 16 }, { 16, 32 }, { 31, 32 }, { 32, 64 }, { 63, 64 }, { 64, 128 }, { 127, 128 },
+    static const struct {
+        size_t len;
+        size_t block;
+    } cases[] = {
+        {1, 16}, {15, 16}, {16, 32}, {31, 32}, {32, 64}, {63, 64}, {64, 128}, {127, 128},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cr_assert(strstore_set(s, &f, SV(run(buf, cases[i].len, 'a' + (char)i)), STRSTORE_MAX));
@@ -150,7 +153,7 @@ Test(strstore, release_and_reuse_keeps_the_footprint_flat)
 {
     /* 100000 values set and replaced in a 1 KiB store: each set frees the old value first. */
     struct strstore *s = strstore_create(1024);
-    const char *f[4] = { STRSTORE_EMPTY, STRSTORE_EMPTY, STRSTORE_EMPTY, STRSTORE_EMPTY };
+    const char *f[4] = {STRSTORE_EMPTY, STRSTORE_EMPTY, STRSTORE_EMPTY, STRSTORE_EMPTY};
     char buf[200];
     for (int i = 0; i < 100000; i++) {
         size_t len = (size_t)(i * 37 % 127) + 1;

@@ -1,4 +1,5 @@
-/* test_table.c: Criterion suite for exporters/table.c (calls and registrations tables, DESIGN.md "Command line"). */
+/* test_table.c: Criterion suite for exporters/table.c (calls and registrations tables, DESIGN.md
+ * "Command line"). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,10 +9,10 @@
 #define NS 1000000000ull
 #define T0 (1709295000ull * NS) /* 2024-03-01T12:10:00Z */
 
-static const char calls_header[] =
-    "START                   DURATION_S STATE     CODE FROM          TO             SETUP_MS  MSGS CALL_ID\n";
-static const char regs_header[] =
-    "AOR                      CONTACT                      CLIENT                 STATE        CHALLENGES REFRESHES EXPIRES_S\n";
+static const char calls_header[] = "START                   DURATION_S STATE     CODE FROM         "
+                                   " TO             SETUP_MS  MSGS CALL_ID\n";
+static const char regs_header[] = "AOR                      CONTACT                      CLIENT    "
+                                  "             STATE        CHALLENGES REFRESHES EXPIRES_S\n";
 
 /* captures/a_basic_call.pcap's call, times from its sip_messages.tsv */
 static void basic_call(struct call *c)
@@ -79,8 +80,9 @@ Test(table, completed_call_row_exact)
 {
     struct call c;
     basic_call(&c);
-    cr_assert_str_eq(row(&c), "2024-03-01 12:10:00.000      7.504 completed  200 alice         bob      "
-                              "         1.681     7 3c26b1f2e9a0-22066-1@127.0.1.1\n");
+    cr_assert_str_eq(row(&c),
+                     "2024-03-01 12:10:00.000      7.504 completed  200 alice         bob      "
+                     "         1.681     7 3c26b1f2e9a0-22066-1@127.0.1.1\n");
     cr_assert_eq(strlen(row(&c)), TABLE_WIDTH - 26 + strlen(c.call_id) + 1,
                  "columns before the Call-ID keep their widths; the Call-ID runs on whole");
 }
@@ -94,8 +96,9 @@ Test(table, cancelled_call_has_no_duration)
     c.state = CALL_STATE_CANCELLED;
     c.final_code = 487;
     c.call_id = "short";
-    cr_assert_str_eq(row(&c), "2024-03-01 12:10:00.000          - cancelled  487 alice         bob      "
-                              "         1.681     7 short\n");
+    cr_assert_str_eq(row(&c),
+                     "2024-03-01 12:10:00.000          - cancelled  487 alice         bob      "
+                     "         1.681     7 short\n");
 }
 
 Test(table, empty_call_all_dashes)
@@ -103,8 +106,9 @@ Test(table, empty_call_all_dashes)
     struct call c;
     memset(&c, 0, sizeof c);
     call_str_init(&c);
-    cr_assert_str_eq(row(&c), "-                                - trying       - -             -        "
-                              "             -     0 -\n");
+    cr_assert_str_eq(row(&c),
+                     "-                                - trying       - -             -        "
+                     "             -     0 -\n");
 }
 
 Test(table, user_falls_back_to_aor)
@@ -116,7 +120,8 @@ Test(table, user_falls_back_to_aor)
     c.to_user = "";
     c.to = "";
     const char *l = row(&c);
-    cr_assert_eq(strncmp(l + col_start(calls_header, 4), "sip:pbx.exam~ -             ", 28), 0, "%s", l);
+    cr_assert_eq(strncmp(l + col_start(calls_header, 4), "sip:pbx.exam~ -             ", 28), 0,
+                 "%s", l);
 }
 
 Test(table, long_values_cut_with_tilde_and_stay_aligned)
@@ -130,18 +135,20 @@ Test(table, long_values_cut_with_tilde_and_stay_aligned)
     c.call_id = id;
     const char *l = row(&c);
     cr_assert_eq(strlen(l), TABLE_WIDTH - 26 + CALL_ID_MAX - 1 + 1, "the Call-ID runs on whole");
-    cr_assert_eq(strncmp(l + col_start(calls_header, 4), "+49305550123~ 0123456789abc ", 28), 0, "%s", l);
+    cr_assert_eq(strncmp(l + col_start(calls_header, 4), "+49305550123~ 0123456789abc ", 28), 0,
+                 "%s", l);
     cr_assert_eq(strspn(l + col_start(calls_header, 8), "x"), CALL_ID_MAX - 1, "%s", l);
 }
 
 /* Byte offsets of the separating spaces: START 0-22, DURATION_S 24-33, STATE 35-43, CODE 45-48,
  * FROM 50-62, TO 64-76, SETUP_MS 78-86, MSGS 88-92, CALL_ID 94-119. */
-static const size_t calls_seps[] = { 23, 34, 44, 49, 63, 77, 87, 93 };
+static const size_t calls_seps[] = {23, 34, 44, 49, 63, 77, 87, 93};
 
 Test(table, every_column_keeps_its_bytes)
 {
     for (size_t k = 0; k < sizeof calls_seps / sizeof calls_seps[0]; k++)
-        cr_assert_eq(calls_header[calls_seps[k]], ' ', "header: no separator at byte %zu", calls_seps[k]);
+        cr_assert_eq(calls_header[calls_seps[k]], ' ', "header: no separator at byte %zu",
+                     calls_seps[k]);
     struct call calls[4];
     basic_call(&calls[0]);
     memset(&calls[1], 0, sizeof calls[1]);
@@ -152,7 +159,8 @@ Test(table, every_column_keeps_its_bytes)
     calls[2].final_code = 603;
     calls[2].state = CALL_STATE_CANCELLED;
     calls[2].sip_messages = 99999;
-    calls[2].ringing_ns = calls[2].start_ns + 30000 * 1000000ull; /* 30 s: "30000.000" fills SETUP_MS */
+    calls[2].ringing_ns =
+        calls[2].start_ns + 30000 * 1000000ull; /* 30 s: "30000.000" fills SETUP_MS */
     basic_call(&calls[3]);
     calls[3].state = CALL_STATE_TIMEOUT;
     calls[3].end_ns = calls[3].answer_ns + 99999 * NS; /* "99999.000" */
@@ -160,11 +168,13 @@ Test(table, every_column_keeps_its_bytes)
         const char *l = row(&calls[i]);
         cr_assert_geq(strlen(l), 95, "%s", l);
         for (size_t k = 0; k < sizeof calls_seps / sizeof calls_seps[0]; k++)
-            cr_assert_eq(l[calls_seps[k]], ' ', "call %d: no separator at byte %zu\n%s", i, calls_seps[k], l);
+            cr_assert_eq(l[calls_seps[k]], ' ', "call %d: no separator at byte %zu\n%s", i,
+                         calls_seps[k], l);
         cr_assert_leq(strlen(l), TABLE_LINE_MAX - 1);
     }
-    cr_assert_eq(strncmp(row(&calls[2]) + 35, "cancelled  603 a-very-long-~ 0123456789ab~ 30000.000 99999 ", 59), 0,
-                 "%s", row(&calls[2]));
+    cr_assert_eq(strncmp(row(&calls[2]) + 35,
+                         "cancelled  603 a-very-long-~ 0123456789ab~ 30000.000 99999 ", 59),
+                 0, "%s", row(&calls[2]));
     cr_assert_eq(strncmp(row(&calls[3]) + 24, " 99999.000 timeout ", 19), 0, "%s", row(&calls[3]));
 }
 
@@ -172,12 +182,13 @@ Test(table, control_and_non_ascii_bytes_print_as_question_marks)
 {
     struct call c;
     basic_call(&c);
-    c.from_user = "a\x1b[2Jb";        /* terminal escape from the wire */
-    c.to_user = "J\xc3\xbcrgen";      /* UTF-8: 2 bytes, would break the widths */
+    c.from_user = "a\x1b[2Jb";   /* terminal escape from the wire */
+    c.to_user = "J\xc3\xbcrgen"; /* UTF-8: 2 bytes, would break the widths */
     c.call_id = "id\r\nX";
     const char *l = row(&c);
     cr_assert_eq(strlen(l), 94 + 5 + 1, "%s", l); /* no byte gained or lost */
-    cr_assert_eq(strncmp(l + col_start(calls_header, 4), "a?[2Jb        J??rgen      ", 27), 0, "%s", l);
+    cr_assert_eq(strncmp(l + col_start(calls_header, 4), "a?[2Jb        J??rgen      ", 27), 0,
+                 "%s", l);
     cr_assert_str_eq(l + col_start(calls_header, 8), "id??X\n");
     cr_assert_null(strchr(l, '\x1b'));
 }
@@ -186,8 +197,9 @@ Test(table, oversized_numbers_lose_decimals_then_clamp)
 {
     struct call c;
     basic_call(&c);
-    c.end_ns = c.answer_ns + 123456789ull * NS + 500000000ull; /* 123456789.5 s: no room for decimals */
-    c.ringing_ns = c.start_ns + 86400ull * NS;                   /* 86400000 ms: 8 digits */
+    c.end_ns =
+        c.answer_ns + 123456789ull * NS + 500000000ull; /* 123456789.5 s: no room for decimals */
+    c.ringing_ns = c.start_ns + 86400ull * NS;          /* 86400000 ms: 8 digits */
     c.sip_messages = 4000000000u;
     const char *l = row(&c);
     cr_assert_eq(strncmp(l + 24, " 123456790 ", 11), 0, "%s", l);
@@ -260,16 +272,18 @@ Test(table, regs_rows_for_each_state)
 
     basic_reg(&r);
     table_regs_row_format(line, sizeof line, &r);
-    cr_assert_str_eq(line, "sip:alice@example.com    sip:alice@192.0.2.10:5060    192.0.2.10:5060        "
-                           "registered            1         0      3600\n");
+    cr_assert_str_eq(line,
+                     "sip:alice@example.com    sip:alice@192.0.2.10:5060    192.0.2.10:5060        "
+                     "registered            1         0      3600\n");
 
     basic_reg(&r);
     r.registered = false;
     r.unregistered = true;
     r.refreshes = 2;
     table_regs_row_format(line, sizeof line, &r);
-    cr_assert_str_eq(line, "sip:alice@example.com    sip:alice@192.0.2.10:5060    192.0.2.10:5060        "
-                           "unregistered          1         2         -\n");
+    cr_assert_str_eq(line,
+                     "sip:alice@example.com    sip:alice@192.0.2.10:5060    192.0.2.10:5060        "
+                     "unregistered          1         2         -\n");
 
     /* an auth loop: challenged again and again, never bound, no contact confirmed */
     basic_reg(&r);
@@ -278,8 +292,9 @@ Test(table, regs_rows_for_each_state)
     r.challenges = 5;
     r.last_code = 407;
     table_regs_row_format(line, sizeof line, &r);
-    cr_assert_str_eq(line, "sip:alice@example.com    -                            192.0.2.10:5060        "
-                           "failed                5         0         -\n");
+    cr_assert_str_eq(line,
+                     "sip:alice@example.com    -                            192.0.2.10:5060        "
+                     "failed                5         0         -\n");
 }
 
 Test(table, regs_long_ipv6_client_and_contact_cut)
@@ -290,8 +305,9 @@ Test(table, regs_long_ipv6_client_and_contact_cut)
     strcpy(r.contact, "sip:alice@[2001:db8:85a3:1:2:8a2e:370:7334]:5060;transport=tcp");
     char line[TABLE_LINE_MAX];
     table_regs_row_format(line, sizeof line, &r);
-    cr_assert_str_eq(line, "sip:alice@example.com    sip:alice@[2001:db8:85a3:1:~ [2001:db8:85a3:1:2:8a~ "
-                           "registered            1         0      3600\n");
+    cr_assert_str_eq(line,
+                     "sip:alice@example.com    sip:alice@[2001:db8:85a3:1:~ [2001:db8:85a3:1:2:8a~ "
+                     "registered            1         0      3600\n");
 }
 
 static uint64_t rnd_state = 0x853c49e6748fea9bull;
@@ -336,7 +352,7 @@ Test(table, random_records_keep_the_layout)
         r.unregistered = rnd() & 1;
         if (iter % 2)
             r.client.ip.family = (iter % 4) == 1 ? 4 : 6;
-        const char *lines[2] = { row(&c), NULL };
+        const char *lines[2] = {row(&c), NULL};
         char reg[TABLE_LINE_MAX];
         table_regs_row_format(reg, sizeof reg, &r);
         lines[1] = reg;
@@ -346,7 +362,8 @@ Test(table, random_records_keep_the_layout)
             cr_assert_leq(n, TABLE_LINE_MAX - 1);
             cr_assert_eq(l[n - 1], '\n');
             for (size_t i = 0; i + 1 < n; i++)
-                cr_assert(l[i] >= 0x20 && l[i] < 0x7f, "iteration %d: byte 0x%02x", iter, (unsigned char)l[i]);
+                cr_assert(l[i] >= 0x20 && l[i] < 0x7f, "iteration %d: byte 0x%02x", iter,
+                          (unsigned char)l[i]);
         }
         for (size_t k = 0; k < sizeof calls_seps / sizeof calls_seps[0]; k++)
             cr_assert_eq(lines[0][calls_seps[k]], ' ', "iteration %d: %s", iter, lines[0]);

@@ -49,8 +49,8 @@ static void send_udp(struct worker *w, uint64_t t, const char *a, const char *b,
     static uint8_t frame[16384];
     size_t n = builders_udp4(frame, sizeof frame, a, 5060, b, 5060, text, strlen(text));
     cr_assert(n > 0);
-    struct frame f = { .ts_ns = t, .caplen = (uint32_t)n, .wirelen = (uint32_t)n,
-                       .linktype = 1, .data = frame };
+    struct frame f = {
+        .ts_ns = t, .caplen = (uint32_t)n, .wirelen = (uint32_t)n, .linktype = 1, .data = frame};
     worker_frame(w, &f);
 }
 

@@ -1,4 +1,4 @@
-/* dash.c: the live dashboard's terminal, main loop and screen stack (ncursesw; keys as in sngrep). */
+/* dash.c: the dashboard's terminal, main loop and screen stack (ncursesw; keys as in sngrep). */
 #include "dash.h"
 
 #include <curses.h>
@@ -31,10 +31,10 @@ struct dash_screen_ops {
 };
 
 static const struct dash_screen_ops dash_screens[DASH_SCREENS] = {
-    [DASH_SCREEN_LIST] = { dash_list_draw, dash_list_key },
-    [DASH_SCREEN_CALL] = { dash_call_draw, dash_call_key },
-    [DASH_SCREEN_STREAMS] = { dash_stream_draw, dash_stream_key },
-    [DASH_SCREEN_HELP] = { dash_help_draw, dash_help_key },
+    [DASH_SCREEN_LIST] = {dash_list_draw, dash_list_key},
+    [DASH_SCREEN_CALL] = {dash_call_draw, dash_call_key},
+    [DASH_SCREEN_STREAMS] = {dash_stream_draw, dash_stream_key},
+    [DASH_SCREEN_HELP] = {dash_help_draw, dash_help_key},
 };
 
 /* ---- shared drawing helpers ---- */
@@ -231,19 +231,21 @@ struct dash_keyhint {
 };
 
 static const struct dash_keyhint dash_bar_list[] = {
-    { "F1", "Help" }, { "Enter", "Open" }, { "Space", "Mark" }, { "F2", "Save" },
-    { "/", "Filter" }, { "t", "State" }, { "f", "Fault" }, { "<>", "Sort" },
-    { "r", "Reverse" }, { "q", "Quit" }, { NULL, NULL },
+    {"F1", "Help"},   {"Enter", "Open"}, {"Space", "Mark"}, {"F2", "Save"},
+    {"/", "Filter"},  {"t", "State"},    {"f", "Fault"},    {"<>", "Sort"},
+    {"r", "Reverse"}, {"q", "Quit"},     {NULL, NULL},
 };
 static const struct dash_keyhint dash_bar_call[] = {
-    { "F1", "Help" }, { "Up/Dn", "Message" }, { "PgUp/PgDn", "Scroll" }, { "J/K", "Text" },
-    { "Enter", "Streams" }, { "s", "Save" }, { "q", "Back" }, { NULL, NULL },
+    {"F1", "Help"},       {"Up/Dn", "Message"}, {"PgUp/PgDn", "Scroll"}, {"J/K", "Text"},
+    {"Enter", "Streams"}, {"s", "Save"},        {"q", "Back"},           {NULL, NULL},
 };
 static const struct dash_keyhint dash_bar_streams[] = {
-    { "F1", "Help" }, { "Up/Dn", "Scroll" }, { "s", "Save" }, { "q", "Back" }, { NULL, NULL },
+    {"F1", "Help"}, {"Up/Dn", "Scroll"}, {"s", "Save"}, {"q", "Back"}, {NULL, NULL},
 };
 static const struct dash_keyhint dash_bar_help[] = {
-    { "Up/Dn", "Scroll" }, { "q", "Back" }, { NULL, NULL },
+    {"Up/Dn", "Scroll"},
+    {"q", "Back"},
+    {NULL, NULL},
 };
 static const struct dash_keyhint *const dash_bars[DASH_SCREENS] = {
     [DASH_SCREEN_LIST] = dash_bar_list,

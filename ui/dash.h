@@ -1,4 +1,5 @@
-/* dash.h: the live ncurses dashboard: call list, call view (ladder), stream view, help; keys as sngrep users expect. */
+/* dash.h: the live ncurses dashboard: call list, call view (ladder), stream view, help; keys as
+ * sngrep users expect. */
 #ifndef SIPSCOPE_UI_DASH_H
 #define SIPSCOPE_UI_DASH_H
 
@@ -9,13 +10,13 @@
 #include "model.h"
 
 struct dash_options {
-    const char *source;          /* title: "eth0", or the capture file's name */
-    bool live;                   /* -i: q asks to stop capturing; -r: the replay may be over */
-    const char *tty;             /* the terminal to open for keys and drawing (NULL: "/dev/tty") */
-    const char *save_dir;        /* where saved pcaps and ladder texts go (NULL: ".") */
-    void (*stop)(void);          /* ask the pipeline to stop reading (q, or the end) */
-    uint32_t max_rows;           /* the model's ui_model_config.max_rows (0: UI_DEFAULT_ROWS):
-                                    rows copied per refresh at most */
+    const char *source;   /* title: "eth0", or the capture file's name */
+    bool live;            /* -i: q asks to stop capturing; -r: the replay may be over */
+    const char *tty;      /* the terminal to open for keys and drawing (NULL: "/dev/tty") */
+    const char *save_dir; /* where saved pcaps and ladder texts go (NULL: ".") */
+    void (*stop)(void);   /* ask the pipeline to stop reading (q, or the end) */
+    uint32_t max_rows;    /* the model's ui_model_config.max_rows (0: UI_DEFAULT_ROWS):
+                             rows copied per refresh at most */
 };
 
 /*

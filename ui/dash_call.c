@@ -1,4 +1,5 @@
-/* dash_call.c: the dashboard's call view: the ladder of one call (RFC 3261 flows), a message's full text, its faults. */
+/* dash_call.c: the dashboard's call view: the ladder of one call (RFC 3261 flows), a message's full
+ * text, its faults. */
 #include <curses.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,9 +18,9 @@
  * a pane at the bottom.
  */
 
-#define DASH_CALL_WIDE 120     /* columns from which the text goes beside the ladder */
-#define DASH_CALL_TOP 2        /* title bar and the summary line */
-#define DASH_CALL_FOOT 2       /* status line and key bar */
+#define DASH_CALL_WIDE 120 /* columns from which the text goes beside the ladder */
+#define DASH_CALL_TOP 2    /* title bar and the summary line */
+#define DASH_CALL_FOOT 2   /* status line and key bar */
 
 void dash_call_ladder(struct dash *d, struct ladder *l, const struct ui_detail *dt, uint16_t width)
 {
@@ -32,22 +33,29 @@ void dash_call_ladder(struct dash *d, struct ladder *l, const struct ui_detail *
         struct stream_quality q;
         stream_quality(s, &q);
         struct ladder_stream *sp = &d->spans[i];
-        *sp = (struct ladder_stream){ .src = s->src, .dst = s->dst, .party = s->party,
-                                      .first_ns = q.f.first_ns, .last_ns = q.f.last_ns,
-                                      .packets = q.f.packets, .lost = q.f.lost,
-                                      .mos = q.mos.valid ? q.mos.mos : -1 };
+        *sp = (struct ladder_stream){.src = s->src,
+                                     .dst = s->dst,
+                                     .party = s->party,
+                                     .first_ns = q.f.first_ns,
+                                     .last_ns = q.f.last_ns,
+                                     .packets = q.f.packets,
+                                     .lost = q.f.lost,
+                                     .mos = q.mos.valid ? q.mos.mos : -1};
         size_t len = strnlen(s->codec, sizeof sp->codec - 1);
         memcpy(sp->codec, s->codec, len);
         sp->codec[len] = '\0';
     }
     size_t nf = dt->fault_count < FAULTS_MAX ? dt->fault_count : FAULTS_MAX;
     for (size_t i = 0; i < nf; i++)
-        d->fault_marks[i] = (struct ladder_mark){ dt->faults[i].ts_ns,
-                                                  faults_code_name(dt->faults[i].code) };
-    struct ladder_opts lo = { .width = width, .time = LADDER_TIME_RELATIVE,
-                              .omitted = dt->msgs_omitted + dt->call.msg_dropped,
-                              .streams = d->spans, .stream_count = ns,
-                              .marks = d->fault_marks, .mark_count = nf };
+        d->fault_marks[i] =
+            (struct ladder_mark){dt->faults[i].ts_ns, faults_code_name(dt->faults[i].code)};
+    struct ladder_opts lo = {.width = width,
+                             .time = LADDER_TIME_RELATIVE,
+                             .omitted = dt->msgs_omitted + dt->call.msg_dropped,
+                             .streams = d->spans,
+                             .stream_count = ns,
+                             .marks = d->fault_marks,
+                             .mark_count = nf};
     ladder_layout(l, &dt->call, d->msg_ptr, n, &lo);
 }
 

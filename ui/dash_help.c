@@ -1,4 +1,5 @@
-/* dash_help.c: the dashboard's help screen: every key of every screen (sngrep's keys where it has one). */
+/* dash_help.c: the dashboard's help screen: every key of every screen (sngrep's keys where it has
+ * one). */
 #include <curses.h>
 #include <string.h>
 
@@ -11,40 +12,40 @@ struct dash_help_line {
 };
 
 static const struct dash_help_line dash_help_lines[] = {
-    { NULL, "Call list" },
-    { "Up Down j k", "move the selection" },
-    { "PgUp PgDn", "move a page" },
-    { "Home End g G", "first / last call" },
-    { "Enter", "open the call: ladder, message text, faults" },
-    { "Space", "mark or unmark the call for saving (u unmarks all)" },
-    { "F2 s", "save the marked calls (else the selected one): sipscope-<Call-ID>.pcap"
-              " (SIP and RTP) and .txt (ladder)" },
-    { "/", "filter by text in From, To or Call-ID (Enter applies, Esc cancels, empty clears)" },
-    { "t", "filter by state: all, trying, ringing, answered, completed, cancelled, busy,"
-           " rejected, timeout" },
-    { "f", "filter by fault: all, any fault, each fault code, no fault" },
-    { "c Esc", "clear every filter" },
-    { "< >", "sort by the previous / next column (start, from, to, state, dur, codec, MOS,"
-             " loss, faults)" },
-    { "z r", "reverse the sort order (newest first by default)" },
-    { "q F10", "quit (stops the capture)" },
-    { NULL, "Call view" },
-    { "Up Down j k", "select the previous / next message (its text is shown)" },
-    { "PgUp PgDn", "move a page of messages" },
-    { "Home End g G", "first / last message" },
-    { "J K", "scroll the message text down / up" },
-    { "Enter F4 m", "stream view: figures and jitter/loss charts of the RTP streams" },
-    { "F2 s", "save this call (pcap and ladder text)" },
-    { "q Esc Left", "back to the call list" },
-    { NULL, "Stream view" },
-    { "Up Down PgUp PgDn", "scroll" },
-    { "F2 s", "save this call" },
-    { "q Esc Left", "back to the call view" },
-    { NULL, "Everywhere" },
-    { "? F1", "this help (q or Esc closes it)" },
-    { NULL, "Colours: completed green; answered and ringing cyan; cancelled and busy yellow;"
-            " rejected and timeout red. MOS F/R and LOSS% F/R: caller->callee / callee->caller;"
-            " '-' not measured." },
+    {NULL, "Call list"},
+    {"Up Down j k", "move the selection"},
+    {"PgUp PgDn", "move a page"},
+    {"Home End g G", "first / last call"},
+    {"Enter", "open the call: ladder, message text, faults"},
+    {"Space", "mark or unmark the call for saving (u unmarks all)"},
+    {"F2 s", "save the marked calls (else the selected one): sipscope-<Call-ID>.pcap"
+             " (SIP and RTP) and .txt (ladder)"},
+    {"/", "filter by text in From, To or Call-ID (Enter applies, Esc cancels, empty clears)"},
+    {"t", "filter by state: all, trying, ringing, answered, completed, cancelled, busy,"
+          " rejected, timeout"},
+    {"f", "filter by fault: all, any fault, each fault code, no fault"},
+    {"c Esc", "clear every filter"},
+    {"< >", "sort by the previous / next column (start, from, to, state, dur, codec, MOS,"
+            " loss, faults)"},
+    {"z r", "reverse the sort order (newest first by default)"},
+    {"q F10", "quit (stops the capture)"},
+    {NULL, "Call view"},
+    {"Up Down j k", "select the previous / next message (its text is shown)"},
+    {"PgUp PgDn", "move a page of messages"},
+    {"Home End g G", "first / last message"},
+    {"J K", "scroll the message text down / up"},
+    {"Enter F4 m", "stream view: figures and jitter/loss charts of the RTP streams"},
+    {"F2 s", "save this call (pcap and ladder text)"},
+    {"q Esc Left", "back to the call list"},
+    {NULL, "Stream view"},
+    {"Up Down PgUp PgDn", "scroll"},
+    {"F2 s", "save this call"},
+    {"q Esc Left", "back to the call view"},
+    {NULL, "Everywhere"},
+    {"? F1", "this help (q or Esc closes it)"},
+    {NULL, "Colours: completed green; answered and ringing cyan; cancelled and busy yellow;"
+           " rejected and timeout red. MOS F/R and LOSS% F/R: caller->callee / callee->caller;"
+           " '-' not measured."},
 };
 
 #define DASH_HELP_COUNT (sizeof dash_help_lines / sizeof dash_help_lines[0])

@@ -1,4 +1,5 @@
-/* dash_int.h: state shared by the dashboard's screens (ui/dash*.c only): a panel stack, as sngrep's curses/ does it. */
+/* dash_int.h: state shared by the dashboard's screens (ui/dash*.c only): a panel stack, as sngrep's
+ * curses/ does it. */
 #ifndef SIPSCOPE_UI_DASH_INT_H
 #define SIPSCOPE_UI_DASH_INT_H
 
@@ -20,14 +21,14 @@
  * while any of it is drawn.
  */
 
-#define DASH_REFRESH_MS 200        /* model copied and screen redrawn this often */
-#define DASH_KEY_WAIT_MS 100       /* wgetch waits at most this long for a key */
-#define DASH_STACK_MAX 4           /* list -> call -> streams, help on top of any */
-#define DASH_FILTER_MAX 64         /* bytes of the text filter */
-#define DASH_STATUS_MAX 320        /* the status line */
+#define DASH_REFRESH_MS 200         /* model copied and screen redrawn this often */
+#define DASH_KEY_WAIT_MS 100        /* wgetch waits at most this long for a key */
+#define DASH_STACK_MAX 4            /* list -> call -> streams, help on top of any */
+#define DASH_FILTER_MAX 64          /* bytes of the text filter */
+#define DASH_STATUS_MAX 320         /* the status line */
 #define DASH_MARK_MAX UI_SAVE_CALLS /* calls marked for saving at once */
-#define DASH_TEXT_LINES 4096       /* lines of one message's text walked for drawing */
-#define DASH_NAME_MAX 200          /* sanitized Call-ID in a saved file's name */
+#define DASH_TEXT_LINES 4096        /* lines of one message's text walked for drawing */
+#define DASH_NAME_MAX 200           /* sanitized Call-ID in a saved file's name */
 
 enum dash_screen {
     DASH_SCREEN_LIST = 0,
@@ -76,10 +77,10 @@ struct dash {
     const struct dash_options *o;
     const char *save_dir;
     FILE *tty_in, *tty_out;
-    void *scr;                    /* SCREEN * of newterm */
+    void *scr; /* SCREEN * of newterm */
     bool colour;
-    bool done;                    /* q on the list */
-    uint64_t model_sel;           /* the id last given to ui_model_select */
+    bool done;          /* q on the list */
+    uint64_t model_sel; /* the id last given to ui_model_select */
 
     enum dash_screen stack[DASH_STACK_MAX];
     int depth;
@@ -88,36 +89,36 @@ struct dash {
     struct ui_row *rows;
     size_t row_cap, row_count;
     struct ui_totals totals;
-    uint32_t *view, *sort_tmp;    /* indices into rows */
+    uint32_t *view, *sort_tmp; /* indices into rows */
     size_t view_count;
 
     /* call list */
-    size_t sel, top;              /* selected view index, first shown */
-    uint64_t sel_id;              /* the selected call, followed across refreshes */
-    bool follow;                  /* the selection sits on the first row: stay there */
+    size_t sel, top; /* selected view index, first shown */
+    uint64_t sel_id; /* the selected call, followed across refreshes */
+    bool follow;     /* the selection sits on the first row: stay there */
     enum dash_col sort_col;
     bool sort_desc;
     char text_filter[DASH_FILTER_MAX];
-    bool editing;                 /* the / prompt is open */
+    bool editing; /* the / prompt is open */
     char edit[DASH_FILTER_MAX];
     size_t edit_len;
-    int state_filter;             /* DASH_STATE_ALL or enum call_state */
-    int fault_filter;             /* DASH_FAULT_* or enum fault_code */
+    int state_filter; /* DASH_STATE_ALL or enum call_state */
+    int fault_filter; /* DASH_FAULT_* or enum fault_code */
     uint64_t marks[DASH_MARK_MAX];
     size_t mark_count;
 
     /* call view and stream view: one call's detail */
-    uint64_t call_id;             /* the call open (0: none) */
-    struct ui_row call_row;       /* its row when it was opened, then refreshed */
+    uint64_t call_id;       /* the call open (0: none) */
+    struct ui_row call_row; /* its row when it was opened, then refreshed */
     struct ui_detail *detail;
     bool have_detail;
     struct ladder *ladder;
-    int32_t *row_msg;             /* ladder row -> index in detail->msgs, -1 for streams/faults */
-    int32_t cur_msg;              /* the highlighted message: index in detail->msgs, -1 none yet */
-    uint32_t cur_row;             /* its ladder row in the last layout */
-    size_t ladder_top;            /* first scrolled ladder line shown */
-    size_t text_top;              /* first line of the message text shown */
-    size_t stream_top;            /* first line of the stream view shown */
+    int32_t *row_msg;  /* ladder row -> index in detail->msgs, -1 for streams/faults */
+    int32_t cur_msg;   /* the highlighted message: index in detail->msgs, -1 none yet */
+    uint32_t cur_row;  /* its ladder row in the last layout */
+    size_t ladder_top; /* first scrolled ladder line shown */
+    size_t text_top;   /* first line of the message text shown */
+    size_t stream_top; /* first line of the stream view shown */
     size_t help_top;
     enum dash_screen help_for;
 
@@ -126,7 +127,7 @@ struct dash {
     struct ladder *save_ladder;
     struct ui_save_req req;
     bool save_pending;
-    char save_txt[1024];          /* the ladder text written beside the pending pcap */
+    char save_txt[1024]; /* the ladder text written beside the pending pcap */
 
     /* scratch for building a ladder from a detail */
     const struct call_msg *msg_ptr[UI_DETAIL_MSGS];

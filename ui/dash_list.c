@@ -1,4 +1,5 @@
-/* dash_list.c: the dashboard's call list: one row per call, sorted and filtered as in sngrep (RFC 3261 call states). */
+/* dash_list.c: the dashboard's call list: one row per call, sorted and filtered as in sngrep (RFC
+ * 3261 call states). */
 #include <curses.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,19 +18,19 @@
  * each new call under the cursor, like sngrep's autoscroll.
  */
 
-#define DASH_LIST_HEAD 4   /* lines above the first row: title, totals, filters, headings */
-#define DASH_LIST_FOOT 2   /* status line, key bar */
+#define DASH_LIST_HEAD 4 /* lines above the first row: title, totals, filters, headings */
+#define DASH_LIST_FOOT 2 /* status line, key bar */
 
 static const struct {
     enum fault_code code;
     const char *brief;
 } dash_fault_short[] = {
-    { FAULT_ONE_WAY_AUDIO, "1way" },   { FAULT_NO_AUDIO, "noaudio" },
-    { FAULT_NO_RINGBACK, "noring" },   { FAULT_CODEC_MISMATCH, "codec" },
-    { FAULT_AUTH_LOOP, "auth" },       { FAULT_SLOW_SETUP, "slow" },
-    { FAULT_NO_BYE, "nobye" },         { FAULT_RTP_TIMEOUT, "rtpto" },
-    { FAULT_NAT_PRIVATE_SDP, "nat" },  { FAULT_POOR_QUALITY, "poor" },
-    { FAULT_REQUEST_TIMEOUT, "reqto" }, { FAULT_RETRANSMISSION_STORM, "storm" },
+    {FAULT_ONE_WAY_AUDIO, "1way"},    {FAULT_NO_AUDIO, "noaudio"},
+    {FAULT_NO_RINGBACK, "noring"},    {FAULT_CODEC_MISMATCH, "codec"},
+    {FAULT_AUTH_LOOP, "auth"},        {FAULT_SLOW_SETUP, "slow"},
+    {FAULT_NO_BYE, "nobye"},          {FAULT_RTP_TIMEOUT, "rtpto"},
+    {FAULT_NAT_PRIVATE_SDP, "nat"},   {FAULT_POOR_QUALITY, "poor"},
+    {FAULT_REQUEST_TIMEOUT, "reqto"}, {FAULT_RETRANSMISSION_STORM, "storm"},
 };
 
 const char *dash_list_fault_short(enum fault_code c)
@@ -41,9 +42,9 @@ const char *dash_list_fault_short(enum fault_code c)
 }
 
 static const char *const dash_col_heading[DASH_COLS] = {
-    [DASH_COL_START] = "START",   [DASH_COL_FROM] = "FROM",       [DASH_COL_TO] = "TO",
-    [DASH_COL_STATE] = "STATE",   [DASH_COL_DURATION] = "DUR",    [DASH_COL_CODEC] = "CODEC",
-    [DASH_COL_MOS] = "MOS F/R",   [DASH_COL_LOSS] = "LOSS% F/R",  [DASH_COL_FAULTS] = "FAULTS",
+    [DASH_COL_START] = "START", [DASH_COL_FROM] = "FROM",      [DASH_COL_TO] = "TO",
+    [DASH_COL_STATE] = "STATE", [DASH_COL_DURATION] = "DUR",   [DASH_COL_CODEC] = "CODEC",
+    [DASH_COL_MOS] = "MOS F/R", [DASH_COL_LOSS] = "LOSS% F/R", [DASH_COL_FAULTS] = "FAULTS",
 };
 
 /* ---- figures of a row ---- */
@@ -92,7 +93,7 @@ static int dash_list_popcount(uint32_t v)
 static const char *dash_list_aor(const char *aor, size_t cap, int w, size_t *len)
 {
     size_t n = strnlen(aor, cap);
-    static const char *const schemes[] = { "sip:", "sips:", "tel:" };
+    static const char *const schemes[] = {"sip:", "sips:", "tel:"};
     for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
         size_t k = strlen(schemes[i]);
         if (n >= k && strncasecmp(aor, schemes[i], k) == 0) {
@@ -160,7 +161,6 @@ static const char *dash_list_state_word(int f)
     const char *s = call_state_name((enum call_state)f);
     return s ? s : "?";
 }
-
 
 static int dash_list_cmp_num(double a, double b)
 {
@@ -434,8 +434,7 @@ static void dash_list_row(struct dash *d, int y, const struct ui_row *r, bool se
     dash_put(y, c->x[DASH_COL_MOS], c->w[DASH_COL_MOS], base | dash_attr(d, mp), buf, strlen(buf));
     dash_list_pair_text(r->loss_pct, true, buf, sizeof buf);
     dash_put(y, c->x[DASH_COL_LOSS], c->w[DASH_COL_LOSS],
-             base | (dash_list_loss(r) > 0 ? dash_attr(d, DASH_PAIR_YELLOW) : 0), buf,
-             strlen(buf));
+             base | (dash_list_loss(r) > 0 ? dash_attr(d, DASH_PAIR_YELLOW) : 0), buf, strlen(buf));
     dash_list_faults_text(r->faults, c->w[DASH_COL_FAULTS], buf, sizeof buf);
     dash_put(y, c->x[DASH_COL_FAULTS], c->w[DASH_COL_FAULTS], base | dash_attr(d, DASH_PAIR_RED),
              buf, strlen(buf));
@@ -504,8 +503,8 @@ void dash_list_draw(struct dash *d)
 
     int page = rows - DASH_LIST_HEAD - DASH_LIST_FOOT;
     if (d->view_count == 0) {
-        const char *msg = d->row_count ? "no call matches the filters (c clears them)"
-                                       : "no calls yet";
+        const char *msg =
+            d->row_count ? "no call matches the filters (c clears them)" : "no calls yet";
         dash_put(DASH_LIST_HEAD, 2, cols - 2, A_BOLD, msg, strlen(msg));
         return;
     }
@@ -641,18 +640,18 @@ void dash_list_key(struct dash *d, int ch)
         memcpy(d->edit, d->text_filter, d->edit_len);
         break;
     case 't':
-        d->state_filter = d->state_filter == DASH_STATE_ALL         ? CALL_STATE_TRYING
-                          : d->state_filter >= CALL_STATE_TIMEOUT   ? DASH_STATE_ALL
-                                                                    : d->state_filter + 1;
+        d->state_filter = d->state_filter == DASH_STATE_ALL       ? CALL_STATE_TRYING
+                          : d->state_filter >= CALL_STATE_TIMEOUT ? DASH_STATE_ALL
+                                                                  : d->state_filter + 1;
         d->follow = true;
         dash_list_rebuild(d);
         break;
     case 'f':
-        d->fault_filter = d->fault_filter == DASH_FAULT_ALL             ? DASH_FAULT_ANY
-                          : d->fault_filter == DASH_FAULT_ANY           ? 0
-                          : d->fault_filter == DASH_FAULT_NONE          ? DASH_FAULT_ALL
-                          : d->fault_filter + 1 >= FAULT__COUNT         ? DASH_FAULT_NONE
-                                                                        : d->fault_filter + 1;
+        d->fault_filter = d->fault_filter == DASH_FAULT_ALL     ? DASH_FAULT_ANY
+                          : d->fault_filter == DASH_FAULT_ANY   ? 0
+                          : d->fault_filter == DASH_FAULT_NONE  ? DASH_FAULT_ALL
+                          : d->fault_filter + 1 >= FAULT__COUNT ? DASH_FAULT_NONE
+                                                                : d->fault_filter + 1;
         d->follow = true;
         dash_list_rebuild(d);
         break;

@@ -1,4 +1,5 @@
-/* dash_save.c: the dashboard's save action: the chosen calls' SIP and RTP to a pcap (by the worker), their ladders to text. */
+/* dash_save.c: the dashboard's save action: the chosen calls' SIP and RTP to a pcap (by the
+ * worker), their ladders to text. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -155,8 +156,7 @@ void dash_save_poll(struct dash *d)
     if (d->save_pending) {
         const char *base = strrchr(d->save_txt, '/');
         dash_status(d, "%s; ladder text in %s", msg, base ? base + 1 : d->save_txt);
-    }
-    else
+    } else
         dash_status(d, "%s", msg);
     d->save_pending = false;
 }

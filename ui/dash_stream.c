@@ -1,4 +1,5 @@
-/* dash_stream.c: the dashboard's stream view: each RTP stream's figures (RFC 3550 §6.4.1, A.1, A.8), MOS (G.107) and a jitter/loss chart. */
+/* dash_stream.c: the dashboard's stream view: each RTP stream's figures (RFC 3550 §6.4.1, A.1,
+ * A.8), MOS (G.107) and a jitter/loss chart. */
 #include <curses.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,10 +20,10 @@
  * drawn, so scrolling is a matter of the first line shown.
  */
 
-#define DASH_STREAM_TOP 1          /* the title bar */
+#define DASH_STREAM_TOP 1 /* the title bar */
 #define DASH_STREAM_FOOT 2
-#define DASH_STREAM_CHART_ROWS 4   /* height of the jitter chart */
-#define DASH_STREAM_GUTTER 16      /* the chart's left labels: the bars start in this column */
+#define DASH_STREAM_CHART_ROWS 4 /* height of the jitter chart */
+#define DASH_STREAM_GUTTER 16    /* the chart's left labels: the bars start in this column */
 
 /* A virtual page: line numbers from 0, drawn when they fall in [top, top + h). */
 struct dash_page {
@@ -117,7 +118,7 @@ static void dash_stream_chart(struct dash *d, struct dash_page *pg, const struct
         for (uint16_t i = first; i < count && n < sizeof bar - 1; i++) {
             const struct ui_sample *s = &se->s[i];
             bool any = s->packets || s->jitter_ms > 0;
-            bar[n++] = any && s->jitter_ms > level + 1e-9 ? '#'
+            bar[n++] = any && s->jitter_ms > level + 1e-9         ? '#'
                        : row == DASH_STREAM_CHART_ROWS - 1 && any ? '_'
                                                                   : ' ';
         }
@@ -184,10 +185,9 @@ static void dash_stream_block(struct dash *d, struct dash_page *pg, size_t i)
                   dash_stream_origin(s->origin));
     dash_page_next(pg);
     double span = f->last_ns > f->first_ns ? (double)(f->last_ns - f->first_ns) / 1e9 : 0;
-    dash_page_put(pg, 2, A_NORMAL,
-                  "packets %u  expected %u  lost %d (%.2f%%)  dup %u  late %u  over %.2f s",
-                  f->packets, f->expected, f->lost, f->lost_pct, f->duplicates, f->out_of_order,
-                  span);
+    dash_page_put(
+        pg, 2, A_NORMAL, "packets %u  expected %u  lost %d (%.2f%%)  dup %u  late %u  over %.2f s",
+        f->packets, f->expected, f->lost, f->lost_pct, f->duplicates, f->out_of_order, span);
     dash_page_next(pg);
     char jit[96] = "jitter not measured (clock rate unknown)";
     if (f->jitter_valid)
@@ -203,8 +203,8 @@ static void dash_stream_block(struct dash *d, struct dash_page *pg, size_t i)
         if (q.mos_min.valid)
             snprintf(worst, sizeof worst, "%.2f", q.mos_min.mos);
         dash_page_put(pg, 2, mp | A_BOLD,
-                      "MOS %.2f (R %.1f)  worst 10 s window %s  unique loss %u (%.2f%%)",
-                      q.mos.mos, q.mos.r_factor, worst, f->lost_unique, f->lost_unique_pct);
+                      "MOS %.2f (R %.1f)  worst 10 s window %s  unique loss %u (%.2f%%)", q.mos.mos,
+                      q.mos.r_factor, worst, f->lost_unique, f->lost_unique_pct);
     } else {
         dash_page_put(pg, 2, A_NORMAL, "MOS: none (no published E-model values for %s)",
                       s->codec[0] ? s->codec : "this codec");
@@ -220,8 +220,11 @@ static struct dash_page dash_stream_page(const struct dash *d)
 {
     int rows, cols;
     getmaxyx(stdscr, rows, cols);
-    return (struct dash_page){ .line = 0, .top = d->stream_top, .y0 = DASH_STREAM_TOP,
-                               .h = rows - DASH_STREAM_TOP - DASH_STREAM_FOOT, .w = cols };
+    return (struct dash_page){.line = 0,
+                              .top = d->stream_top,
+                              .y0 = DASH_STREAM_TOP,
+                              .h = rows - DASH_STREAM_TOP - DASH_STREAM_FOOT,
+                              .w = cols};
 }
 
 void dash_stream_draw(struct dash *d)

@@ -1,4 +1,5 @@
-/* model.c: the dashboard's snapshot of the call model: the worker writes, the UI copies, one mutex (STYLE rule 16, contact 3). */
+/* model.c: the dashboard's snapshot of the call model: the worker writes, the UI copies, one mutex
+ * (STYLE rule 16, contact 3). */
 #include "model.h"
 
 #include <pthread.h>
@@ -37,17 +38,17 @@
  */
 
 #define NS_PER_S 1000000000ULL
-#define UI_TICK_BATCH 256        /* active rows built per lock taken */
-#define UI_RATE_SAMPLES 64       /* tick samples kept for the rates (about 2 s of them) */
+#define UI_TICK_BATCH 256          /* active rows built per lock taken */
+#define UI_RATE_SAMPLES 64         /* tick samples kept for the rates (about 2 s of them) */
 #define UI_RATE_WINDOW_NS NS_PER_S /* rates over at least the last second of packet time */
 #define UI_SAVE_RESULT_MAX 256
 
 struct row_slot {
     struct ui_row row;
-    uint64_t detail_pos;          /* logical arena position of its detail, when row.detail_kept */
+    uint64_t detail_pos; /* logical arena position of its detail, when row.detail_kept */
     uint32_t hash_next;
-    struct pool_link order;       /* every row, by id */
-    struct pool_link ended;       /* ended rows, by id */
+    struct pool_link order; /* every row, by id */
+    struct pool_link ended; /* ended rows, by id */
 };
 
 struct detail_ref {
@@ -63,7 +64,7 @@ struct series_entry {
     struct endpoint src, dst;
     uint32_t hash_next;
     struct pool_link lru;
-    uint32_t last_packets;        /* figures at the previous update: the next deltas start here */
+    uint32_t last_packets; /* figures at the previous update: the next deltas start here */
     int32_t last_lost;
     struct ui_series series;
 };
@@ -87,15 +88,15 @@ struct ui_model {
 
     uint8_t *arena;
     size_t arena_cap;
-    uint64_t arena_head;          /* logical position of the next record */
-    struct detail_ref *refs;      /* FIFO of records, oldest at refs_head */
+    uint64_t arena_head;     /* logical position of the next record */
+    struct detail_ref *refs; /* FIFO of records, oldest at refs_head */
     uint32_t refs_cap, refs_head, refs_count;
 
     struct ui_totals totals;
     uint64_t kafka_lost;
     uint64_t selected;
     struct ui_detail *live[2];
-    unsigned live_pub;            /* written under the lock, by the worker only */
+    unsigned live_pub; /* written under the lock, by the worker only */
     bool live_valid;
 
     bool save_pending;
@@ -112,7 +113,7 @@ struct ui_model {
     struct rate_sample rates[UI_RATE_SAMPLES];
     uint32_t rate_count;
     double calls_per_s, packets_per_s;
-    uint8_t *rec;                 /* one serialised detail */
+    uint8_t *rec; /* one serialised detail */
     size_t rec_cap;
     const struct call_msg *msg_ptrs[UI_DETAIL_MSGS];
     const struct media_stream *stream_ptrs[UI_DETAIL_STREAMS];
@@ -125,7 +126,7 @@ _Static_assert(FAULT__COUNT <= 32, "ui_row.faults has a bit per fault code");
 /* The header of a record: counts of what follows. */
 struct rec_head {
     uint64_t id;
-    uintptr_t strs_base;          /* where the strings were when it was written (see detail_rebase) */
+    uintptr_t strs_base; /* where the strings were when it was written (see detail_rebase) */
     uint32_t strs_used;
     uint32_t msgs_omitted;
     uint32_t text_used;
@@ -139,8 +140,8 @@ static size_t rec_max(void)
 {
     return sizeof(struct rec_head) + sizeof(struct ui_row) + sizeof(struct call) +
            UI_DETAIL_MSGS * (sizeof(struct call_msg) + 2 * sizeof(uint32_t)) +
-           UI_DETAIL_STREAMS * (sizeof(struct media_stream) + sizeof(uint64_t) +
-                                sizeof(uint16_t) + UI_SERIES_MAX * sizeof(struct ui_sample)) +
+           UI_DETAIL_STREAMS * (sizeof(struct media_stream) + sizeof(uint64_t) + sizeof(uint16_t) +
+                                UI_SERIES_MAX * sizeof(struct ui_sample)) +
            FAULTS_MAX *
                (sizeof(uint32_t) + sizeof(uint64_t) + sizeof(uint16_t) + FAULT_DETAIL_MAX) +
            UI_DETAIL_TEXT_MAX + UI_DETAIL_STRS_MAX + 8;
@@ -326,7 +327,7 @@ static bool arena_put(struct ui_model *m, uint64_t id, const uint8_t *rec, size_
         detail_evict_oldest(m);
     memcpy(m->arena + start % cap, rec, n);
     m->arena_head = start + n;
-    m->refs[(m->refs_head + m->refs_count) % m->refs_cap] = (struct detail_ref){ id, start, n };
+    m->refs[(m->refs_head + m->refs_count) % m->refs_cap] = (struct detail_ref){id, start, n};
     m->refs_count++;
     *pos = start;
     return true;
@@ -341,7 +342,8 @@ static bool arena_put(struct ui_model *m, uint64_t id, const uint8_t *rec, size_
  * and every copy of a detail (detail_copy, the arena) moves those pointers
  * to the new strs[] (detail_rebase). Literals (end_reason) are left alone.
  */
-/* Copy n bytes into d->strs (8-aligned); NULL when it is full (cannot happen: see UI_DETAIL_STRS_MAX). */
+/* Copy n bytes into d->strs (8-aligned); NULL when it is full (cannot happen: see
+ * UI_DETAIL_STRS_MAX). */
 static char *detail_put(struct ui_detail *d, const void *src, size_t n)
 {
     size_t at = ((size_t)d->strs_used + 7) & ~(size_t)7;
@@ -366,7 +368,7 @@ static void detail_own(struct ui_detail *d)
 {
     d->strs_used = 0;
     /* the codec arrays first (their entries are among the call's fields) */
-    struct call_sdp *sdp[2] = { &d->call.offer, &d->call.answer };
+    struct call_sdp *sdp[2] = {&d->call.offer, &d->call.answer};
     for (int k = 0; k < 2; k++) {
         if (!sdp[k]->codecs || !sdp[k]->codec_count)
             continue;
@@ -418,7 +420,7 @@ static void rebase_str(const struct ui_detail *d, const char **f, uintptr_t base
 /* d->strs holds what strs_used bytes at `base` held: move the pointers into it there. */
 static void detail_rebase(struct ui_detail *d, uintptr_t base)
 {
-    struct call_sdp *sdp[2] = { &d->call.offer, &d->call.answer };
+    struct call_sdp *sdp[2] = {&d->call.offer, &d->call.answer};
     for (int k = 0; k < 2; k++) {
         if (!sdp[k]->codecs)
             continue;
@@ -489,11 +491,15 @@ static void get(struct rbuf *r, void *dst, size_t n)
 /* Only what is used: the counted entries, the samples held, each fault's text. */
 static size_t detail_serialize(const struct ui_detail *d, uint8_t *buf, size_t cap)
 {
-    struct wbuf w = { buf, 0, cap, false };
-    struct rec_head h = { .id = d->row.id, .strs_base = (uintptr_t)d->strs,
-                          .strs_used = d->strs_used, .msgs_omitted = d->msgs_omitted,
-                          .text_used = d->text_used, .msg_count = d->msg_count,
-                          .stream_count = d->stream_count, .fault_count = d->fault_count };
+    struct wbuf w = {buf, 0, cap, false};
+    struct rec_head h = {.id = d->row.id,
+                         .strs_base = (uintptr_t)d->strs,
+                         .strs_used = d->strs_used,
+                         .msgs_omitted = d->msgs_omitted,
+                         .text_used = d->text_used,
+                         .msg_count = d->msg_count,
+                         .stream_count = d->stream_count,
+                         .fault_count = d->fault_count};
     put(&w, &h, sizeof h);
     put(&w, &d->row, sizeof d->row);
     put(&w, &d->call, sizeof d->call);
@@ -525,7 +531,7 @@ static size_t detail_serialize(const struct ui_detail *d, uint8_t *buf, size_t c
 
 static bool detail_deserialize(const uint8_t *buf, size_t len, struct ui_detail *d)
 {
-    struct rbuf r = { buf, len, 0, false };
+    struct rbuf r = {buf, len, 0, false};
     struct rec_head h;
     get(&r, &h, sizeof h);
     if (r.bad || h.msg_count > UI_DETAIL_MSGS || h.stream_count > UI_DETAIL_STREAMS ||
@@ -687,7 +693,7 @@ static void series_update(struct ui_model *m, const struct media_stream *s,
     }
     float carry = se->count ? se->s[se->count - 1].jitter_ms : 0.0f;
     while (se->count <= at)
-        se->s[se->count++] = (struct ui_sample){ 0, 0, carry };
+        se->s[se->count++] = (struct ui_sample){0, 0, carry};
     /* Deltas in 64 bits, clamped: hostile sequence numbers can swing Wireshark's lost anywhere. */
     struct ui_sample *x = &se->s[at];
     if (f->packets > e->last_packets)
@@ -724,7 +730,7 @@ static void row_build(struct ui_model *m, const struct call *c, const struct cor
     r->streams = (uint16_t)(c->stream_count > UINT16_MAX ? UINT16_MAX : c->stream_count);
 
     /* Per direction: the worst MOS of its streams, and RFC 3550 A.1 loss over all of them. */
-    uint64_t expected[UI_DIRS] = { 0 }, lost[UI_DIRS] = { 0 };
+    uint64_t expected[UI_DIRS] = {0}, lost[UI_DIRS] = {0};
     for (int d = 0; d < UI_DIRS; d++)
         r->mos[d] = r->loss_pct[d] = -1;
     const struct media *md = correlate_media(co);
@@ -735,7 +741,7 @@ static void row_build(struct ui_model *m, const struct call *c, const struct cor
         stream_quality(s, &q);
         if (update_series)
             series_update(m, s, &q.f);
-        int d = s->party == CALL_PARTY_CALLER ? UI_DIR_FWD
+        int d = s->party == CALL_PARTY_CALLER   ? UI_DIR_FWD
                 : s->party == CALL_PARTY_CALLEE ? UI_DIR_REV
                                                 : -1;
         if (d < 0)
@@ -808,9 +814,12 @@ static void detail_build(struct ui_model *m, const struct call *c, const struct 
     }
     detail_own(d);
     uint64_t clock = correlate_clock(co);
-    struct faults_input in = { .call = c, .msgs = m->msg_ptrs, .msg_count = d->msg_count,
-                               .streams = m->stream_ptrs, .stream_count = d->stream_count,
-                               .end_ns = clock > c->last_ns ? clock : c->last_ns };
+    struct faults_input in = {.call = c,
+                              .msgs = m->msg_ptrs,
+                              .msg_count = d->msg_count,
+                              .streams = m->stream_ptrs,
+                              .stream_count = d->stream_count,
+                              .end_ns = clock > c->last_ns ? clock : c->last_ns};
     size_t n = faults_diagnose(&in, &m->cfg.thresholds, d->faults, FAULTS_MAX);
     size_t kept = 0;
     d->row.faults = 0;
@@ -905,7 +914,7 @@ static void rates_update(struct ui_model *m, uint64_t now, uint64_t calls, uint6
             memmove(r, r + 1, (UI_RATE_SAMPLES - 1) * sizeof r[0]);
             m->rate_count--;
         }
-        r[m->rate_count++] = (struct rate_sample){ now, calls, packets };
+        r[m->rate_count++] = (struct rate_sample){now, calls, packets};
     }
     uint32_t ref = 0;
     for (uint32_t i = m->rate_count; i-- > 0;)
@@ -963,17 +972,20 @@ void ui_model_tick(struct ui_model *m, const struct correlate *co, const struct 
     uint64_t now = co ? correlate_clock(co) : 0;
     uint64_t calls = counter(st, STAT_CALLS), packets = counter(st, STAT_PACKETS);
     rates_update(m, now, calls, packets);
-    static const enum stat_id evictions[] = { STAT_CALLS_EVICTED, STAT_STREAMS_EVICTED,
-                                              STAT_TXN_EVICTED,   STAT_FLOW_EVICTED,
-                                              STAT_FRAG_EVICTED,  STAT_TCP_EVICTED,
-                                              STAT_REG_EVICTED };
-    struct ui_totals t = { .now_ns = now, .calls = calls, .active = held,
-                           .calls_per_s = m->calls_per_s, .packets_per_s = m->packets_per_s,
-                           .packets = packets, .drops_kernel = counter(st, STAT_DROP_KERNEL),
-                           .drops_ring = counter(st, STAT_DROP_RING),
-                           .parse_errors = counter(st, STAT_SIP_PARSE_ERRORS) +
-                                           counter(st, STAT_SDP_PARSE_ERRORS),
-                           .input_done = done };
+    static const enum stat_id evictions[] = {
+        STAT_CALLS_EVICTED, STAT_STREAMS_EVICTED, STAT_TXN_EVICTED, STAT_FLOW_EVICTED,
+        STAT_FRAG_EVICTED,  STAT_TCP_EVICTED,     STAT_REG_EVICTED};
+    struct ui_totals t = {.now_ns = now,
+                          .calls = calls,
+                          .active = held,
+                          .calls_per_s = m->calls_per_s,
+                          .packets_per_s = m->packets_per_s,
+                          .packets = packets,
+                          .drops_kernel = counter(st, STAT_DROP_KERNEL),
+                          .drops_ring = counter(st, STAT_DROP_RING),
+                          .parse_errors = counter(st, STAT_SIP_PARSE_ERRORS) +
+                                          counter(st, STAT_SDP_PARSE_ERRORS),
+                          .input_done = done};
     for (size_t i = 0; i < sizeof evictions / sizeof evictions[0]; i++)
         t.evictions += counter(st, evictions[i]);
 

@@ -1,4 +1,5 @@
-/* capread.c: sipscope's own read loop (sensor/capture.c) with no analysis, shown beside the libpcap floor by `make bench`. */
+/* capread.c: sipscope's own read loop (sensor/capture.c) with no analysis, shown beside the libpcap
+ * floor by `make bench`. */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -19,7 +20,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: capread FILE\n");
         return 2;
     }
-    struct capture_config cfg = { .file = argv[1] };
+    struct capture_config cfg = {.file = argv[1]};
     struct capture *c;
     char err[512] = "";
     if (capture_open(&cfg, &c, err, sizeof err) != STATUS_OK) {
@@ -37,8 +38,8 @@ int main(int argc, char **argv)
             sink += f.data[f.caplen - 1];
     }
     capture_close(c);
-    printf("%llu packets %llu bytes (%u)\n", (unsigned long long)frames,
-           (unsigned long long)bytes, sink & 1);
+    printf("%llu packets %llu bytes (%u)\n", (unsigned long long)frames, (unsigned long long)bytes,
+           sink & 1);
     if (r == CAPTURE_ERROR) {
         fprintf(stderr, "capread: %s\n", err);
         return 1;

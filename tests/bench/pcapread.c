@@ -1,4 +1,5 @@
-/* pcapread.c: the bare libpcap read loop (pcap-savefile(5)), the floor `make bench` compares sipscope against. */
+/* pcapread.c: the bare libpcap read loop (pcap-savefile(5)), the floor `make bench` compares
+ * sipscope against. */
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>

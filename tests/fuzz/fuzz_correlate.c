@@ -1,4 +1,5 @@
-/* fuzz_correlate.c: libFuzzer target: SIP messages and RTP/RTCP -> correlation, media, fault rules, every output (RFC 3261 §12, §17). */
+/* fuzz_correlate.c: libFuzzer target: SIP messages and RTP/RTCP -> correlation, media, fault rules,
+ * every output (RFC 3261 §12, §17). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +74,7 @@ static const uint8_t *fuzz_find(const uint8_t *p, const uint8_t *end)
     return end;
 }
 
-static void fuzz_sip(struct correlate *co, uint8_t meta, const uint8_t *b, size_t len,
-                     uint64_t now)
+static void fuzz_sip(struct correlate *co, uint8_t meta, const uint8_t *b, size_t len, uint64_t now)
 {
     static const int pairs[4][2] = {{0, 1}, {1, 0}, {0, 2}, {2, 1}};
     bool v6 = meta & 8;

@@ -1,4 +1,5 @@
-/* fuzz_decode.c: libFuzzer target for the L2-L4 decoder and IP reassembly behind it (RFC 791, RFC 8200, RFC 768, RFC 9293). */
+/* fuzz_decode.c: libFuzzer target for the L2-L4 decoder and IP reassembly behind it (RFC 791, RFC
+ * 8200, RFC 768, RFC 9293). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

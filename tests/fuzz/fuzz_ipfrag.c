@@ -1,4 +1,5 @@
-/* fuzz_ipfrag.c: libFuzzer target for IP fragment reassembly (RFC 791 §3.2, RFC 815, RFC 8200 §4.5, RFC 5722). */
+/* fuzz_ipfrag.c: libFuzzer target for IP fragment reassembly (RFC 791 §3.2, RFC 815, RFC 8200 §4.5,
+ * RFC 5722). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* fuzz_pcap.c: libFuzzer target: a capture file (pcap, pcapng, gzip) through capture, worker, correlation and every output. */
+/* fuzz_pcap.c: libFuzzer target: a capture file (pcap, pcapng, gzip) through capture, worker,
+ * correlation and every output. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>

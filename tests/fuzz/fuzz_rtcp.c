@@ -1,4 +1,5 @@
-/* fuzz_rtcp.c: libFuzzer entry point for the RTCP compound walker and the MOS model fed from it (RFC 3550 §6.4-6.7, RFC 3611, G.107). */
+/* fuzz_rtcp.c: libFuzzer entry point for the RTCP compound walker and the MOS model fed from it
+ * (RFC 3550 §6.4-6.7, RFC 3611, G.107). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -94,7 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (f.window_valid && f.window_lost > f.window_expected)
         abort();
-    if (s->dtmf_any && s->dtmf_last.digit && s->dtmf_last.digit != rtpstream_dtmf_digit(s->dtmf_last.event))
+    if (s->dtmf_any && s->dtmf_last.digit &&
+        s->dtmf_last.digit != rtpstream_dtmf_digit(s->dtmf_last.event))
         abort();
     if (f.packets && (f.min_jitter_ms < -1 || f.max_jitter_ms < 0 || f.max_delta_ms < 0))
         abort();

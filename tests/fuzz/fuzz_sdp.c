@@ -1,4 +1,5 @@
-/* fuzz_sdp.c: libFuzzer entry point for the SDP parser and its codec helpers (RFC 8866, RFC 3264, RFC 3605). */
+/* fuzz_sdp.c: libFuzzer entry point for the SDP parser and its codec helpers (RFC 8866, RFC 3264,
+ * RFC 3605). */
 #include <stdint.h>
 #include <stdlib.h>
 

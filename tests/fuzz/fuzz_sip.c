@@ -134,8 +134,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         }
         for (size_t cut = 0; cut < w;
-             cut = (cut < FUZZ_CUT_EDGE || cut + FUZZ_CUT_EDGE >= w) ? cut + 1
-                   : (cut + step + FUZZ_CUT_EDGE < w ? cut + step : w - FUZZ_CUT_EDGE)) {
+             cut = (cut < FUZZ_CUT_EDGE || cut + FUZZ_CUT_EDGE >= w)
+                       ? cut + 1
+                       : (cut + step + FUZZ_CUT_EDGE < w ? cut + step : w - FUZZ_CUT_EDGE)) {
             enum status sp = sip_parse(data, cut, true, &m);
             if (sp != STATUS_NEED_MORE && !(sp == STATUS_NOT_SIP && sip_is_keepalive(data, cut)))
                 abort();

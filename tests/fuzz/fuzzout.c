@@ -1,4 +1,5 @@
-/* fuzzout.c: every output sink behind one correlate callback, with oracles on what they print (RFC 8259, RFC 3629). */
+/* fuzzout.c: every output sink behind one correlate callback, with oracles on what they print (RFC
+ * 8259, RFC 3629). */
 #include "fuzzout.h"
 
 #include <stdint.h>
@@ -247,8 +248,8 @@ FUZZOUT_NO_COVERAGE bool fuzzout_text_ok(const char *p, size_t len)
 
 /* ---- the sinks ---- */
 
-static void fuzzout_cdr(void *ctx, uint64_t seq, const char *key, size_t key_len,
-                        const char *line, size_t len)
+static void fuzzout_cdr(void *ctx, uint64_t seq, const char *key, size_t key_len, const char *line,
+                        size_t len)
 {
     (void)ctx;
     static const char head[] = "{\"schema_version\":";
@@ -283,8 +284,8 @@ static void fuzzout_add(enum output_kind kind, bool json, bool emit, unsigned wi
     if (!output_create(&o, &k->s))
         abort();
     k->json = json;
-    k->raw_ok = (kind == OUTPUT_DIAGNOSE || kind == OUTPUT_STREAMS) && !json &&
-                getenv("FUZZOUT_TEXT_RAW");
+    k->raw_ok =
+        (kind == OUTPUT_DIAGNOSE || kind == OUTPUT_STREAMS) && !json && getenv("FUZZOUT_TEXT_RAW");
     fuzzout_count++;
 }
 

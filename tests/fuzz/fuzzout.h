@@ -1,4 +1,5 @@
-/* fuzzout.h: every output sink behind one correlate callback, with oracles on what they print (RFC 8259, RFC 3629). */
+/* fuzzout.h: every output sink behind one correlate callback, with oracles on what they print (RFC
+ * 8259, RFC 3629). */
 #ifndef SIPSCOPE_TESTS_FUZZ_FUZZOUT_H
 #define SIPSCOPE_TESTS_FUZZ_FUZZOUT_H
 

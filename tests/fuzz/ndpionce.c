@@ -1,4 +1,5 @@
-/* ndpionce.c: fuzz harness shim: one nDPI detection module for the whole process, whatever dpi_create asks. */
+/* ndpionce.c: fuzz harness shim: one nDPI detection module for the whole process, whatever
+ * dpi_create asks. */
 #include <ndpi_api.h>
 
 /*

@@ -1,4 +1,5 @@
-/* mockbroker.c: a Kafka cluster on loopback for the tests, librdkafka's mock cluster (rdkafka_mock.h, Kafka protocol), driven from stdin. */
+/* mockbroker.c: a Kafka cluster on loopback for the tests, librdkafka's mock cluster
+ * (rdkafka_mock.h, Kafka protocol), driven from stdin. */
 
 /*
  * Usage: mockbroker [--brokers N] [--partitions P] [--topic NAME]... [--missing-topic NAME]...
@@ -90,7 +91,8 @@ static void mockbroker_reply(const char *fmt, const char *detail)
 }
 
 /* "all" or a broker id: the ids to act on, as [first, last]. */
-static bool mockbroker_ids(const struct mockbroker *m, const char *arg, int32_t *first, int32_t *last)
+static bool mockbroker_ids(const struct mockbroker *m, const char *arg, int32_t *first,
+                           int32_t *last)
 {
     long id;
     if (strcmp(arg, "all") == 0) {
@@ -177,7 +179,7 @@ static void mockbroker_serve(struct mockbroker *m)
     bool overlong = false;
 
     while (!mockbroker_stop) {
-        struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+        struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
         int r = poll(&p, 1, MOCKBROKER_POLL_MS);
         if (r < 0) {
             if (errno == EINTR)
@@ -242,7 +244,8 @@ int main(int argc, char **argv)
             }
         } else if (strcmp(a, "--partitions") == 0) {
             if (!mockbroker_int(v, 1, MOCKBROKER_MAX_PARTITIONS, &partitions)) {
-                fprintf(stderr, "mockbroker: --partitions must be 1..%d\n", MOCKBROKER_MAX_PARTITIONS);
+                fprintf(stderr, "mockbroker: --partitions must be 1..%d\n",
+                        MOCKBROKER_MAX_PARTITIONS);
                 return 2;
             }
         } else if (strcmp(a, "--topic") == 0 || strcmp(a, "--missing-topic") == 0) {
@@ -274,7 +277,7 @@ int main(int argc, char **argv)
         rd_kafka_conf_destroy(conf);
         return 1;
     }
-    struct mockbroker m = { .brokers = (int)brokers };
+    struct mockbroker m = {.brokers = (int)brokers};
     m.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (m.rk == NULL) {
         fprintf(stderr, "mockbroker: %s\n", errstr);

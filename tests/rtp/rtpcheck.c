@@ -66,7 +66,7 @@ struct rtpcheck_stream {
     size_t pair;
     uint32_t ssrc;
     struct rtpstream st;
-    uint32_t pt_seen[4];                /* bit per payload type seen (tshark's payload column) */
+    uint32_t pt_seen[4]; /* bit per payload type seen (tshark's payload column) */
     uint8_t dtmf_count;
     char dtmf_digits[RTPCHECK_DTMF_MAX]; /* RFC 4733 digits, as each event began */
 };
