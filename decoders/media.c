@@ -969,9 +969,8 @@ void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoi
     }
 }
 
-void media_call_end(struct media *m, const struct call *cc)
+void media_call_end(struct media *m, struct call *c)
 {
-    struct call *c = (struct call *)(uintptr_t)cc;
     while (c->stream_head != POOL_NONE && c->stream_count)
         stream_finish(m, c->stream_head, c);
     c->stream_head = c->stream_tail = POOL_NONE;

@@ -163,8 +163,9 @@ bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoin
 void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoint *dst,
                 const struct rtcp_compound *r, uint64_t ts_ns);
 
-/* The call is ending: finish its streams (callback), forget its endpoints. */
-void media_call_end(struct media *m, const struct call *c);
+/* The call is ending: finish its streams (callback), forget its endpoints (its stream and
+ * endpoint lists are emptied). */
+void media_call_end(struct media *m, struct call *c);
 
 /* First stream of a call (in creation order), then media_next_stream; NULL at the end. */
 const struct media_stream *media_first_stream(const struct media *m, const struct call *c);
