@@ -243,18 +243,7 @@ static void ladder_call(struct output *out, const struct call *c, const struct c
             omitted++;
             continue;
         }
-        struct stream_quality q;
-        stream_quality(s, &q);
-        struct ladder_stream *sp = &out->spans[ns++];
-        *sp = (struct ladder_stream){.src = s->src,
-                                     .dst = s->dst,
-                                     .party = s->party,
-                                     .first_ns = q.f.first_ns,
-                                     .last_ns = q.f.last_ns,
-                                     .packets = q.f.packets,
-                                     .lost = q.f.lost,
-                                     .mos = q.mos.valid ? q.mos.mos : -1};
-        memcpy(sp->codec, s->codec, strnlen(s->codec, sizeof sp->codec - 1));
+        out->spans[ns++] = stream_ladder_span(s);
     }
     for (size_t i = 0; i < out->fault_count; i++)
         out->marks[i] =

@@ -32,6 +32,22 @@ void stream_quality(const struct media_stream *s, struct stream_quality *q)
         q->mos_min = q->mos;
 }
 
+struct ladder_stream stream_ladder_span(const struct media_stream *s)
+{
+    struct stream_quality q;
+    stream_quality(s, &q);
+    struct ladder_stream sp = {.src = s->src,
+                               .dst = s->dst,
+                               .party = s->party,
+                               .first_ns = q.f.first_ns,
+                               .last_ns = q.f.last_ns,
+                               .packets = q.f.packets,
+                               .lost = q.f.lost,
+                               .mos = q.mos.valid ? q.mos.mos : -1};
+    memcpy(sp.codec, s->codec, strnlen(s->codec, sizeof sp.codec - 1)); /* the rest stays 0 */
+    return sp;
+}
+
 static void endpoint_str(struct json *j, const struct endpoint *e)
 {
     char b[ADDR_STR_MAX];

@@ -8,6 +8,7 @@
 #include "../decoders/mos.h"
 #include "../decoders/rtpstream.h"
 #include "json.h"
+#include "ladder.h"
 
 /* What a stream is worth: its figures and the E-model scores, computed once. */
 struct stream_quality {
@@ -18,6 +19,9 @@ struct stream_quality {
 
 /* Figures and MOS of s (loss from lost_unique, burst ratio, RTCP round trip when seen). */
 void stream_quality(const struct media_stream *s, struct stream_quality *q);
+
+/* s as a ladder span (ladder.h): its ends, sender, first and last packet, loss, MOS, codec. */
+struct ladder_stream stream_ladder_span(const struct media_stream *s);
 
 /* The stream object, as `streams --json` prints it and the CDR's "streams" array holds it. */
 void stream_write(struct json *j, const struct media_stream *s);

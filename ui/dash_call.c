@@ -28,23 +28,8 @@ void dash_call_ladder(struct dash *d, struct ladder *l, const struct ui_detail *
     for (size_t i = 0; i < n; i++)
         d->msg_ptr[i] = &dt->msgs[i];
     size_t ns = dt->stream_count < UI_DETAIL_STREAMS ? dt->stream_count : UI_DETAIL_STREAMS;
-    for (size_t i = 0; i < ns; i++) {
-        const struct media_stream *s = &dt->streams[i];
-        struct stream_quality q;
-        stream_quality(s, &q);
-        struct ladder_stream *sp = &d->spans[i];
-        *sp = (struct ladder_stream){.src = s->src,
-                                     .dst = s->dst,
-                                     .party = s->party,
-                                     .first_ns = q.f.first_ns,
-                                     .last_ns = q.f.last_ns,
-                                     .packets = q.f.packets,
-                                     .lost = q.f.lost,
-                                     .mos = q.mos.valid ? q.mos.mos : -1};
-        size_t len = strnlen(s->codec, sizeof sp->codec - 1);
-        memcpy(sp->codec, s->codec, len);
-        sp->codec[len] = '\0';
-    }
+    for (size_t i = 0; i < ns; i++)
+        d->spans[i] = stream_ladder_span(&dt->streams[i]);
     size_t nf = dt->fault_count < FAULTS_MAX ? dt->fault_count : FAULTS_MAX;
     for (size_t i = 0; i < nf; i++)
         d->fault_marks[i] =
