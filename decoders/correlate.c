@@ -442,6 +442,7 @@ static void call_emit(struct correlate *co, struct call *c)
 {
     c->capture_drops_kernel = co->drops_kernel - c->capture_drops_kernel;
     c->capture_drops_ring = co->drops_ring - c->capture_drops_ring;
+    media_call_prefetch(co->media, c, MEDIA_PREFETCH_CHAINS); /* arrives during on_call */
     if (co->on_call)
         co->on_call(co->ctx, c, co);
     media_call_end(co->media, c);
@@ -456,6 +457,66 @@ static void call_emit(struct correlate *co, struct call *c)
     pool_list_remove(co->calls, &co->call_q[c->queue], idx, offsetof(struct call, lru));
     call_free_strings(co, c);
     pool_put(co->calls, idx);
+}
+
+/*
+ * Calls are closed in a row (expired from a queue's head, or flushed), each long after its
+ * last packet: record, strings, messages and media are cold by then. While one call's CDR is
+ * formatted, the next ones are loaded, each a step further: the record of the third call
+ * ahead, what the second one's record (loaded one step before) points to, and the buckets
+ * and the rest of the media of the next one.
+ */
+#define CALL_PREFETCH_AHEAD 3
+
+static void call_prefetch_record(const struct call *c)
+{
+    for (size_t off = 0; off < sizeof *c; off += POOL_CACHE_LINE)
+        pool_prefetch((const char *)c + off);
+}
+
+static void call_prefetch_parts(struct correlate *co, struct call *c)
+{
+    const char **f[CALL_STR_FIELDS];
+    size_t n = call_str_fields(c, f);
+    for (size_t i = 0; i < n; i++)
+        pool_prefetch(*f[i]);
+    pool_prefetch(c->offer.codecs);
+    pool_prefetch(c->answer.codecs);
+    if (c->msg_head != POOL_NONE)
+        pool_prefetch(pool_at(co->msgs, c->msg_head));
+    pool_prefetch(&co->call_buckets[c->id_hash & co->call_mask]);
+    media_call_prefetch(co->media, c, MEDIA_PREFETCH_RECORDS);
+}
+
+/* ahead[k]: the call to be closed k + 1 steps after this one, or NULL. */
+static void call_prefetch_ahead(struct correlate *co, struct call *const ahead[CALL_PREFETCH_AHEAD])
+{
+    if (ahead[0])
+        media_call_prefetch(co->media, ahead[0], MEDIA_PREFETCH_BUCKETS);
+    if (ahead[1])
+        call_prefetch_parts(co, ahead[1]);
+    if (ahead[2])
+        call_prefetch_record(ahead[2]);
+}
+
+static struct call *call_at(struct correlate *co, uint32_t idx)
+{
+    return idx == POOL_NONE ? NULL : pool_at(co->calls, idx);
+}
+
+/* The calls after c on its queue, for call_prefetch_ahead. */
+static void call_queue_ahead(struct correlate *co, const struct call *c,
+                             struct call *ahead[CALL_PREFETCH_AHEAD])
+{
+    for (int k = 0; k < CALL_PREFETCH_AHEAD; k++) {
+        ahead[k] = call_at(co, c->lru.next);
+        if (!ahead[k]) {
+            while (++k < CALL_PREFETCH_AHEAD)
+                ahead[k] = NULL;
+            return;
+        }
+        c = ahead[k];
+    }
 }
 
 /* Close a call that never ended on its own (evicted, timed out, end of input). */
@@ -1307,6 +1368,9 @@ void correlate_tick(struct correlate *co, uint64_t now_ns)
                 rules[k].q == QUEUE_SETUP || rules[k].q == QUEUE_PROBE ? c->start_ns : c->last_ns;
             if (now_ns < since + age)
                 break;
+            struct call *ahead[CALL_PREFETCH_AHEAD];
+            call_queue_ahead(co, c, ahead);
+            call_prefetch_ahead(co, ahead);
             call_close(co, c, rules[k].reason, now_ns);
         }
     }
@@ -1343,8 +1407,13 @@ void correlate_flush(struct correlate *co, uint64_t now_ns)
             i = c->lru.next;
         }
     qsort(co->flush_order, n, sizeof *co->flush_order, by_seq);
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++) {
+        struct call *ahead[CALL_PREFETCH_AHEAD];
+        for (uint32_t k = 0; k < CALL_PREFETCH_AHEAD; k++)
+            ahead[k] = i + 1 + k < n ? co->flush_order[i + 1 + k] : NULL;
+        call_prefetch_ahead(co, ahead);
         call_close(co, co->flush_order[i], "end_of_capture", now_ns);
+    }
     media_flush(co->media);
     while (co->reg_q.head != POOL_NONE)
         reg_free(co, co->reg_q.head);

@@ -983,6 +983,51 @@ void media_call_end(struct media *m, struct call *c)
     c->media_ep_count = 0;
 }
 
+/* The record that comes first in the chain from *head, if it is not idx: the unlink walks it. */
+static void chain_prefetch(const struct pool *p, const uint32_t *head, uint32_t idx)
+{
+    if (*head != POOL_NONE && *head != idx)
+        pool_prefetch(pool_at(p, *head));
+}
+
+void media_call_prefetch(const struct media *m, const struct call *c, enum media_prefetch stage)
+{
+    if (stage == MEDIA_PREFETCH_RECORDS) {
+        /* the first of each list: the rest is reached through them */
+        if (c->media_ep_head != POOL_NONE)
+            pool_prefetch(pool_at(m->eps, c->media_ep_head));
+        if (c->stream_head != POOL_NONE) {
+            const char *s = pool_at(m->streams, c->stream_head);
+            for (size_t off = 0; off < sizeof(struct media_stream); off += POOL_CACHE_LINE)
+                pool_prefetch(s + off);
+        }
+        return;
+    }
+    bool chains = stage == MEDIA_PREFETCH_CHAINS;
+    for (uint32_t i = c->media_ep_head, n = 0; i != POOL_NONE && n < c->media_ep_count; n++) {
+        const struct media_ep *x = pool_at(m->eps, i);
+        const uint32_t *eb = &m->ep_buckets[endpoint_hash(&x->ep, 0) & m->ep_mask];
+        const uint32_t *pb = &m->port_buckets[port_bucket(m, x->ep.port)];
+        if (chains) {
+            chain_prefetch(m->eps, eb, i);
+            chain_prefetch(m->eps, pb, i);
+        } else {
+            pool_prefetch(eb);
+            pool_prefetch(pb);
+        }
+        i = x->call_next;
+    }
+    for (uint32_t i = c->stream_head, n = 0; i != POOL_NONE && n < c->stream_count; n++) {
+        const struct media_stream *s = pool_at(m->streams, i);
+        const uint32_t *sb = &m->stream_buckets[s->key_hash & m->stream_mask];
+        if (chains)
+            chain_prefetch(m->streams, sb, i);
+        else
+            pool_prefetch(sb);
+        i = s->call_next;
+    }
+}
+
 const struct media_stream *media_first_stream(const struct media *m, const struct call *c)
 {
     return c->stream_count && c->stream_head != POOL_NONE ? pool_at(m->streams, c->stream_head)

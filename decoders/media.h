@@ -166,6 +166,19 @@ void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoi
 /* The call is ending: finish its streams (callback), forget its endpoints (its stream and
  * endpoint lists are emptied). */
 void media_call_end(struct media *m, struct call *c);
+/* Start loading the hash buckets media_call_end will unlink c's endpoints and streams from. */
+
+/*
+ * Start loading what media_call_end(m, c) will touch, a stage at a time, each once the one
+ * before had time to arrive: c's first endpoint and stream records, then the hash buckets
+ * they are chained in, then the records in those chains ahead of them. Hints only.
+ */
+enum media_prefetch {
+    MEDIA_PREFETCH_RECORDS,
+    MEDIA_PREFETCH_BUCKETS,
+    MEDIA_PREFETCH_CHAINS,
+};
+void media_call_prefetch(const struct media *m, const struct call *c, enum media_prefetch stage);
 
 /* First stream of a call (in creation order), then media_next_stream; NULL at the end. */
 const struct media_stream *media_first_stream(const struct media *m, const struct call *c);

@@ -72,4 +72,17 @@ uint32_t *pool_buckets_create(uint32_t n, uint32_t *mask);
 /* Take record idx out of the chain that starts at *head (a no-op if it is not there). */
 void pool_chain_unlink(const struct pool *p, uint32_t *head, uint32_t idx, size_t next_off);
 
+/* The unit pool_prefetch loads. */
+#define POOL_CACHE_LINE 64
+
+/* Ask for the cache line at p ahead of a write to it: a hint, it changes no result. */
+static inline void pool_prefetch(const void *p)
+{
+#if defined(__GNUC__)
+    __builtin_prefetch(p, 1);
+#else
+    (void)p;
+#endif
+}
+
 #endif
