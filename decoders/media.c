@@ -285,6 +285,16 @@ static struct media_ep *ep_add(struct media *m, struct call *c, enum call_party 
 void media_announce(struct media *m, struct call *c, enum call_party party,
                     const struct sdp_session *sdp)
 {
+    /* Every endpoint's two buckets are cold: ask for all of them before the first is read. */
+    for (uint8_t i = 0; i < sdp->media_count; i++) {
+        const struct sdp_media *md = &sdp->media[i];
+        struct endpoint e[2] = {{md->conn, md->port},
+                                {md->rtcp_addr.family ? md->rtcp_addr : md->conn, md->rtcp_port}};
+        for (int k = 0; k < (md->rtcp_mux ? 1 : 2); k++) {
+            pool_prefetch(&m->ep_buckets[endpoint_hash(&e[k], 0) & m->ep_mask]);
+            pool_prefetch(&m->port_buckets[port_bucket(m, e[k].port)]);
+        }
+    }
     for (uint8_t i = 0; i < sdp->media_count; i++) {
         const struct sdp_media *md = &sdp->media[i];
         if (!sv_starts_with_case(md->proto, "RTP/") &&
