@@ -166,7 +166,6 @@ void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoi
 /* The call is ending: finish its streams (callback), forget its endpoints (its stream and
  * endpoint lists are emptied). */
 void media_call_end(struct media *m, struct call *c);
-/* Start loading the hash buckets media_call_end will unlink c's endpoints and streams from. */
 
 /*
  * Start loading what media_call_end(m, c) will touch, a stage at a time, each once the one
