@@ -282,26 +282,36 @@ static struct media_ep *ep_add(struct media *m, struct call *c, enum call_party 
     return x;
 }
 
+/* The endpoints an m= line announces: RTP, then RTCP unless muxed; none if not RTP. */
+static int sdp_media_endpoints(const struct sdp_media *md, struct endpoint e[2])
+{
+    if (!sv_starts_with_case(md->proto, "RTP/") && !sv_starts_with_case(md->proto, "UDP/TLS/RTP"))
+        return 0;
+    e[0] = (struct endpoint){md->conn, md->port};
+    if (md->rtcp_mux)
+        return 1;
+    e[1] = (struct endpoint){md->rtcp_addr.family ? md->rtcp_addr : md->conn, md->rtcp_port};
+    return 2;
+}
+
 void media_announce(struct media *m, struct call *c, enum call_party party,
                     const struct sdp_session *sdp)
 {
+    struct endpoint e[SDP_MAX_MEDIA][2];
+    int n[SDP_MAX_MEDIA];
     /* Every endpoint's two buckets are cold: ask for all of them before the first is read. */
     for (uint8_t i = 0; i < sdp->media_count; i++) {
-        const struct sdp_media *md = &sdp->media[i];
-        struct endpoint e[2] = {{md->conn, md->port},
-                                {md->rtcp_addr.family ? md->rtcp_addr : md->conn, md->rtcp_port}};
-        for (int k = 0; k < (md->rtcp_mux ? 1 : 2); k++) {
-            pool_prefetch(&m->ep_buckets[endpoint_hash(&e[k], 0) & m->ep_mask]);
-            pool_prefetch(&m->port_buckets[port_bucket(m, e[k].port)]);
+        n[i] = sdp_media_endpoints(&sdp->media[i], e[i]);
+        for (int k = 0; k < n[i]; k++) {
+            pool_prefetch(&m->ep_buckets[endpoint_hash(&e[i][k], 0) & m->ep_mask]);
+            pool_prefetch(&m->port_buckets[port_bucket(m, e[i][k].port)]);
         }
     }
     for (uint8_t i = 0; i < sdp->media_count; i++) {
         const struct sdp_media *md = &sdp->media[i];
-        if (!sv_starts_with_case(md->proto, "RTP/") &&
-            !sv_starts_with_case(md->proto, "UDP/TLS/RTP"))
+        if (n[i] == 0)
             continue;
-        struct endpoint rtp = {md->conn, md->port};
-        struct media_ep *x = ep_add(m, c, party, &rtp, false);
+        struct media_ep *x = ep_add(m, c, party, &e[i][0], false);
         if (x) {
             x->pt_count = 0;
             x->event_pt = MEDIA_EP_NO_EVENT;
@@ -325,10 +335,8 @@ void media_announce(struct media *m, struct call *c, enum call_party party,
                 x->pt_count++;
             }
         }
-        if (!md->rtcp_mux) {
-            struct endpoint rtcp = {md->rtcp_addr.family ? md->rtcp_addr : md->conn, md->rtcp_port};
-            ep_add(m, c, party, &rtcp, true);
-        }
+        if (n[i] == 2)
+            ep_add(m, c, party, &e[i][1], true);
     }
 }
 
