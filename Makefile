@@ -17,7 +17,16 @@ pc_cflags = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(1) 2>/dev/nu
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Werror
+ifeq ($(SANITIZE),1)
 CFLAGS  ?= -O2 -g
+else
+# Release: -O3 and link-time optimisation. Across files the linker inlines pool_at, the sv
+# helpers and the JSON writer into their callers: 8 % fewer instructions on the SIP-heavy bench
+# capture than -O2. Fat objects: test binaries link the same objects without LTO, quickly.
+CFLAGS  ?= -O3 -g -flto=auto -ffat-lto-objects
+endif
+# The program's link runs the link-time optimiser when the objects were built for it.
+LTO_LDFLAGS = $(if $(findstring -flto,$(CFLAGS)),$(filter -O%,$(CFLAGS)) -flto=auto)
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE $(WARN) -MMD -MP $(call pc_cflags,$(PKGS))
 LDLIBS  += $(call pc_libs,$(PKGS)) -lpthread -lm
 ifeq ($(SANITIZE),1)
@@ -59,7 +68,7 @@ $(LIB): $(LIB_OBJS)
 
 $(BIN): $(BUILD)/sensor/main.o $(LIB)
 	@$(if $(Q),echo "  LD    $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) $(LTO_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 TEST_CFLAGS = $(call pc_cflags,$(TEST_PKGS))
 TEST_LIBS   = $(call pc_libs,$(TEST_PKGS))

@@ -250,7 +250,7 @@ static void put_escaped_slow(struct json *j, const char *s, size_t len)
         }
         uint8_t b = p[i];
         if (b >= 0x80) {
-            size_t bad;
+            size_t bad = 1; /* utf8_seq sets it: it only returns 0 here */
             (void)utf8_seq(p + i, len - i, &bad);
             put(j, "\xef\xbf\xbd", 3); /* U+FFFD */
             i += bad;
