@@ -55,7 +55,7 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 # TEST_DEPS_<name> (sources); without it the test links the whole library.
 -include $(wildcard tests/deps/*.mk)
 
-.PHONY: all run test test-all unit unit-one golden shared accuracy live kafka ui soak soak-short flood badfiles fuzz-short check-layers check-headers \
+.PHONY: all run test test-all test-bins unit unit-one golden shared accuracy live kafka ui soak soak-short flood badfiles fuzz-short check-layers check-headers \
         check-alloc check-symbols check-format check bench fuzz asan format deps clean install golden-update
 
 all: $(BIN)
@@ -210,11 +210,17 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory test-all
 
+# Builds run on every core first (the checks that follow run one at a time).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test-all:
 	@rm -f build/results.txt
+	@$(MAKE) --no-print-directory -j$(JOBS) all test-bins
 	@$(MAKE) --no-print-directory all unit check flood fuzz-short
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan SANITIZE=1 all test-bins
 	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit golden shared accuracy live kafka ui soak-short badfiles
 	@tests/summary.sh
+
+test-bins: $(TEST_BINS)
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -225,7 +231,8 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory $(MOCKBROKER)
-	@tests/bench/run.sh $(abspath $(BIN))
+	@BENCH_BUILD="$(filter -O% -flto%,$(CFLAGS))$(if $(PGO_OBJS), + PGO from samples/)" \
+	    tests/bench/run.sh $(abspath $(BIN))
 	@tests/bench/kafka.sh $(abspath $(BIN)) $(abspath $(MOCKBROKER))
 
 # ASan+UBSan build of the program: build/asan/sipscope

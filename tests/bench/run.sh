@@ -99,6 +99,7 @@ measure() { # runs, command...: "cpu_s wall_s maxrss_kib" (cpu and wall of the c
 }
 
 echo "sipscope bench ($(date -u +%Y-%m-%d), $(nproc) cores; cpu = user+sys, least of $repeat runs; RSS = peak)"
+[ -n "${BENCH_BUILD:-}" ] && echo "built with: $BENCH_BUILD"
 
 throughput() { # name, description, generator args...
     name=$1; what=$2; shift 2
