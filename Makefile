@@ -223,13 +223,13 @@ test-all:
 test-bins: $(TEST_BINS)
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	./sipscope calls -r samples/basic-call.pcap
 	./sipscope ladder -r samples/basic-call.pcap
 	./sipscope diagnose --sip-port 5080 -r samples/one-way-audio.pcap
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@$(MAKE) --no-print-directory $(MOCKBROKER)
 	@BENCH_BUILD="$(filter -O% -flto%,$(CFLAGS))$(if $(PGO_OBJS), + PGO from samples/)" \
 	    tests/bench/run.sh $(abspath $(BIN))
