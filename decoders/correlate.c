@@ -468,12 +468,6 @@ static void call_emit(struct correlate *co, struct call *c)
  */
 #define CALL_PREFETCH_AHEAD 3
 
-static void call_prefetch_record(const struct call *c)
-{
-    for (size_t off = 0; off < sizeof *c; off += POOL_CACHE_LINE)
-        pool_prefetch((const char *)c + off);
-}
-
 static void call_prefetch_parts(struct correlate *co, struct call *c)
 {
     const char **f[CALL_STR_FIELDS];
@@ -496,7 +490,7 @@ static void call_prefetch_ahead(struct correlate *co, struct call *const ahead[C
     if (ahead[1])
         call_prefetch_parts(co, ahead[1]);
     if (ahead[2])
-        call_prefetch_record(ahead[2]);
+        pool_prefetch_bytes(ahead[2], sizeof *ahead[2]);
 }
 
 static struct call *call_at(struct correlate *co, uint32_t idx)

@@ -1014,11 +1014,8 @@ void media_call_prefetch(const struct media *m, const struct call *c, enum media
         /* the first of each list: the rest is reached through them */
         if (c->media_ep_head != POOL_NONE)
             pool_prefetch(pool_at(m->eps, c->media_ep_head));
-        if (c->stream_head != POOL_NONE) {
-            const char *s = pool_at(m->streams, c->stream_head);
-            for (size_t off = 0; off < sizeof(struct media_stream); off += POOL_CACHE_LINE)
-                pool_prefetch(s + off);
-        }
+        if (c->stream_head != POOL_NONE)
+            pool_prefetch_bytes(pool_at(m->streams, c->stream_head), sizeof(struct media_stream));
         return;
     }
     bool chains = stage == MEDIA_PREFETCH_CHAINS;

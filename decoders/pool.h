@@ -85,4 +85,11 @@ static inline void pool_prefetch(const void *p)
 #endif
 }
 
+/* The same for every line of the n bytes at p (a whole record). */
+static inline void pool_prefetch_bytes(const void *p, size_t n)
+{
+    for (size_t off = 0; off < n; off += POOL_CACHE_LINE)
+        pool_prefetch((const char *)p + off);
+}
+
 #endif
