@@ -24,7 +24,8 @@ else
 # Release: -O3 and link-time optimisation. Across files the linker inlines pool_at, the sv
 # helpers and the JSON writer into their callers: 8 % fewer instructions on the SIP-heavy bench
 # capture than -O2. Fat objects: test binaries link the same objects without LTO, quickly.
-CFLAGS  ?= -O3 -g -flto=auto -ffat-lto-objects
+RELEASE_OPT := -O3 -g -flto=auto
+CFLAGS  ?= $(RELEASE_OPT) -ffat-lto-objects
 endif
 # The program's link runs the link-time optimiser when the objects were built for it.
 LTO_LDFLAGS = $(if $(findstring -flto,$(CFLAGS)),$(filter -O%,$(CFLAGS)) -flto=auto)
@@ -63,10 +64,15 @@ all: $(BIN)
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
 
-$(BUILD)/%.o: %.c
+# $(call compile,extra flags): the one compile recipe (program, PGO and test objects).
+define compile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC    $@")
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(1) -c $< -o $@
+endef
+
+$(BUILD)/%.o: %.c
+	$(call compile)
 
 # PGO: build/pgo is first compiled instrumented and that program analyses every capture in
 # samples/, writing counts (.gcda) beside its objects; the objects are then compiled again with
@@ -82,7 +88,7 @@ PGO_TRAIN := $(sort $(wildcard samples/*.pcap samples/*.pcapng samples/*.pcap.gz
 PGO_OBJS  := $(patsubst %.c,$(PGO_USE)/%.o,sensor/main.c $(LIB_SRCS))
 $(PGO_STAMP): $(LIB_SRCS) sensor/main.c $(wildcard $(addsuffix /*.h,$(SRC_DIRS))) $(PGO_TRAIN) Makefile
 	@rm -rf $(PGO_USE)
-	@CFLAGS="-O3 -g -flto=auto -fprofile-generate -fprofile-update=atomic" \
+	@CFLAGS="$(RELEASE_OPT) -fprofile-generate -fprofile-update=atomic" \
 	    LDFLAGS=-fprofile-generate $(MAKE) --no-print-directory BUILD=$(PGO_USE) PGO=0 $(PGO_USE)/sipscope
 	@echo "  PGO   $(words $(PGO_TRAIN)) captures from samples/"
 	$(Q)for f in $(PGO_TRAIN); do $(PGO_USE)/sipscope cdr -r $$f -o /dev/null >/dev/null 2>&1; done; true
@@ -91,9 +97,7 @@ $(PGO_STAMP): $(LIB_SRCS) sensor/main.c $(wildcard $(addsuffix /*.h,$(SRC_DIRS))
 	@find $(PGO_USE) -name '*.o' -delete && rm -f $(PGO_USE)/sipscope $(PGO_USE)/libsipscope.a
 	@touch $@
 $(PGO_USE)/%.o: %.c $(PGO_STAMP)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC    $@")
-	$(Q)$(CC) $(CFLAGS) -fprofile-use -fprofile-partial-training -Wno-missing-profile -c $< -o $@
+	$(call compile,-fprofile-use -fprofile-partial-training -Wno-missing-profile)
 endif
 
 $(LIB): $(LIB_OBJS)
@@ -108,9 +112,7 @@ $(BIN): $(if $(PGO_OBJS),$(PGO_OBJS),$(BUILD)/sensor/main.o $(LIB))
 TEST_CFLAGS = $(call pc_cflags,$(TEST_PKGS))
 TEST_LIBS   = $(call pc_libs,$(TEST_PKGS))
 $(BUILD)/tests/%.o: tests/%.c
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC    $@")
-	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
+	$(call compile,$(TEST_CFLAGS))
 
 # Keep test objects between runs (they are intermediate files of the test_% rule).
 .SECONDARY:
