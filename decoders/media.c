@@ -800,7 +800,13 @@ static struct media_stream *stream_create(struct media *m, const struct endpoint
 bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoint *dst,
                const struct rtp_hdr *h, uint64_t ts_ns, enum media_rtp_mode mode)
 {
-    uint64_t key = stream_key(src, dst, h->ssrc);
+    return media_rtp_keyed(m, src, dst, h, ts_ns, mode, stream_key(src, dst, h->ssrc));
+}
+
+bool media_rtp_keyed(struct media *m, const struct endpoint *src, const struct endpoint *dst,
+                     const struct rtp_hdr *h, uint64_t ts_ns, enum media_rtp_mode mode,
+                     uint64_t key)
+{
     uint32_t idx = stream_find(m, src, dst, h->ssrc, key);
     struct media_stream *s;
     bool src_side = false, latched = false;
@@ -1041,6 +1047,23 @@ void media_call_prefetch(const struct media *m, const struct call *c, enum media
             pool_prefetch(sb);
         i = s->call_next;
     }
+}
+
+uint64_t media_stream_key(const struct endpoint *src, const struct endpoint *dst, uint32_t ssrc)
+{
+    return stream_key(src, dst, ssrc);
+}
+
+void media_prefetch_bucket(const struct media *m, uint64_t key)
+{
+    pool_prefetch(&m->stream_buckets[key & m->stream_mask]);
+}
+
+void media_prefetch_stream(const struct media *m, uint64_t key)
+{
+    uint32_t i = m->stream_buckets[key & m->stream_mask];
+    if (i != POOL_NONE)
+        pool_prefetch_bytes(pool_at(m->streams, i), sizeof(struct media_stream));
 }
 
 const struct media_stream *media_first_stream(const struct media *m, const struct call *c)

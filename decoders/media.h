@@ -158,6 +158,10 @@ enum media_rtp_mode {
  */
 bool media_rtp(struct media *m, const struct endpoint *src, const struct endpoint *dst,
                const struct rtp_hdr *h, uint64_t ts_ns, enum media_rtp_mode mode);
+/* The same, with key = media_stream_key(src, dst, h->ssrc) computed already. */
+bool media_rtp_keyed(struct media *m, const struct endpoint *src, const struct endpoint *dst,
+                     const struct rtp_hdr *h, uint64_t ts_ns, enum media_rtp_mode mode,
+                     uint64_t key);
 
 /* Account one RTCP compound (already parsed): reports about our streams, SRs, BYEs. */
 void media_rtcp(struct media *m, const struct endpoint *src, const struct endpoint *dst,
@@ -178,6 +182,18 @@ enum media_prefetch {
     MEDIA_PREFETCH_CHAINS,
 };
 void media_call_prefetch(const struct media *m, const struct call *c, enum media_prefetch stage);
+
+/*
+ * Looking ahead at RTP packets still to come, hints only (nothing changes):
+ * media_stream_key is the key media_rtp will look a packet's stream up by;
+ * media_prefetch_bucket starts loading that key's hash bucket, and
+ * media_prefetch_stream, a few packets later (once the bucket has arrived),
+ * the stream record the bucket leads to. A packet a few frames from now then
+ * finds its stream in the cache, however many calls are up.
+ */
+uint64_t media_stream_key(const struct endpoint *src, const struct endpoint *dst, uint32_t ssrc);
+void media_prefetch_bucket(const struct media *m, uint64_t key);
+void media_prefetch_stream(const struct media *m, uint64_t key);
 
 /* First stream of a call (in creation order), then media_next_stream; NULL at the end. */
 const struct media_stream *media_first_stream(const struct media *m, const struct call *c);

@@ -63,16 +63,17 @@ struct capture {
     char name[CAPTURE_NAME_MAX];
     char end_err[CAPTURE_ERR_MAX];
     /* classic pcap records read here (capture_fast_*), while fast_buf is set */
-    uint8_t *fast_buf; /* fast_cap bytes, 64-byte aligned; NULL: libpcap reads */
-    size_t fast_cap;   /* CAPTURE_FAST_BYTES, or less for a small file */
-    int fast_fd;       /* the file, read with pread (libpcap's stdio buffer is left alone) */
-    off_t fast_next;   /* file offset of the byte after fast_buf[fast_len - 1] */
-    size_t fast_pos;   /* next record header in fast_buf */
-    size_t fast_len;   /* end of the bytes in fast_buf */
-    uint32_t fast_max; /* largest caplen taken here: the file's snaplen as libpcap took it */
-    uint32_t fast_mul; /* ns per unit of the record's second field: 1000 or 1 */
-    bool fast_swapped; /* the file's byte order is not ours */
-    bool fast_eof;     /* fread found the end (or an error: libpcap will say which) */
+    uint8_t *fast_buf;      /* fast_cap bytes, 64-byte aligned; NULL: libpcap reads */
+    size_t fast_cap;        /* CAPTURE_FAST_BYTES, or less for a small file */
+    int fast_fd;            /* the file, read with pread (libpcap's stdio buffer is left alone) */
+    off_t fast_next;        /* file offset of the byte after fast_buf[fast_len - 1] */
+    size_t fast_pos;        /* next record header in fast_buf */
+    size_t fast_len;        /* end of the bytes in fast_buf */
+    uint32_t fast_max;      /* largest caplen taken here: the file's snaplen as libpcap took it */
+    uint32_t fast_mul;      /* ns per unit of the record's second field: 1000 or 1 */
+    uint32_t fast_frac_end; /* that field's units per second: 1000000 or 1000000000 */
+    bool fast_swapped;      /* the file's byte order is not ours */
+    bool fast_eof;          /* fread found the end (or an error: libpcap will say which) */
     alignas(CAPTURE_IOBUF_ALIGN) char iobuf[CAPTURE_IOBUF_BYTES];
 };
 
@@ -529,6 +530,7 @@ static void capture_fast_start(struct capture *c)
         return;
     c->fast_swapped = swapped;
     c->fast_mul = (magic == 0xa1b23c4du || magic == 0x4d3cb2a1u) ? 1 : 1000;
+    c->fast_frac_end = 1000000000u / c->fast_mul;
     c->fast_max =
         (uint32_t)snap < CAPTURE_FAST_MAX_CAPLEN ? (uint32_t)snap : CAPTURE_FAST_MAX_CAPLEN;
     c->fast_cap = cap;
@@ -588,27 +590,38 @@ static void capture_fast_stop(struct capture *c)
     }
 }
 
+/*
+ * The record at pos as a view into fast_buf, when it is whole there and one
+ * taken here (caplen within the snaplen, time field in range); its end in *end.
+ */
+static bool capture_fast_record(const struct capture *c, size_t pos, struct frame *f, size_t *end)
+{
+    size_t avail = c->fast_len - pos;
+    if (avail < CAPTURE_FAST_REC_HDR)
+        return false;
+    const uint8_t *h = c->fast_buf + pos;
+    uint32_t caplen = capture_fast_u32(h + 8, c->fast_swapped);
+    uint32_t frac = capture_fast_u32(h + 4, c->fast_swapped);
+    if (caplen > c->fast_max || frac >= c->fast_frac_end || avail - CAPTURE_FAST_REC_HDR < caplen)
+        return false;
+    uint32_t sec = capture_fast_u32(h, c->fast_swapped);
+    f->ts_ns = (uint64_t)sec * 1000000000u + (uint64_t)frac * c->fast_mul;
+    f->caplen = caplen;
+    f->wirelen = capture_fast_u32(h + 12, c->fast_swapped);
+    f->linktype = c->linktype;
+    f->data = h + CAPTURE_FAST_REC_HDR;
+    *end = pos + CAPTURE_FAST_REC_HDR + caplen;
+    return true;
+}
+
 /* The next record as a view into fast_buf (valid until the next call); false: see fast_stop. */
 static bool capture_fast_next(struct capture *c, struct frame *f)
 {
     for (int fills = 0;; fills++) {
-        size_t avail = c->fast_len - c->fast_pos;
-        if (avail >= CAPTURE_FAST_REC_HDR) {
-            const uint8_t *h = c->fast_buf + c->fast_pos;
-            uint32_t caplen = capture_fast_u32(h + 8, c->fast_swapped);
-            uint32_t frac = capture_fast_u32(h + 4, c->fast_swapped);
-            if (caplen > c->fast_max || frac >= 1000000000u / c->fast_mul)
-                break;
-            if (avail - CAPTURE_FAST_REC_HDR >= caplen) {
-                uint32_t sec = capture_fast_u32(h, c->fast_swapped);
-                f->ts_ns = (uint64_t)sec * 1000000000u + (uint64_t)frac * c->fast_mul;
-                f->caplen = caplen;
-                f->wirelen = capture_fast_u32(h + 12, c->fast_swapped);
-                f->linktype = c->linktype;
-                f->data = h + CAPTURE_FAST_REC_HDR;
-                c->fast_pos += CAPTURE_FAST_REC_HDR + caplen;
-                return true;
-            }
+        size_t end;
+        if (capture_fast_record(c, c->fast_pos, f, &end)) {
+            c->fast_pos = end;
+            return true;
         }
         if (fills == 1 || !capture_fast_fill(c))
             break;
@@ -670,6 +683,24 @@ enum capture_result capture_next(struct capture *c, struct frame *f, char *err, 
     if (r == CAPTURE_ERROR)
         capture_err(err, errlen, "%s", c->end_err);
     return r;
+}
+
+enum capture_result capture_next_batch(struct capture *c, struct frame *fs, size_t max, size_t *n,
+                                       char *err, size_t errlen)
+{
+    *n = 0;
+    enum capture_result r = capture_next(c, &fs[0], err, errlen);
+    if (r != CAPTURE_FRAME)
+        return r;
+    *n = 1;
+    /* The records after it that are already in fast_buf: no read, no move of the buffer. */
+    size_t end;
+    while (*n < max && c->fast_buf && !(c->speed > 0) &&
+           capture_fast_record(c, c->fast_pos, &fs[*n], &end)) {
+        c->fast_pos = end;
+        ++*n;
+    }
+    return CAPTURE_FRAME;
 }
 
 /*

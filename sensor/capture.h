@@ -80,6 +80,16 @@ enum capture_result {
 enum capture_result capture_next(struct capture *c, struct frame *f, char *err, size_t errlen);
 
 /*
+ * Up to max (>= 1) frames at once (*n of them; at least one with CAPTURE_FRAME),
+ * all valid until the next call of either function: the next frame, and the
+ * ones after it that are already read in, for a classic pcap file read at
+ * full speed; the next frame alone for other input. Other results as
+ * capture_next.
+ */
+enum capture_result capture_next_batch(struct capture *c, struct frame *fs, size_t max, size_t *n,
+                                       char *err, size_t errlen);
+
+/*
  * Ask a blocked capture_next to return CAPTURE_STOPPED (thread- and signal-safe),
  * within CAPTURE_STOP_MS. c must stay open until every caller is done with it:
  * a signal handler should rather set capture_config.stop, which never touches c.

@@ -837,37 +837,30 @@ static enum status (*const layer_table[LAYER__COUNT])(struct walk *w) = {
 /*
  * The frame nearly every RTP packet is: Ethernet II, IPv4 without options and
  * not a fragment, UDP to any port but VXLAN's, all three headers captured
- * whole. It is decoded here in one pass, with exactly the outcome, fields
- * and counters the layer walk gives it (the IPv4 length fitted as
- * fit_declared does, the UDP length as l4_udp does); anything else (tags,
- * options, fragments, lengths too short or contradictory, other protocols)
- * returns false with *out untouched and takes the walk.
+ * whole. It is read here in one pass, with exactly the outcome and fields the
+ * layer walk gives it (the IPv4 length fitted as fit_declared does, the UDP
+ * length as l4_udp does), and nothing counted; anything else (tags, options,
+ * fragments, lengths too short or contradictory, other protocols) returns
+ * false with *out untouched and takes the walk.
  */
-static bool decode_fast_udp4(struct decode *d, const uint8_t *data, size_t caplen,
-                             struct pkt_info *out)
+static inline uint16_t fast_be16(const uint8_t *p)
 {
-    struct cursor c = cur_make(data, caplen);
-    cur_skip(&c, 12);
-    uint16_t type = cur_be16(&c);
-    uint8_t vihl = cur_u8(&c);
-    cur_skip(&c, 1);
-    uint16_t total = cur_be16(&c);
-    cur_skip(&c, 2);
-    uint16_t frag = cur_be16(&c);
-    cur_skip(&c, 1);
-    uint8_t proto = cur_u8(&c);
-    cur_skip(&c, 2);
-    const uint8_t *src = cur_bytes(&c, 4);
-    const uint8_t *dst = cur_bytes(&c, 4);
-    uint16_t sport = cur_be16(&c);
-    uint16_t dport = cur_be16(&c);
-    uint16_t ulen = cur_be16(&c);
-    cur_skip(&c, 2);
-    /* total >= 28: the UDP header lies inside the declared IP packet (else the walk's error) */
-    if (c.bad || type != ETHERTYPE_IPV4 || vihl != 0x45 || (frag & 0x3fff) != 0 ||
-        proto != IPPROTO_V_UDP || total < 28 || ulen < 8 || dport == DECODE_VXLAN_PORT)
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static bool fast_udp4_view(const uint8_t *data, size_t caplen, struct pkt_info *out)
+{
+    enum { IP = 14, UDP = IP + 20, PAYLOAD = UDP + 8 }; /* offsets of the headers */
+    if (caplen < PAYLOAD)
         return false;
-    size_t ip_len = caplen - 14; /* the IP packet as captured */
+    uint16_t total = fast_be16(data + IP + 2);
+    uint16_t ulen = fast_be16(data + UDP + 4);
+    /* total >= 28: the UDP header lies inside the declared IP packet (else the walk's error) */
+    if (fast_be16(data + 12) != ETHERTYPE_IPV4 || data[IP] != 0x45 ||
+        (fast_be16(data + IP + 6) & 0x3fff) != 0 || data[IP + 9] != IPPROTO_V_UDP || total < 28 ||
+        ulen < 8 || fast_be16(data + UDP + 2) == DECODE_VXLAN_PORT)
+        return false;
+    size_t ip_len = caplen - IP; /* the IP packet as captured */
     if (total <= ip_len)
         ip_len = total; /* Ethernet padding after it is not payload */
     else
@@ -875,25 +868,39 @@ static bool decode_fast_udp4(struct decode *d, const uint8_t *data, size_t caple
     size_t len = ip_len - 28;
     if ((size_t)ulen - 8 < len)
         len = (size_t)ulen - 8;
-    stats_inc(d->st, STAT_IPV4);
-    stats_inc(d->st, STAT_UDP);
-    set_addr(&out->src.ip, 4, src);
-    set_addr(&out->dst.ip, 4, dst);
-    out->src.port = sport;
-    out->dst.port = dport;
-    out->ip_proto = proto;
+    set_addr(&out->src.ip, 4, data + IP + 12);
+    set_addr(&out->dst.ip, 4, data + IP + 16);
+    out->src.port = fast_be16(data + UDP);
+    out->dst.port = fast_be16(data + UDP + 2);
+    out->ip_proto = IPPROTO_V_UDP;
     out->l4 = PKT_L4_UDP;
-    out->payload = c.p;
+    out->payload = data + PAYLOAD;
     out->payload_len = len;
     return true;
 }
 
-enum status decode_frame(struct decode *d, int linktype, const uint8_t *data, size_t caplen,
-                         uint64_t ts_ns, struct pkt_info *out)
+/* fast_udp4_view, counted as the walk counts it. */
+static bool decode_fast_udp4(struct decode *d, const uint8_t *data, size_t caplen,
+                             struct pkt_info *out)
 {
-    static const uint8_t empty[1];
+    if (!fast_udp4_view(data, caplen, out))
+        return false;
+    stats_inc(d->st, STAT_IPV4);
+    stats_inc(d->st, STAT_UDP);
+    return true;
+}
+
+bool decode_peek_udp(int linktype, const uint8_t *data, size_t caplen, uint64_t ts_ns,
+                     struct pkt_info *out)
+{
     memset(out, 0, sizeof *out);
     out->ts_ns = ts_ns;
+    return linktype == DECODE_LINK_EN10MB && data && fast_udp4_view(data, caplen, out);
+}
+
+/* The start of every decode: packet time, and the fragment table's upkeep. */
+static void decode_begin(struct decode *d, uint64_t ts_ns)
+{
     if (ts_ns > d->now_ns)
         d->now_ns = ts_ns;
     /* An empty fragment table (nearly always) has nothing to release or expire. */
@@ -902,6 +909,22 @@ enum status decode_frame(struct decode *d, int linktype, const uint8_t *data, si
         ipfrag_expire(d->frag, d->now_ns);
         d->frag_busy = ipfrag_in_use(d->frag) != 0;
     }
+}
+
+void decode_peeked(struct decode *d, const struct pkt_info *p)
+{
+    decode_begin(d, p->ts_ns);
+    stats_inc(d->st, STAT_IPV4);
+    stats_inc(d->st, STAT_UDP);
+}
+
+enum status decode_frame(struct decode *d, int linktype, const uint8_t *data, size_t caplen,
+                         uint64_t ts_ns, struct pkt_info *out)
+{
+    static const uint8_t empty[1];
+    memset(out, 0, sizeof *out);
+    out->ts_ns = ts_ns;
+    decode_begin(d, ts_ns);
     if (linktype == DECODE_LINK_EN10MB && data && decode_fast_udp4(d, data, caplen, out))
         return STATUS_OK;
 

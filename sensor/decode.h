@@ -111,6 +111,20 @@ void decode_destroy(struct decode *d);
 enum status decode_frame(struct decode *d, int linktype, const uint8_t *data, size_t caplen,
                          uint64_t ts_ns, struct pkt_info *out);
 
+/*
+ * Decode ahead, in two halves. decode_peek_udp decodes, touching no state and
+ * counting nothing, a frame of the form nearly every RTP packet has
+ * (Ethernet II, IPv4 without options, not a fragment, UDP): true with *out
+ * exactly as decode_frame would give it; false for any other frame (*out
+ * unspecified), which decode_frame then decodes. decode_peeked, called for
+ * that frame where decode_frame would have been, does the rest of what
+ * decode_frame does (packet time, fragment upkeep, counters). Frames may be
+ * peeked several ahead; decode_peeked and decode_frame follow frame order.
+ */
+bool decode_peek_udp(int linktype, const uint8_t *data, size_t caplen, uint64_t ts_ns,
+                     struct pkt_info *out);
+void decode_peeked(struct decode *d, const struct pkt_info *p);
+
 /* Fragment sets in use (incomplete, or held for the current frame). */
 uint32_t decode_frag_in_use(const struct decode *d);
 

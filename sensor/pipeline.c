@@ -188,8 +188,19 @@ static enum pipeline_result pipeline_end(struct capture_thread *t, struct worker
 }
 
 /*
+ * The inline read takes frames PIPELINE_BATCH at a time. Before analysing
+ * them it starts loading the hash bucket of each RTP packet's stream, and
+ * while analysing one it starts loading the stream record of the packet
+ * PIPELINE_AHEAD frames on (its bucket has arrived by then). With a few
+ * thousand calls up their streams no longer fit the core's own cache, and
+ * each packet would otherwise wait for memory twice (bucket, then record).
+ */
+#define PIPELINE_BATCH 16
+#define PIPELINE_AHEAD 4
+
+/*
  * A regular file read as fast as it goes (no pacing, no on_tick): one thread reads
- * and analyses. Each frame is analysed straight from libpcap's buffer, so its
+ * and analyses. Each frame is analysed straight from the reader's buffer, so its
  * bytes are never copied into the ring and never cross to another core; the
  * file's reader cannot drop, so the ring's decoupling buys nothing here.
  */
@@ -201,17 +212,28 @@ static void pipeline_inline(struct capture_thread *t, struct worker *w, struct h
             atomic_store(&pipeline_print_asked, false);
             pipeline_print_now(st, t);
         }
-        struct frame f;
-        enum capture_result r = capture_next(t->cap, &f, t->err, sizeof t->err);
+        struct frame f[PIPELINE_BATCH];
+        struct worker_ahead ahead[PIPELINE_BATCH];
+        size_t n;
+        enum capture_result r =
+            capture_next_batch(t->cap, f, PIPELINE_BATCH, &n, t->err, sizeof t->err);
         if (r == CAPTURE_TIMEOUT)
             continue;
         if (r != CAPTURE_FRAME) {
             t->result = r;
             return;
         }
-        if (hist)
-            history_add(hist, &f);
-        worker_frame(w, &f);
+        for (size_t i = 0; i < n; i++)
+            worker_hint(w, &f[i], &ahead[i]);
+        for (size_t i = 0; i < n && i < PIPELINE_AHEAD; i++)
+            worker_prefetch(w, &ahead[i]);
+        for (size_t i = 0; i < n; i++) {
+            if (i + PIPELINE_AHEAD < n)
+                worker_prefetch(w, &ahead[i + PIPELINE_AHEAD]);
+            if (hist)
+                history_add(hist, &f[i]);
+            worker_frame_ahead(w, &f[i], &ahead[i]);
+        }
     }
 }
 

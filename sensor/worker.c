@@ -193,7 +193,7 @@ static size_t tcp_deliver(void *ctx, const struct pkt_info *p, const uint8_t *da
  * packet of a stream already followed costs one hash lookup; announcement
  * checks and classification run only for flows not yet followed.
  */
-static void udp_media(struct worker *w, const struct pkt_info *p)
+static void udp_media(struct worker *w, const struct pkt_info *p, uint64_t key)
 {
     const uint8_t *b = p->payload;
     size_t n = p->payload_len;
@@ -218,10 +218,12 @@ static void udp_media(struct worker *w, const struct pkt_info *p)
             stats_inc(w->st, STAT_RTP_MALFORMED);
         return;
     }
-    if (media_rtp(w->media, &p->src, &p->dst, &h, p->ts_ns, MEDIA_RTP_EXISTING))
+    if (!key)
+        key = media_stream_key(&p->src, &p->dst, h.ssrc);
+    if (media_rtp_keyed(w->media, &p->src, &p->dst, &h, p->ts_ns, MEDIA_RTP_EXISTING, key))
         return;
     if (media_is_announced(w->media, &p->src, &p->dst, &rtcp_ep)) {
-        media_rtp(w->media, &p->src, &p->dst, &h, p->ts_ns, MEDIA_RTP_ANNOUNCED);
+        media_rtp_keyed(w->media, &p->src, &p->dst, &h, p->ts_ns, MEDIA_RTP_ANNOUNCED, key);
         return;
     }
     /* Unannounced: follow it once classification says RTP. While it is still deciding, a
@@ -230,7 +232,7 @@ static void udp_media(struct worker *w, const struct pkt_info *p)
      * further packets counted. */
     enum dpi_verdict v = dpi_classify(w->dpi, p);
     if (v == DPI_RTP || (v == DPI_PENDING && rtp_looks_like(b, n)))
-        media_rtp(w->media, &p->src, &p->dst, &h, p->ts_ns, MEDIA_RTP_CLASSIFIED);
+        media_rtp_keyed(w->media, &p->src, &p->dst, &h, p->ts_ns, MEDIA_RTP_CLASSIFIED, key);
 }
 
 static void tick(struct worker *w)
@@ -271,31 +273,63 @@ static void advance_clock(struct worker *w, uint64_t ts)
     w->now_ns = ts;
 }
 
-void worker_frame(struct worker *w, const struct frame *f)
+void worker_frame_ahead(struct worker *w, const struct frame *f, const struct worker_ahead *a)
 {
     stats_inc(w->st, STAT_PACKETS);
     stats_add(w->st, STAT_BYTES, f->caplen);
     /* Expire first: a message that arrives after its call's timeout must find it gone. */
     advance_clock(w, f->ts_ns);
     tick(w);
-    struct pkt_info p;
-    enum status s = decode_frame(w->decode, f->linktype, f->data, f->caplen, f->ts_ns, &p);
+    struct pkt_info own;
+    const struct pkt_info *p = &own;
+    enum status s = STATUS_OK;
+    if (a && a->decoded) {
+        p = &a->p;
+        decode_peeked(w->decode, p);
+    } else {
+        s = decode_frame(w->decode, f->linktype, f->data, f->caplen, f->ts_ns, &own);
+    }
     if (s == STATUS_OK) {
-        if (p.l4 == PKT_L4_UDP && p.payload_len) {
-            bool sip_port = on_sip_port(w, &p);
-            if (sip_port || maybe_sip(p.payload, p.payload_len))
-                udp_sip(w, &p, !sip_port);
+        if (p->l4 == PKT_L4_UDP && p->payload_len) {
+            bool sip_port = on_sip_port(w, p);
+            if (sip_port || maybe_sip(p->payload, p->payload_len))
+                udp_sip(w, p, !sip_port);
             else
-                udp_media(w, &p);
-        } else if (p.l4 == PKT_L4_TCP) {
-            bool sip_port = on_sip_port(w, &p);
-            if (sip_port || (p.payload_len && maybe_sip(p.payload, p.payload_len)) ||
-                tcpreasm_follows(w->tcp, &p)) {
+                udp_media(w, p, a ? a->key : 0);
+        } else if (p->l4 == PKT_L4_TCP) {
+            bool sip_port = on_sip_port(w, p);
+            if (sip_port || (p->payload_len && maybe_sip(p->payload, p->payload_len)) ||
+                tcpreasm_follows(w->tcp, p)) {
                 struct tcp_ctx ctx = {w};
-                tcpreasm_segment(w->tcp, &p, tcp_deliver, &ctx);
+                tcpreasm_segment(w->tcp, p, tcp_deliver, &ctx);
             }
         }
     }
+}
+
+void worker_frame(struct worker *w, const struct frame *f)
+{
+    worker_frame_ahead(w, f, NULL);
+}
+
+void worker_hint(const struct worker *w, const struct frame *f, struct worker_ahead *a)
+{
+    a->key = 0;
+    a->decoded = decode_peek_udp(f->linktype, f->data, f->caplen, f->ts_ns, &a->p);
+    if (!a->decoded || a->p.payload_len < 12)
+        return;
+    const uint8_t *b = a->p.payload;
+    if ((b[0] & 0xC0) != 0x80 || rtp_is_rtcp(b, a->p.payload_len))
+        return;
+    uint32_t ssrc = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
+    a->key = media_stream_key(&a->p.src, &a->p.dst, ssrc);
+    media_prefetch_bucket(w->media, a->key);
+}
+
+void worker_prefetch(const struct worker *w, const struct worker_ahead *a)
+{
+    if (a->key)
+        media_prefetch_stream(w->media, a->key);
 }
 
 void worker_finish(struct worker *w)

@@ -42,6 +42,24 @@ void worker_destroy(struct worker *w);
 /* Analyse one frame. Views into it end when this returns. */
 void worker_frame(struct worker *w, const struct frame *f);
 
+/*
+ * Frames taken several at a time (a file's reader hands over a batch): each
+ * frame is first looked at ahead of its turn, with worker_hint, which decodes
+ * it when it is of the common UDP form (no state touched) and starts loading
+ * the hash bucket of its RTP stream; a few frames before its turn,
+ * worker_prefetch starts loading the stream record the bucket leads to; at
+ * its turn, worker_frame_ahead analyses it exactly as worker_frame would,
+ * without decoding it again. Frames are analysed in order, each once.
+ */
+struct worker_ahead {
+    struct pkt_info p; /* the frame decoded, when decoded is true */
+    uint64_t key;      /* media_stream_key of its RTP stream; 0: none (not RTP, or not decoded) */
+    bool decoded;
+};
+void worker_hint(const struct worker *w, const struct frame *f, struct worker_ahead *a);
+void worker_prefetch(const struct worker *w, const struct worker_ahead *a);
+void worker_frame_ahead(struct worker *w, const struct frame *f, const struct worker_ahead *a);
+
 /* End of input: flush every open call and registration to the callbacks. */
 void worker_finish(struct worker *w);
 

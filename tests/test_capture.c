@@ -1096,6 +1096,17 @@ Test(capture, pcapng_mixed_link_types_one_clear_line)
 
 /* ---- classic pcap records read by capture.c itself, libpcap for the rest -------------- */
 
+/* One frame against libpcap's next: time, lengths, link type and bytes the same. */
+static void same_frame(const struct frame *a, const struct frame *b, const char *what,
+                       unsigned frames)
+{
+    cr_assert_eq(a->ts_ns, b->ts_ns, "%s frame %u", what, frames);
+    cr_assert_eq(a->caplen, b->caplen, "%s frame %u", what, frames);
+    cr_assert_eq(a->wirelen, b->wirelen, "%s frame %u", what, frames);
+    cr_assert_eq(a->linktype, b->linktype, "%s frame %u", what, frames);
+    cr_assert_eq(memcmp(a->data, b->data, a->caplen), 0, "%s frame %u bytes", what, frames);
+}
+
 /* Read both captures in lockstep: every frame, the end and the error text must be the same. */
 static unsigned lockstep(struct capture *fast, struct capture *lib, const char *what)
 {
@@ -1110,13 +1121,60 @@ static unsigned lockstep(struct capture *fast, struct capture *lib, const char *
             cr_assert_str_eq(ea, eb, "%s", what);
             return frames;
         }
-        cr_assert_eq(a.ts_ns, b.ts_ns, "%s frame %u", what, frames);
-        cr_assert_eq(a.caplen, b.caplen, "%s frame %u", what, frames);
-        cr_assert_eq(a.wirelen, b.wirelen, "%s frame %u", what, frames);
-        cr_assert_eq(a.linktype, b.linktype, "%s frame %u", what, frames);
-        cr_assert_eq(memcmp(a.data, b.data, a.caplen), 0, "%s frame %u bytes", what, frames);
+        same_frame(&a, &b, what, frames);
         cr_assert_lt(++frames, (unsigned)TEST_MAX_FRAMES);
     }
+}
+
+#define TEST_BATCH_MAX 16
+
+/*
+ * The same through capture_next_batch, at most max frames a call: each batch
+ * is checked only after the call, so every frame in it must still be valid
+ * then. *largest: the largest batch handed over.
+ */
+static unsigned lockstep_batches(struct capture *fast, struct capture *lib, size_t max,
+                                 const char *what, size_t *largest)
+{
+    unsigned frames = 0;
+    *largest = 0;
+    for (;;) {
+        struct frame a[TEST_BATCH_MAX], b;
+        size_t n = 99;
+        char ea[TEST_ERR_MAX] = "", eb[TEST_ERR_MAX] = "";
+        enum capture_result ra = capture_next_batch(fast, a, max, &n, ea, sizeof ea);
+        if (ra != CAPTURE_FRAME) {
+            cr_assert_eq(n, 0u, "%s", what);
+            enum capture_result rb = capture_next(lib, &b, eb, sizeof eb);
+            cr_assert_eq(ra, rb, "%s end after %u: %d vs %d (%s | %s)", what, frames, ra, rb, ea,
+                         eb);
+            cr_assert_str_eq(ea, eb, "%s", what);
+            return frames;
+        }
+        cr_assert(n >= 1 && n <= max, "%s: a batch of %zu (at most %zu)", what, n, max);
+        if (n > *largest)
+            *largest = n;
+        for (size_t i = 0; i < n; i++) {
+            enum capture_result rb = capture_next(lib, &b, eb, sizeof eb);
+            cr_assert_eq(rb, CAPTURE_FRAME, "%s frame %u: libpcap says %d (%s)", what, frames, rb,
+                         eb);
+            same_frame(&a[i], &b, what, frames);
+            cr_assert_lt(++frames, (unsigned)TEST_MAX_FRAMES);
+        }
+    }
+}
+
+/* The file read in batches of at most max: same frames as libpcap's; the largest batch. */
+static size_t same_as_libpcap_batched(const char *path, size_t max, unsigned want_frames)
+{
+    struct capture *fast = open_file(path, NULL);
+    struct capture *lib = open_file(path, "len >= 0");
+    size_t largest;
+    unsigned frames = lockstep_batches(fast, lib, max, path, &largest);
+    cr_assert_eq(frames, want_frames, "%s: %u frames", path, frames);
+    capture_close(fast);
+    capture_close(lib);
+    return largest;
 }
 
 /*
@@ -1212,6 +1270,43 @@ Test(capture, own_reader_matches_libpcap_across_refills_and_oddities)
         off += 16 + (buf[off + 8] | buf[off + 9] << 8 | (size_t)buf[off + 10] << 16);
     put_le32(buf + off + 4, 1000000u);
     same_as_libpcap(write_tmp("odd-usec.pcap", buf, len - 5), TEST_BIG_RECORDS);
+}
+
+/*
+ * Batches (the inline file read takes 16 frames at a time): the big file and
+ * its oddities give the same frames in the same order at every batch size,
+ * whole batches straddle no refill, and a batch is as large as asked when
+ * the records are there. Input read by libpcap (pcapng) comes one at a time.
+ */
+Test(capture, batches_match_libpcap_across_refills_and_oddities)
+{
+    static uint8_t buf[TEST_BIG_BYTES];
+    size_t len = build_big(buf, 65535);
+    const char *big = write_tmp("big-batch.pcap", buf, len);
+    static const size_t sizes[] = {1, 3, TEST_BATCH_MAX};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        cr_assert_eq(same_as_libpcap_batched(big, sizes[i], TEST_BIG_RECORDS + 1), sizes[i],
+                     "batches of %zu", sizes[i]);
+
+    len = build_big(buf, 1000); /* records above the snaplen: libpcap reads on from the first */
+    const char *snap = write_tmp("above-snaplen-batch.pcap", buf, len);
+    cr_assert_geq(same_as_libpcap_batched(snap, TEST_BATCH_MAX, TEST_BIG_RECORDS + 1), 2u);
+
+    len = build_big(buf, 65535); /* a bad microsecond field in record 10, the last cut short */
+    size_t off = 24;
+    for (int i = 0; i < 10; i++)
+        off += 16 + (buf[off + 8] | buf[off + 9] << 8 | (size_t)buf[off + 10] << 16);
+    put_le32(buf + off + 4, 1000000u);
+    const char *odd = write_tmp("odd-usec-batch.pcap", buf, len - 5);
+    cr_assert_eq(same_as_libpcap_batched(odd, TEST_BATCH_MAX, TEST_BIG_RECORDS), 10u,
+                 "the first batch ends before the odd record; libpcap reads from there");
+
+    cr_assert_eq(
+        same_as_libpcap_batched(sample("format-pcapng.pcapng"), TEST_BATCH_MAX, TEST_FULL_PACKETS),
+        1u, "pcapng goes through libpcap, a frame at a time");
+    cr_assert_eq(same_as_libpcap_batched(sample("truncated-mid-packet.pcap"), TEST_BATCH_MAX,
+                                         TEST_TRUNC_PACKETS),
+                 TEST_BATCH_MAX);
 }
 
 /*

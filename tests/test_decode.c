@@ -1238,9 +1238,13 @@ Test(decode, shared_captures_decode_every_packet)
  * and offset, protocol, ports, UDP length), cut by the snaplen at every
  * length and followed by Ethernet padding, must give the same status,
  * fields, payload and counters both ways (but the tag's encap_depth and vlan).
+ * Decoding ahead (decode_peek_udp, then decode_peeked) must give exactly the
+ * fast path's pkt_info and counters whenever it takes the frame, and take
+ * every frame the fast path decodes.
  */
-static void assert_same_decode(const uint8_t *ip, size_t n)
+static size_t assert_same_decode(const uint8_t *ip, size_t n)
 {
+    size_t taken = 0; /* cuts decoded ahead */
     static uint8_t eth[4096], tagged[4096];
     static const uint16_t tpid = BUILDERS_TPID_8021Q, vid = 100;
     struct stats st_walk;
@@ -1272,8 +1276,21 @@ static void assert_same_decode(const uint8_t *ip, size_t n)
             cr_assert_eq(memcmp(pi.payload, w.payload, pi.payload_len), 0, "cut %zu", cut);
         for (int k = 0; k < STAT__COUNT; k++)
             cr_assert_eq(st.v[k], st_walk.v[k], "cut %zu: counter %s", cut, stats_name(k));
+
+        struct pkt_info ahead;
+        memset(&st_walk, 0, sizeof st_walk);
+        bool peeked = decode_peek_udp(DECODE_LINK_EN10MB, eth, 14 + cut, TS0, &ahead);
+        if (!peeked)
+            continue;
+        taken++;
+        cr_assert_eq(a, STATUS_OK, "cut %zu", cut);
+        decode_peeked(walk, &ahead);
+        cr_assert_eq(memcmp(&ahead, &pi, sizeof pi), 0, "cut %zu: the same pkt_info", cut);
+        for (int k = 0; k < STAT__COUNT; k++)
+            cr_assert_eq(st.v[k], st_walk.v[k], "cut %zu: counter %s (ahead)", cut, stats_name(k));
     }
     decode_destroy(walk);
+    return taken;
 }
 
 Test(decode, ethernet_ipv4_udp_fast_path_agrees_with_the_layer_walk)
@@ -1281,7 +1298,8 @@ Test(decode, ethernet_ipv4_udp_fast_path_agrees_with_the_layer_walk)
     uint8_t ip[2048];
     size_t n = invite_ipv4(ip, sizeof ip);
     cr_assert(n > 28 && n < 1024);
-    assert_same_decode(ip, n);
+    /* every cut from the whole UDP header on (42 bytes of frame) to the padded end */
+    cr_assert_eq(assert_same_decode(ip, n), n + 16 - 28 + 1);
     /* byte offset in the IPv4 packet (header 20 bytes, then UDP), and the value written there */
     static const struct {
         size_t off;

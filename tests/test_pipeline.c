@@ -419,9 +419,10 @@ Test(pipeline, stop_ends_a_paced_replay_with_a_done_tick, .timeout = 20)
 
 /*
  * A file read at full speed (no on_tick, no pacing, no ring size given) is
- * analysed on the reading thread, without the ring. Both ways must count
- * exactly the same, calls included, on every kind of input, and a file
- * damaged mid-way is PIPELINE_DAMAGED either way.
+ * analysed on the reading thread, without the ring, in batches whose frames
+ * are decoded ahead (worker_frame_ahead). Both ways must count exactly the
+ * same, calls included, on every kind of input, and a file damaged mid-way
+ * is PIPELINE_DAMAGED either way.
  */
 static enum pipeline_result run_mode(const char *file, size_t ring_bytes, struct stats *st,
                                      struct seen *s, char *err)
@@ -437,9 +438,20 @@ static enum pipeline_result run_mode(const char *file, size_t ring_bytes, struct
 Test(pipeline, reading_thread_and_ring_count_the_same)
 {
     static const char *const files[] = {
-        "basic-call.pcap",       "basic-call-tcp.pcap",       "sip-tcp-segments.pcap",
-        "ipv4-frag-invite.pcap", "format-gzip.pcap.gz",       "format-pcapng.pcapng",
-        "many-calls.pcap.gz",    "truncated-mid-packet.pcap",
+        "basic-call.pcap",
+        "basic-call-tcp.pcap",
+        "sip-tcp-segments.pcap",
+        "ipv4-frag-invite.pcap",
+        "format-gzip.pcap.gz",
+        "format-pcapng.pcapng",
+        "many-calls.pcap.gz",
+        "truncated-mid-packet.pcap",
+        "ipv6-call.pcap",
+        "link-vlan-8021q.pcap",
+        "dtmf.pcap",
+        "hold-resume.pcap",
+        "one-way-audio.pcap",
+        "link-sll2.pcap",
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         struct stats a, b;
