@@ -1221,7 +1221,7 @@ Test(capture, own_reader_matches_libpcap_on_the_samples)
 #define TEST_BIG_BYTES (24 + TEST_BIG_RECORDS * (16 + 1500) + 16 + 65535)
 
 /*
- * A file larger than the reader's 1 MiB buffer, records of every size up to
+ * A file larger than the reader's buffer (256 KiB and a page), records of every size up to
  * 1500 bytes and one of 65535, so records straddle each refill; then the same
  * file with oddities the own reader leaves to libpcap: a record above the
  * snaplen, a microsecond field of a million, and a record cut short at the end.

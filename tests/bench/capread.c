@@ -10,7 +10,7 @@
  *
  * Opens FILE with capture_open exactly as `sipscope cdr -r FILE` does and
  * takes every frame with capture_next, touching its last byte, and nothing
- * else. sipscope reads classic pcap records itself (a view into a 1 MiB
+ * else. sipscope reads classic pcap records itself (a view into a 260 KiB
  * buffer) where libpcap freads each one twice, so this loop is cheaper than
  * pcapread's: sipscope's cost over it is the analysis alone.
  */
