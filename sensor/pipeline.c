@@ -194,6 +194,11 @@ static enum pipeline_result pipeline_end(struct capture_thread *t, struct worker
  * PIPELINE_AHEAD frames on (its bucket has arrived by then). With a few
  * thousand calls up their streams no longer fit the core's own cache, and
  * each packet would otherwise wait for memory twice (bucket, then record).
+ * Frames from the ring are taken one at a time: batches from it were slower
+ * (CPU +20 % at 200 calls up), because a record's header, just written by the
+ * capture thread on the other core, says where the next one starts, so
+ * reading ahead waits for one transfer after another instead of overlapping
+ * them with the analysis.
  */
 #define PIPELINE_BATCH 16
 #define PIPELINE_AHEAD 4
