@@ -33,7 +33,10 @@
  * thread keeps every input deterministic.
  *
  * Oracles beyond ASan/UBSan: capture_open's and capture_next's error is one
- * non-empty line (what the user sees on stderr), and fuzzout's checks.
+ * non-empty line (what the user sees on stderr), and fuzzout's checks. Each
+ * input is analysed twice, a frame at a time and in batches decoded ahead
+ * (the ring's way and the inline file read's way): the end, the error and
+ * every counter must be the same.
  */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -72,6 +75,77 @@ static void fuzz_config(struct worker_config *c)
     c->sip_port_count = 2;
 }
 
+#define FUZZ_PCAP_BATCH 16 /* as sensor/pipeline.c's PIPELINE_BATCH */
+#define FUZZ_PCAP_AHEAD 4
+
+/*
+ * Every frame of cap through a fresh worker and the output sinks: one at a
+ * time (worker_frame, as frames from the ring), or in batches
+ * (capture_next_batch, worker_hint, worker_prefetch, worker_frame_ahead, as a
+ * file read inline). Each frame is copied to exactly caplen bytes on the heap
+ * first, so ASan sees a read past it; a batch's copies live until it is done.
+ */
+static enum capture_result fuzz_run(struct capture *cap, bool batches, struct stats *st, char *err,
+                                    size_t errlen)
+{
+    static struct worker_config wc;
+    fuzz_config(&wc);
+    memset(st, 0, sizeof *st);
+    fuzzout_begin();
+    struct worker *w = worker_create(&wc, st, fuzzout_call, fuzzout_reg, fuzzout_stream, NULL);
+    if (!w)
+        abort();
+    enum capture_result r = CAPTURE_FRAME;
+    for (int frames = 0; frames < FUZZ_PCAP_MAX_FRAMES;) {
+        struct frame f[FUZZ_PCAP_BATCH];
+        size_t n = 0;
+        if (batches) {
+            size_t max = FUZZ_PCAP_MAX_FRAMES - frames;
+            if (max > FUZZ_PCAP_BATCH)
+                max = FUZZ_PCAP_BATCH;
+            r = capture_next_batch(cap, f, max, &n, err, errlen);
+            if (r == CAPTURE_FRAME && (n == 0 || n > max))
+                abort();
+        } else {
+            r = capture_next(cap, f, err, errlen);
+            n = r == CAPTURE_FRAME;
+        }
+        if (r != CAPTURE_FRAME)
+            break;
+        uint8_t *copy[FUZZ_PCAP_BATCH];
+        for (size_t i = 0; i < n; i++) {
+            if (f[i].caplen > CAPTURE_DEFAULT_SNAPLEN)
+                abort(); /* libpcap caps what it hands over, and so does the own reader */
+            copy[i] = malloc(f[i].caplen ? f[i].caplen : 1);
+            if (!copy[i])
+                abort();
+            memcpy(copy[i], f[i].data, f[i].caplen);
+            f[i].data = copy[i];
+        }
+        if (batches) {
+            struct worker_ahead ahead[FUZZ_PCAP_BATCH];
+            for (size_t i = 0; i < n; i++)
+                worker_hint(w, &f[i], &ahead[i]);
+            for (size_t i = 0; i < n; i++) {
+                if (i + FUZZ_PCAP_AHEAD < n)
+                    worker_prefetch(w, &ahead[i + FUZZ_PCAP_AHEAD]);
+                worker_frame_ahead(w, &f[i], &ahead[i]);
+            }
+        } else {
+            worker_frame(w, &f[0]);
+        }
+        for (size_t i = 0; i < n; i++)
+            free(copy[i]);
+        frames += (int)n;
+    }
+    if (r != CAPTURE_FRAME && r != CAPTURE_EOF && r != CAPTURE_ERROR)
+        abort(); /* a file never times out or stops */
+    worker_finish(w);
+    fuzzout_end(st);
+    worker_destroy(w);
+    return r;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (fuzz_fd < 0) {
@@ -96,38 +170,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    static struct worker_config wc;
-    fuzz_config(&wc);
-    struct stats st;
-    memset(&st, 0, sizeof st);
-    fuzzout_begin();
-    struct worker *w = worker_create(&wc, &st, fuzzout_call, fuzzout_reg, fuzzout_stream, NULL);
-    if (!w)
-        abort();
-    enum capture_result r = CAPTURE_FRAME;
-    for (int n = 0; n < FUZZ_PCAP_MAX_FRAMES; n++) {
-        struct frame f;
-        r = capture_next(cap, &f, err, sizeof err);
-        if (r != CAPTURE_FRAME)
-            break;
-        if (f.caplen > CAPTURE_DEFAULT_SNAPLEN)
-            abort(); /* libpcap caps what it hands over */
-        /* exactly caplen bytes on the heap, as the ring hands a frame over */
-        uint8_t *copy = malloc(f.caplen ? f.caplen : 1);
-        if (!copy)
-            abort();
-        memcpy(copy, f.data, f.caplen);
-        f.data = copy;
-        worker_frame(w, &f);
-        free(copy);
-    }
+    static struct stats st_frame;
+    enum capture_result r = fuzz_run(cap, false, &st_frame, err, sizeof err);
+    capture_close(cap);
     if (r == CAPTURE_ERROR)
         fuzz_one_line(err);
-    else if (r != CAPTURE_FRAME && r != CAPTURE_EOF)
-        abort(); /* a file never times out or stops */
-    worker_finish(w);
-    fuzzout_end(&st);
-    worker_destroy(w);
+
+    /* Again in batches, decoded ahead, as a file is read inline: the same counts. */
+    char err_open[600] = "";
+    if (capture_open(&cc, &cap, err_open, sizeof err_open) != STATUS_OK)
+        abort(); /* it opened a moment ago */
+    static struct stats st_batch;
+    char err2[600] = "";
+    enum capture_result r2 = fuzz_run(cap, true, &st_batch, err2, sizeof err2);
     capture_close(cap);
+    if (r2 != r || strcmp(err, err2) != 0 || memcmp(&st_frame, &st_batch, sizeof st_frame) != 0)
+        abort();
     return 0;
 }
