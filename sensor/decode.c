@@ -918,6 +918,17 @@ void decode_peeked(struct decode *d, const struct pkt_info *p)
     stats_inc(d->st, STAT_UDP);
 }
 
+bool pkt_info_same(const struct pkt_info *a, const struct pkt_info *b)
+{
+    return a->ts_ns == b->ts_ns && addr_eq(&a->src.ip, &b->src.ip) &&
+           addr_eq(&a->dst.ip, &b->dst.ip) && a->src.port == b->src.port &&
+           a->dst.port == b->dst.port && a->l4 == b->l4 && a->ip_proto == b->ip_proto &&
+           a->encap_depth == b->encap_depth && a->vlan == b->vlan && a->tcp_seq == b->tcp_seq &&
+           a->tcp_ack == b->tcp_ack && a->tcp_flags == b->tcp_flags &&
+           a->reassembled == b->reassembled && a->truncated == b->truncated &&
+           a->payload == b->payload && a->payload_len == b->payload_len;
+}
+
 enum status decode_frame(struct decode *d, int linktype, const uint8_t *data, size_t caplen,
                          uint64_t ts_ns, struct pkt_info *out)
 {

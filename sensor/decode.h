@@ -125,6 +125,9 @@ bool decode_peek_udp(int linktype, const uint8_t *data, size_t caplen, uint64_t 
                      struct pkt_info *out);
 void decode_peeked(struct decode *d, const struct pkt_info *p);
 
+/* a and b describe the same packet, field by field (padding bytes take no part). */
+bool pkt_info_same(const struct pkt_info *a, const struct pkt_info *b);
+
 /* Fragment sets in use (incomplete, or held for the current frame). */
 uint32_t decode_frag_in_use(const struct decode *d);
 

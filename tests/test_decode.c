@@ -1242,18 +1242,6 @@ Test(decode, shared_captures_decode_every_packet)
  * fast path's pkt_info and counters whenever it takes the frame, and take
  * every frame the fast path decodes.
  */
-/* Field by field (padding bytes take no part): a and b describe the same packet. */
-static bool pkt_same(const struct pkt_info *a, const struct pkt_info *b)
-{
-    return a->ts_ns == b->ts_ns && memcmp(&a->src.ip, &b->src.ip, sizeof a->src.ip) == 0 &&
-           memcmp(&a->dst.ip, &b->dst.ip, sizeof a->dst.ip) == 0 && a->src.port == b->src.port &&
-           a->dst.port == b->dst.port && a->l4 == b->l4 && a->ip_proto == b->ip_proto &&
-           a->encap_depth == b->encap_depth && a->vlan == b->vlan && a->tcp_seq == b->tcp_seq &&
-           a->tcp_ack == b->tcp_ack && a->tcp_flags == b->tcp_flags &&
-           a->reassembled == b->reassembled && a->truncated == b->truncated &&
-           a->payload == b->payload && a->payload_len == b->payload_len;
-}
-
 static size_t assert_same_decode(const uint8_t *ip, size_t n)
 {
     size_t taken = 0; /* cuts decoded ahead */
@@ -1297,7 +1285,7 @@ static size_t assert_same_decode(const uint8_t *ip, size_t n)
         taken++;
         cr_assert_eq(a, STATUS_OK, "cut %zu", cut);
         decode_peeked(walk, &ahead);
-        cr_assert(pkt_same(&ahead, &pi), "cut %zu: the same pkt_info", cut);
+        cr_assert(pkt_info_same(&ahead, &pi), "cut %zu: the same pkt_info", cut);
         for (int k = 0; k < STAT__COUNT; k++)
             cr_assert_eq(st.v[k], st_walk.v[k], "cut %zu: counter %s (ahead)", cut, stats_name(k));
     }

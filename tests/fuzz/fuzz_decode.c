@@ -48,25 +48,13 @@ static const uint8_t *fuzz_find(const uint8_t *p, const uint8_t *end)
     return end;
 }
 
-/* Field by field (padding bytes take no part): a and b describe the same packet. */
-static bool pkt_same(const struct pkt_info *a, const struct pkt_info *b)
-{
-    return a->ts_ns == b->ts_ns && memcmp(&a->src.ip, &b->src.ip, sizeof a->src.ip) == 0 &&
-           memcmp(&a->dst.ip, &b->dst.ip, sizeof a->dst.ip) == 0 && a->src.port == b->src.port &&
-           a->dst.port == b->dst.port && a->l4 == b->l4 && a->ip_proto == b->ip_proto &&
-           a->encap_depth == b->encap_depth && a->vlan == b->vlan && a->tcp_seq == b->tcp_seq &&
-           a->tcp_ack == b->tcp_ack && a->tcp_flags == b->tcp_flags &&
-           a->reassembled == b->reassembled && a->truncated == b->truncated &&
-           a->payload == b->payload && a->payload_len == b->payload_len;
-}
-
 static void fuzz_frame(struct decode *d, int link, const uint8_t *data, size_t size, uint64_t ts)
 {
     struct pkt_info pi, ahead;
     bool peeked = decode_peek_udp(link, data, size, ts, &ahead);
     enum status s = decode_frame(d, link, data, size, ts, &pi);
     /* the look-ahead decode takes only what decode_frame decodes, exactly as it does */
-    if (peeked && (s != STATUS_OK || !pkt_same(&ahead, &pi)))
+    if (peeked && (s != STATUS_OK || !pkt_info_same(&ahead, &pi)))
         abort();
     if (s == STATUS_OK && pi.payload_len) {
         /* read every payload byte (a chunk at a time; not a loop traced on every byte) */
