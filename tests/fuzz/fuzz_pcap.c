@@ -11,6 +11,7 @@
 #include "../../sensor/capture.h"
 #include "../../sensor/worker.h"
 #include "fuzzout.h"
+#include "ndpionce.h"
 
 /*
  * Build and run: tests/fuzz/run.sh 60 pcap (links the whole sensor but
@@ -171,6 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     static struct stats st_frame;
+    ndpionce_select(0); /* each way its own nDPI module: its caches see only that way's calls */
     enum capture_result r = fuzz_run(cap, false, &st_frame, err, sizeof err);
     capture_close(cap);
     if (r == CAPTURE_ERROR)
@@ -182,9 +184,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* it opened a moment ago */
     static struct stats st_batch;
     char err2[600] = "";
+    ndpionce_select(1);
     enum capture_result r2 = fuzz_run(cap, true, &st_batch, err2, sizeof err2);
     capture_close(cap);
-    if (r2 != r || strcmp(err, err2) != 0 || memcmp(&st_frame, &st_batch, sizeof st_frame) != 0)
+    if (r2 != r || strcmp(err, err2) != 0)
+        abort();
+    bool same = true;
+    for (int k = 0; k < STAT__COUNT; k++) {
+        if (st_frame.v[k] != st_batch.v[k]) {
+            fprintf(stderr, "fuzz_pcap: %s: %llu a frame at a time, %llu in batches\n",
+                    stats_name(k), (unsigned long long)st_frame.v[k],
+                    (unsigned long long)st_batch.v[k]);
+            same = false;
+        }
+    }
+    if (!same)
         abort();
     return 0;
 }

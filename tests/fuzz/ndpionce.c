@@ -2,6 +2,8 @@
  * dpi_create asks. */
 #include <ndpi_api.h>
 
+#include "ndpionce.h"
+
 /*
  * Linked only into fuzz targets built with
  *   -Wl,--wrap=ndpi_init_detection_module,--wrap=ndpi_set_protocol_detection_bitmask2,
@@ -16,6 +18,11 @@
  * the same protocol set, so setting the bitmask and finalising once is
  * the same module it would build. Written for nDPI 4.2 (Debian 12), the
  * version sensor/dpi.c is compiled and tested against.
+ *
+ * Those caches make a run depend on the inputs before it. A target that
+ * analyses each input twice and compares (fuzz_pcap) gives each way its own
+ * module (ndpionce_select): both then see the same calls, in the same order,
+ * exactly when the two ways agree.
  */
 
 struct ndpi_detection_module_struct *__real_ndpi_init_detection_module(ndpi_init_prefs prefs);
@@ -28,30 +35,48 @@ void __real_ndpi_finalize_initialization(struct ndpi_detection_module_struct *m)
 void __wrap_ndpi_finalize_initialization(struct ndpi_detection_module_struct *m);
 void __wrap_ndpi_exit_detection_module(struct ndpi_detection_module_struct *m);
 
-static struct ndpi_detection_module_struct *ndpionce_module;
-static int ndpionce_masked;
-static int ndpionce_final;
+/* Module `which` is what the next init returns (ndpionce.h); each is built once, when first asked.
+ */
+static struct ndpi_detection_module_struct *ndpionce_module[NDPIONCE_MODULES];
+static int ndpionce_masked[NDPIONCE_MODULES];
+static int ndpionce_final[NDPIONCE_MODULES];
+static int ndpionce_which;
+
+void ndpionce_select(int which)
+{
+    ndpionce_which = which >= 0 && which < NDPIONCE_MODULES ? which : 0;
+}
+
+static int ndpionce_index(const struct ndpi_detection_module_struct *m)
+{
+    for (int i = 0; i < NDPIONCE_MODULES; i++)
+        if (ndpionce_module[i] == m)
+            return i;
+    return ndpionce_which;
+}
 
 struct ndpi_detection_module_struct *__wrap_ndpi_init_detection_module(ndpi_init_prefs prefs)
 {
-    if (!ndpionce_module)
-        ndpionce_module = __real_ndpi_init_detection_module(prefs);
-    return ndpionce_module;
+    if (!ndpionce_module[ndpionce_which])
+        ndpionce_module[ndpionce_which] = __real_ndpi_init_detection_module(prefs);
+    return ndpionce_module[ndpionce_which];
 }
 
 void __wrap_ndpi_set_protocol_detection_bitmask2(struct ndpi_detection_module_struct *m,
                                                  const NDPI_PROTOCOL_BITMASK *mask)
 {
-    if (!ndpionce_masked) {
-        ndpionce_masked = 1;
+    int i = ndpionce_index(m);
+    if (!ndpionce_masked[i]) {
+        ndpionce_masked[i] = 1;
         __real_ndpi_set_protocol_detection_bitmask2(m, mask);
     }
 }
 
 void __wrap_ndpi_finalize_initialization(struct ndpi_detection_module_struct *m)
 {
-    if (!ndpionce_final) {
-        ndpionce_final = 1;
+    int i = ndpionce_index(m);
+    if (!ndpionce_final[i]) {
+        ndpionce_final[i] = 1;
         __real_ndpi_finalize_initialization(m);
     }
 }
