@@ -697,10 +697,11 @@ enum capture_result capture_next_batch(struct capture *c, struct frame *fs, size
     if (r != CAPTURE_FRAME)
         return r;
     *n = 1;
+    if (!c->fast_buf || c->speed > 0)
+        return CAPTURE_FRAME; /* libpcap's frame lives until its next read; pacing is per frame */
     /* The records after it that are already in fast_buf: no read, no move of the buffer. */
     size_t end;
-    while (*n < max && c->fast_buf && !(c->speed > 0) &&
-           capture_fast_record(c, c->fast_pos, &fs[*n], &end)) {
+    while (*n < max && capture_fast_record(c, c->fast_pos, &fs[*n], &end)) {
         c->fast_pos = end;
         ++*n;
     }

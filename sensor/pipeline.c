@@ -188,20 +188,14 @@ static enum pipeline_result pipeline_end(struct capture_thread *t, struct worker
 }
 
 /*
- * The inline read takes frames PIPELINE_BATCH at a time. Before analysing
- * them it starts loading the hash bucket of each RTP packet's stream, and
- * while analysing one it starts loading the stream record of the packet
- * PIPELINE_AHEAD frames on (its bucket has arrived by then). With a few
- * thousand calls up their streams no longer fit the core's own cache, and
- * each packet would otherwise wait for memory twice (bucket, then record).
- * Frames from the ring are taken one at a time: batches from it were slower
- * (CPU +20 % at 200 calls up), because a record's header, just written by the
- * capture thread on the other core, says where the next one starts, so
- * reading ahead waits for one transfer after another instead of overlapping
- * them with the analysis.
+ * The inline read takes frames in batches (worker_frames looks at each ahead
+ * of its turn). Frames from the ring are taken one at a time: batches from it
+ * were slower (CPU +20 % at 200 calls up), because a record's header, just
+ * written by the capture thread on the other core, says where the next one
+ * starts, so reading ahead waits for one transfer after another instead of
+ * overlapping them with the analysis.
  */
-#define PIPELINE_BATCH 16
-#define PIPELINE_AHEAD 4
+#define PIPELINE_BATCH WORKER_BATCH_MAX
 
 /*
  * A regular file read as fast as it goes (no pacing, no on_tick): one thread reads
@@ -218,7 +212,6 @@ static void pipeline_inline(struct capture_thread *t, struct worker *w, struct h
             pipeline_print_now(st, t);
         }
         struct frame f[PIPELINE_BATCH];
-        struct worker_ahead ahead[PIPELINE_BATCH];
         size_t n;
         enum capture_result r =
             capture_next_batch(t->cap, f, PIPELINE_BATCH, &n, t->err, sizeof t->err);
@@ -228,17 +221,9 @@ static void pipeline_inline(struct capture_thread *t, struct worker *w, struct h
             t->result = r;
             return;
         }
-        for (size_t i = 0; i < n; i++)
-            worker_hint(w, &f[i], &ahead[i]);
-        for (size_t i = 0; i < n && i < PIPELINE_AHEAD; i++)
-            worker_prefetch(w, &ahead[i]);
-        for (size_t i = 0; i < n; i++) {
-            if (i + PIPELINE_AHEAD < n)
-                worker_prefetch(w, &ahead[i + PIPELINE_AHEAD]);
-            if (hist)
-                history_add(hist, &f[i]);
-            worker_frame_ahead(w, &f[i], &ahead[i]);
-        }
+        for (size_t i = 0; hist && i < n; i++)
+            history_add(hist, &f[i]);
+        worker_frames(w, f, n);
     }
 }
 

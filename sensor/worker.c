@@ -273,7 +273,20 @@ static void advance_clock(struct worker *w, uint64_t ts)
     w->now_ns = ts;
 }
 
-void worker_frame_ahead(struct worker *w, const struct frame *f, const struct worker_ahead *a)
+/* A frame looked at ahead of its turn (worker_frames). */
+struct worker_ahead {
+    struct pkt_info p; /* the frame decoded, when decoded is true */
+    uint64_t key;      /* media_stream_key of its RTP stream; 0: none (not RTP, or not decoded) */
+    bool decoded;
+};
+
+/* Loads are started this many frames before a packet's turn (its bucket first, at the batch's
+ * start). */
+#define WORKER_AHEAD 4
+
+/* worker_frame, with the frame's decode and stream key from *a when it has them (a may be NULL). */
+static void worker_frame_ahead(struct worker *w, const struct frame *f,
+                               const struct worker_ahead *a)
 {
     stats_inc(w->st, STAT_PACKETS);
     stats_add(w->st, STAT_BYTES, f->caplen);
@@ -312,7 +325,9 @@ void worker_frame(struct worker *w, const struct frame *f)
     worker_frame_ahead(w, f, NULL);
 }
 
-void worker_hint(const struct worker *w, const struct frame *f, struct worker_ahead *a)
+/* Decode f ahead if it has the common form; if it is RTP, its stream key, and its bucket loading.
+ */
+static void worker_hint(const struct worker *w, const struct frame *f, struct worker_ahead *a)
 {
     a->key = 0;
     a->decoded = decode_peek_udp(f->linktype, f->data, f->caplen, f->ts_ns, &a->p);
@@ -326,10 +341,29 @@ void worker_hint(const struct worker *w, const struct frame *f, struct worker_ah
     media_prefetch_bucket(w->media, a->key);
 }
 
-void worker_prefetch(const struct worker *w, const struct worker_ahead *a)
+static void worker_prefetch(const struct worker *w, const struct worker_ahead *a)
 {
     if (a->key)
         media_prefetch_stream(w->media, a->key);
+}
+
+void worker_frames(struct worker *w, const struct frame *f, size_t n)
+{
+    while (n) {
+        size_t k = n < WORKER_BATCH_MAX ? n : WORKER_BATCH_MAX;
+        struct worker_ahead ahead[WORKER_BATCH_MAX];
+        for (size_t i = 0; i < k; i++)
+            worker_hint(w, &f[i], &ahead[i]);
+        for (size_t i = 0; i < k && i < WORKER_AHEAD; i++)
+            worker_prefetch(w, &ahead[i]);
+        for (size_t i = 0; i < k; i++) {
+            if (i + WORKER_AHEAD < k)
+                worker_prefetch(w, &ahead[i + WORKER_AHEAD]);
+            worker_frame_ahead(w, &f[i], &ahead[i]);
+        }
+        f += k;
+        n -= k;
+    }
 }
 
 void worker_finish(struct worker *w)

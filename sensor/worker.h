@@ -3,6 +3,7 @@
 #define SIPSCOPE_SENSOR_WORKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../decoders/correlate.h"
@@ -43,22 +44,17 @@ void worker_destroy(struct worker *w);
 void worker_frame(struct worker *w, const struct frame *f);
 
 /*
- * Frames taken several at a time (a file's reader hands over a batch): each
- * frame is first looked at ahead of its turn, with worker_hint, which decodes
- * it when it is of the common UDP form (no state touched) and starts loading
- * the hash bucket of its RTP stream; a few frames before its turn,
- * worker_prefetch starts loading the stream record the bucket leads to; at
- * its turn, worker_frame_ahead analyses it exactly as worker_frame would,
- * without decoding it again. Frames are analysed in order, each once.
+ * Analyse n frames in order, exactly as worker_frame would one after the
+ * other, for frames that are all valid until this returns (a file reader's
+ * batch; at most WORKER_BATCH_MAX are looked at together, more go in turn).
+ * Each frame is looked at ahead of its turn: one of the form nearly every
+ * RTP packet has is decoded once (decode_peek_udp), and the hash bucket of
+ * its stream, then a few frames before its turn the stream record, start
+ * loading. With a few thousand calls up their streams no longer fit the
+ * core's cache, and each packet would otherwise wait for memory twice.
  */
-struct worker_ahead {
-    struct pkt_info p; /* the frame decoded, when decoded is true */
-    uint64_t key;      /* media_stream_key of its RTP stream; 0: none (not RTP, or not decoded) */
-    bool decoded;
-};
-void worker_hint(const struct worker *w, const struct frame *f, struct worker_ahead *a);
-void worker_prefetch(const struct worker *w, const struct worker_ahead *a);
-void worker_frame_ahead(struct worker *w, const struct frame *f, const struct worker_ahead *a);
+#define WORKER_BATCH_MAX 16
+void worker_frames(struct worker *w, const struct frame *f, size_t n);
 
 /* End of input: flush every open call and registration to the callbacks. */
 void worker_finish(struct worker *w);

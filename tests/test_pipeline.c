@@ -420,7 +420,7 @@ Test(pipeline, stop_ends_a_paced_replay_with_a_done_tick, .timeout = 20)
 /*
  * A file read at full speed (no on_tick, no pacing, no ring size given) is
  * analysed on the reading thread, without the ring, in batches whose frames
- * are decoded ahead (worker_frame_ahead). Both ways must count exactly the
+ * are decoded ahead (worker_frames). Both ways must count exactly the
  * same, calls included, on every kind of input, and a file damaged mid-way
  * is PIPELINE_DAMAGED either way.
  */

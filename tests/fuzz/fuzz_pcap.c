@@ -76,15 +76,14 @@ static void fuzz_config(struct worker_config *c)
     c->sip_port_count = 2;
 }
 
-#define FUZZ_PCAP_BATCH 16 /* as sensor/pipeline.c's PIPELINE_BATCH */
-#define FUZZ_PCAP_AHEAD 4
+#define FUZZ_PCAP_BATCH WORKER_BATCH_MAX /* as sensor/pipeline.c takes them */
 
 /*
  * Every frame of cap through a fresh worker and the output sinks: one at a
  * time (worker_frame, as frames from the ring), or in batches
- * (capture_next_batch, worker_hint, worker_prefetch, worker_frame_ahead, as a
- * file read inline). Each frame is copied to exactly caplen bytes on the heap
- * first, so ASan sees a read past it; a batch's copies live until it is done.
+ * (capture_next_batch, worker_frames, as a file read inline). Each frame is copied to exactly
+ * caplen bytes on the heap first, so ASan sees a read past it; a batch's copies live until it is
+ * done.
  */
 static enum capture_result fuzz_run(struct capture *cap, bool batches, struct stats *st, char *err,
                                     size_t errlen)
@@ -123,18 +122,10 @@ static enum capture_result fuzz_run(struct capture *cap, bool batches, struct st
             memcpy(copy[i], f[i].data, f[i].caplen);
             f[i].data = copy[i];
         }
-        if (batches) {
-            struct worker_ahead ahead[FUZZ_PCAP_BATCH];
-            for (size_t i = 0; i < n; i++)
-                worker_hint(w, &f[i], &ahead[i]);
-            for (size_t i = 0; i < n; i++) {
-                if (i + FUZZ_PCAP_AHEAD < n)
-                    worker_prefetch(w, &ahead[i + FUZZ_PCAP_AHEAD]);
-                worker_frame_ahead(w, &f[i], &ahead[i]);
-            }
-        } else {
+        if (batches)
+            worker_frames(w, f, n);
+        else
             worker_frame(w, &f[0]);
-        }
         for (size_t i = 0; i < n; i++)
             free(copy[i]);
         frames += (int)n;
