@@ -4,10 +4,9 @@
 
 #include <string.h>
 
-/* A text field of at most cap - 1 chars (defensive: never read past cap). */
-static void field_str(struct json *j, const char *key, const char *field, size_t cap)
+/* A text field's value: at most cap - 1 chars (defensive: never read past cap). */
+static void field_str(struct json *j, const char *field, size_t cap)
 {
-    json_key_lit(j, key, strlen(key)); /* key: one of our literal names */
     size_t n = strnlen(field, cap);
     if (n == 0)
         json_null(j);
@@ -15,7 +14,12 @@ static void field_str(struct json *j, const char *key, const char *field, size_t
         json_str(j, field, n);
 }
 
-#define CDR_FIELD(j, key, c, member) field_str(j, key, (c)->member, CALL_FIELD_MAX)
+/* The keys are written where they are named: JSON_KEY's copy of a literal is a few stores. */
+#define CDR_FIELD(j, key, c, member)                                                               \
+    do {                                                                                           \
+        JSON_KEY(j, key);                                                                          \
+        field_str(j, (c)->member, CALL_FIELD_MAX);                                                 \
+    } while (0)
 
 static void endpoint_value(struct json *j, const struct endpoint *e)
 {
@@ -29,9 +33,8 @@ static void endpoint_value(struct json *j, const struct endpoint *e)
 }
 
 /* Milliseconds from `from` to `to` with 3 decimals; null when either is unset or to < from. */
-static void interval(struct json *j, const char *key, uint64_t from, uint64_t to, double unit_ns)
+static void interval(struct json *j, uint64_t from, uint64_t to, double unit_ns)
 {
-    json_key_lit(j, key, strlen(key)); /* key: one of our literal names */
     if (from == 0 || to == 0 || to < from)
         json_null(j);
     else
@@ -62,10 +65,9 @@ static void media_value(struct json *j, const struct call_sdp *s)
         endpoint_value(j, &s->media);
 }
 
-static void array_field(struct json *j, const char *key, const struct call *c, cdr_array_fn fn,
-                        void *ctx, const char *frag, size_t frag_len)
+static void array_field(struct json *j, const struct call *c, cdr_array_fn fn, void *ctx,
+                        const char *frag, size_t frag_len)
 {
-    json_key_lit(j, key, strlen(key)); /* key: one of our literal names */
     if (fn) {
         json_arr_begin(j);
         fn(ctx, j, c);
@@ -113,10 +115,14 @@ void cdr_write(struct json *j, const struct call *c, const struct cdr_extra *x)
     JSON_KEY(j, "end_ts");
     json_ts(j, c->end_ns);
 
-    interval(j, "setup_ms", c->start_ns, c->ringing_ns, 1e6);
-    interval(j, "trying_ms", c->start_ns, c->trying_ns, 1e6);
-    interval(j, "answer_ms", c->start_ns, c->answer_ns, 1e6);
-    interval(j, "duration_s", c->answer_ns, c->end_ns, 1e9); /* null while the call is up */
+    JSON_KEY(j, "setup_ms");
+    interval(j, c->start_ns, c->ringing_ns, 1e6);
+    JSON_KEY(j, "trying_ms");
+    interval(j, c->start_ns, c->trying_ns, 1e6);
+    JSON_KEY(j, "answer_ms");
+    interval(j, c->start_ns, c->answer_ns, 1e6);
+    JSON_KEY(j, "duration_s");
+    interval(j, c->answer_ns, c->end_ns, 1e9); /* null while the call is up */
 
     JSON_KEY(j, "state");
     json_str_cstr(j, call_state_name(c->state));
@@ -178,8 +184,10 @@ void cdr_write(struct json *j, const struct call *c, const struct cdr_extra *x)
     JSON_KEY(j, "parse_errors");
     json_null(j);
     json_obj_end(j);
-    array_field(j, "streams", c, x->streams, x->ctx, x->streams_json, x->streams_json_len);
-    array_field(j, "faults", c, x->faults, x->ctx, x->faults_json, x->faults_json_len);
+    JSON_KEY(j, "streams");
+    array_field(j, c, x->streams, x->ctx, x->streams_json, x->streams_json_len);
+    JSON_KEY(j, "faults");
+    array_field(j, c, x->faults, x->ctx, x->faults_json, x->faults_json_len);
 
     JSON_KEY(j, "sensor");
     json_obj_begin(j);

@@ -6,6 +6,29 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Copy n bytes by words (short texts: no call into memcpy); the last word may overlap. */
+static void json_copy(char *o, const char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, s + i, sizeof x);
+            memcpy(o + i, &x, sizeof x);
+        }
+        memcpy(&x, s + n - 8, sizeof x);
+        memcpy(o + n - 8, &x, sizeof x);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, sizeof a);
+        memcpy(&b, s + n - 4, sizeof b);
+        memcpy(o, &a, sizeof a);
+        memcpy(o + n - 4, &b, sizeof b);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            o[i] = s[i];
+    }
+}
+
 /* Append n bytes, or set overflow and drop them (and everything after). */
 static void put(struct json *j, const char *s, size_t n)
 {
@@ -15,9 +38,34 @@ static void put(struct json *j, const char *s, size_t n)
         j->overflow = true;
         return;
     }
-    memcpy(j->buf + j->len, s, n);
+    char *o = j->buf + j->len;
+    if (n <= 32)
+        json_copy(o, s, n); /* numbers, names, most values: no call into memcpy */
+    else
+        memcpy(o, s, n);
     j->len += n;
-    j->buf[j->len] = '\0';
+    o[n] = '\0';
+}
+
+/* "00" to "99": numbers are written two digits per division by 100. */
+static const char digit_pairs[201] = "00010203040506070809"
+                                     "10111213141516171819"
+                                     "20212223242526272829"
+                                     "30313233343536373839"
+                                     "40414243444546474849"
+                                     "50515253545556575859"
+                                     "60616263646566676869"
+                                     "70717273747576777879"
+                                     "80818283848586878889"
+                                     "90919293949596979899";
+
+/* The n (even) decimal digits of v < 10^n, zero-padded, at p. */
+static void pair_digits(char *p, uint64_t v, int n)
+{
+    for (int k = n - 2; k >= 0; k -= 2) {
+        memcpy(p + k, digit_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
 }
 
 static void put_c(struct json *j, char c)
@@ -194,29 +242,6 @@ static bool json_all_plain(const char *s, size_t n)
         if (!json_plain[(uint8_t)s[i]])
             return false;
     return true;
-}
-
-/* Copy n bytes by words (short texts: no call into memcpy); the last word may overlap. */
-static void json_copy(char *o, const char *s, size_t n)
-{
-    if (n >= 8) {
-        uint64_t x;
-        for (size_t i = 0; i + 8 < n; i += 8) {
-            memcpy(&x, s + i, sizeof x);
-            memcpy(o + i, &x, sizeof x);
-        }
-        memcpy(&x, s + n - 8, sizeof x);
-        memcpy(o + n - 8, &x, sizeof x);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, sizeof a);
-        memcpy(&b, s + n - 4, sizeof b);
-        memcpy(o, &a, sizeof a);
-        memcpy(o + n - 4, &b, sizeof b);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            o[i] = s[i];
-    }
 }
 
 static void put_escaped_slow(struct json *j, const char *s, size_t len)
@@ -399,16 +424,29 @@ void json_str_opt(struct json *j, const char *s)
     json_str(j, s, strlen(s));
 }
 
+/* Decimal digits of v ending at e (at most 20 before it); returns the first digit. */
+static char *u64_digits_to(uint64_t v, char *e)
+{
+    char *q = e;
+    while (v >= 100) {
+        q -= 2;
+        memcpy(q, digit_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        q -= 2;
+        memcpy(q, digit_pairs + 2 * v, 2);
+    } else {
+        *--q = (char)('0' + v);
+    }
+    return q;
+}
+
 /* Decimal digits of v into the end of tmp[21]; returns the first digit. */
 static char *u64_digits(uint64_t v, char tmp[21])
 {
-    char *q = tmp + 20;
-    *q = '\0';
-    do {
-        *--q = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return q;
+    tmp[20] = '\0';
+    return u64_digits_to(v, tmp + 20);
 }
 
 void json_u64(struct json *j, uint64_t v)
@@ -458,16 +496,15 @@ void json_double(struct json *j, double v, int decimals)
         uint64_t ip = decimals == 3 ? r / 1000 : decimals == 2 ? r / 100 : r / scale;
         if (decimals) {
             uint64_t f = r - ip * scale;
-            for (int k = 0; k < decimals; k++) {
-                *--q = (char)('0' + f % 10);
+            q -= decimals;
+            if (decimals & 1) { /* the last digit alone, the rest in pairs */
+                q[decimals - 1] = (char)('0' + f % 10);
                 f /= 10;
             }
+            pair_digits(q, f, decimals & ~1);
             *--q = '.';
         }
-        do {
-            *--q = (char)('0' + ip % 10);
-            ip /= 10;
-        } while (ip);
+        q = u64_digits_to(ip, q);
         if (v < 0 && r != 0)
             *--q = '-';
         put(j, q, (size_t)(e - q));
@@ -540,28 +577,19 @@ void json_time_from_ns(uint64_t ns, struct json_time *t)
     t->day = (uint8_t)d;
 }
 
-/* n decimal digits of v, zero-padded, at p. */
-static void fixed_digits(char *p, uint32_t v, int n)
-{
-    for (int k = n - 1; k >= 0; k--) {
-        p[k] = (char)('0' + v % 10);
-        v /= 10;
-    }
-}
-
 size_t json_ts_format(uint64_t ns, char out[JSON_TS_LEN + 1])
 {
     struct json_time t;
     json_time_from_ns(ns, &t);
     /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ"; the year stays below 2555 for a u64 of ns */
     memcpy(out, "0000-00-00T00:00:00.000000Z", JSON_TS_LEN + 1);
-    fixed_digits(out, (uint32_t)t.year, 4);
-    fixed_digits(out + 5, t.month, 2);
-    fixed_digits(out + 8, t.day, 2);
-    fixed_digits(out + 11, t.hour, 2);
-    fixed_digits(out + 14, t.min, 2);
-    fixed_digits(out + 17, t.sec, 2);
-    fixed_digits(out + 20, t.nsec / 1000u, 6);
+    pair_digits(out, (uint32_t)t.year, 4);
+    pair_digits(out + 5, t.month, 2);
+    pair_digits(out + 8, t.day, 2);
+    pair_digits(out + 11, t.hour, 2);
+    pair_digits(out + 14, t.min, 2);
+    pair_digits(out + 17, t.sec, 2);
+    pair_digits(out + 20, t.nsec / 1000u, 6);
     return JSON_TS_LEN;
 }
 
@@ -574,7 +602,8 @@ void json_ts(struct json *j, uint64_t ns)
     }
     uint64_t secs = ns / 1000000000u;
     uint64_t day = secs / 86400u;
-    char ts[JSON_TS_LEN + 1];
+    char q[JSON_TS_LEN + 3]; /* quoted, and json_ts_format's NUL */
+    char *ts = q + 1;
     if (j->ts_day1 != day + 1) {
         json_ts_format(ns, ts);
         memcpy(j->ts_date, ts, sizeof j->ts_date);
@@ -582,14 +611,14 @@ void json_ts(struct json *j, uint64_t ns)
     } else {
         uint32_t rem = (uint32_t)(secs % 86400u);
         memcpy(ts, j->ts_date, sizeof j->ts_date);
-        memcpy(ts + 10, "T00:00:00.000000Z", JSON_TS_LEN - 10 + 1);
-        fixed_digits(ts + 11, rem / 3600u, 2);
-        fixed_digits(ts + 14, rem / 60u % 60u, 2);
-        fixed_digits(ts + 17, rem % 60u, 2);
-        fixed_digits(ts + 20, (uint32_t)(ns % 1000000000u / 1000u), 6);
+        memcpy(ts + 10, "T00:00:00.000000Z", JSON_TS_LEN - 10);
+        pair_digits(ts + 11, rem / 3600u, 2);
+        pair_digits(ts + 14, rem / 60u % 60u, 2);
+        pair_digits(ts + 17, rem % 60u, 2);
+        pair_digits(ts + 20, (uint32_t)(ns % 1000000000u / 1000u), 6);
     }
+    q[0] = '"';
+    q[JSON_TS_LEN + 1] = '"';
     value_begin(j);
-    put_c(j, '"');
-    put(j, ts, JSON_TS_LEN);
-    put_c(j, '"');
+    put(j, q, JSON_TS_LEN + 2);
 }

@@ -54,9 +54,8 @@ static void endpoint_str(struct json *j, const struct endpoint *e)
     json_str_cstr(j, endpoint_format(e, b, sizeof b));
 }
 
-static void ms_or_null(struct json *j, const char *key, double v, bool valid)
+static void ms_or_null(struct json *j, double v, bool valid)
 {
-    json_key_lit(j, key, strlen(key)); /* key: one of our literal names */
     if (valid && v >= 0)
         json_double(j, v, 3);
     else
@@ -82,8 +81,10 @@ static void rtcp_write(struct json *j, const struct media_rtcp *r)
         json_i64(j, r->cumulative_lost);
     else
         json_null(j);
-    ms_or_null(j, "jitter_ms", r->jitter_ms, r->reports > 0);
-    ms_or_null(j, "rtt_ms", r->rtt_ms, true);
+    JSON_KEY(j, "jitter_ms");
+    ms_or_null(j, r->jitter_ms, r->reports > 0);
+    JSON_KEY(j, "rtt_ms");
+    ms_or_null(j, r->rtt_ms, true);
     JSON_KEY(j, "sender_reports");
     json_u64(j, r->sender_reports);
     JSON_KEY(j, "bye");
@@ -139,9 +140,12 @@ void stream_write_quality(struct json *j, const struct media_stream *s,
     json_double(j, f->lost_pct, 3);
     JSON_KEY(j, "seq_errors");
     json_u64(j, f->seq_errors);
-    ms_or_null(j, "max_delta_ms", f->max_delta_ms, true);
-    ms_or_null(j, "max_jitter_ms", f->max_jitter_ms, f->jitter_valid);
-    ms_or_null(j, "mean_jitter_ms", f->mean_jitter_ms, f->jitter_valid);
+    JSON_KEY(j, "max_delta_ms");
+    ms_or_null(j, f->max_delta_ms, true);
+    JSON_KEY(j, "max_jitter_ms");
+    ms_or_null(j, f->max_jitter_ms, f->jitter_valid);
+    JSON_KEY(j, "mean_jitter_ms");
+    ms_or_null(j, f->mean_jitter_ms, f->jitter_valid);
     JSON_KEY(j, "first_ts");
     json_ts(j, f->first_ns);
     JSON_KEY(j, "last_ts");

@@ -196,6 +196,37 @@ Test(json, doubles_fixed_decimals)
                           "3.000000000]");
 }
 
+/* Every decimals count (odd ones end with a lone digit, the rest go in pairs), fractions with
+ * leading zeros, both signs: k / 10^d must print as k with the point put back by hand. */
+Test(json, doubles_match_the_integer_they_scale_to)
+{
+    static const uint64_t pow10[10] = {1,      10,      100,      1000,      10000,
+                                       100000, 1000000, 10000000, 100000000, 1000000000};
+    char buf[64], want[64];
+    struct json j;
+    uint64_t x = 88172645463325252ull; /* xorshift64 */
+    for (int d = 0; d <= 9; d++) {
+        for (int i = 0; i < 20000; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            /* small numbers often (zeros after the point), up to 2^50 otherwise */
+            uint64_t k = i < 2000 ? (uint64_t)i : x >> (14 + x % 40);
+            bool neg = i & 1;
+            double v = (double)k / (double)pow10[d];
+            json_init(&j, buf, sizeof buf);
+            json_double(&j, neg ? -v : v, d);
+            const char *sign = neg && k ? "-" : "";
+            if (d == 0)
+                snprintf(want, sizeof want, "%s%" PRIu64, sign, k);
+            else
+                snprintf(want, sizeof want, "%s%" PRIu64 ".%0*" PRIu64, sign, k / pow10[d], d,
+                         k % pow10[d]);
+            cr_assert_str_eq(buf, want, "k %" PRIu64 ", %d decimals", k, d);
+        }
+    }
+}
+
 Test(json, non_finite_doubles_are_null)
 {
     char buf[64];
