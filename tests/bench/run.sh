@@ -101,8 +101,8 @@ measure() { # runs, command...: "cpu_s wall_s maxrss_kib" (cpu and wall of the c
 echo "sipscope bench ($(date -u +%Y-%m-%d), $(nproc) cores; cpu = user+sys, least of $repeat runs; RSS = peak)"
 [ -n "${BENCH_BUILD:-}" ] && echo "built with: $BENCH_BUILD"
 
-throughput() { # name, description, generator args...
-    name=$1; what=$2; shift 2
+throughput() { # name, description, tshark runs, generator args...
+    name=$1; what=$2; ts_runs=$3; shift 3
     f=$(capture "$@")
     pkts=$(truth "$f" packets)
     bytes=$(stat -c %s "$f")
@@ -111,9 +111,9 @@ throughput() { # name, description, generator args...
     own=$(measure "$repeat" "$tmp/capread" "$f")
     ss=$(measure "$repeat" "$bin" cdr -r "$f")
     ts=
-    [ "$with_tshark" = 1 ] && ts=$(measure 1 tshark -n -q -z rtp,streams -r "$f")
+    [ "$with_tshark" = 1 ] && ts=$(measure "$ts_runs" tshark -n -q -z rtp,streams -r "$f")
     echo "== throughput, $name: $what: $pkts packets, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB"
-    echo "$rd|$rd0|$ss|$ts|$own" | awk -F'|' -v pkts="$pkts" '{
+    echo "$rd|$rd0|$ss|$ts|$own" | awk -F'|' -v pkts="$pkts" -v ts_runs="$ts_runs" '{
         split($1, r, " "); split($2, r0, " "); split($3, s, " "); split($4, t, " "); split($5, o, " ");
         for (i = 1; i <= 2; i++) { if (r[i] < 0.01) r[i] = 0.01; if (r0[i] < 0.01) r0[i] = 0.01; if (s[i] < 0.01) s[i] = 0.01; if (o[i] < 0.01) o[i] = 0.01 }
         printf "   bare read (libpcap, 256 KiB)   %7.2f s cpu %7.2f s wall %10.0f pkt/s\n", r[1], r[2], pkts / r[1]
@@ -123,8 +123,8 @@ throughput() { # name, description, generator args...
             s[1], s[2], pkts / s[1], s[3] / 1024, s[1] * 1e9 / pkts
         if ($4 != "") {
             if (t[1] < 0.01) t[1] = 0.01; if (t[2] < 0.01) t[2] = 0.01;
-            printf "   tshark -q -z rtp,streams       %7.2f s cpu %7.2f s wall %10.0f pkt/s  peak RSS %7.1f MiB\n",
-                t[1], t[2], pkts / t[1], t[3] / 1024
+            printf "   tshark -q -z rtp,streams       %7.2f s cpu %7.2f s wall %10.0f pkt/s  peak RSS %7.1f MiB  (least of %d)\n",
+                t[1], t[2], pkts / t[1], t[3] / 1024, ts_runs
         }
         printf "%.3f %.3f %s\n", s[1] / r[1], s[1] / r0[1], ($4 == "" ? "" : sprintf("%.3f", t[1] / s[1])) > "/dev/stderr"
     }' 2> "$tmp/ratios"
@@ -141,10 +141,13 @@ throughput() { # name, description, generator args...
     last_capture=$f
 }
 
-throughput sip-heavy "$sip_calls calls of 1 s (RTP every 200 ms), 500 concurrent" \
+# tshark's own time varies by up to 2x from one day to the next on the same machine (SIP-heavy:
+# 7.2 s one day, 3.6 s another); it runs BENCH_REPEAT times on the SIP-heavy capture, where a
+# run takes seconds, and once on the RTP-heavy one (a minute a run, and a ratio far from 25).
+throughput sip-heavy "$sip_calls calls of 1 s (RTP every 200 ms), 500 concurrent" "$repeat" \
     --calls "$sip_calls" --duration 1 --ptime 200 --concurrency 500
 drop "$last_capture"
-throughput rtp-heavy "$calls calls of $duration s, $conc concurrent" \
+throughput rtp-heavy "$calls calls of $duration s, $conc concurrent" 1 \
     --calls "$calls" --duration "$duration" --concurrency "$conc"
 drop "$last_capture"
 
