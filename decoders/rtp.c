@@ -93,6 +93,14 @@ bool rtp_looks_like(const uint8_t *p, size_t len)
     return h.payload_len > 0;
 }
 
+bool rtp_peek_ssrc(const uint8_t *p, size_t len, uint32_t *ssrc)
+{
+    if (len < 12 || (p[0] >> 6) != RTP_VERSION || rtp_is_rtcp(p, len))
+        return false;
+    *ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
+    return true;
+}
+
 bool rtp_is_rtcp(const uint8_t *p, size_t len)
 {
     struct cursor c = cur_make(p, len);

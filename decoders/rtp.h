@@ -101,4 +101,12 @@ bool rtp_looks_like(const uint8_t *p, size_t len);
  */
 bool rtp_is_rtcp(const uint8_t *p, size_t len);
 
+/*
+ * The SSRC a packet would have as RTP, for looking ahead at packets not yet
+ * analysed: true when p holds a whole fixed header (12 bytes) of version 2
+ * that is not RTCP (rtp_is_rtcp); *ssrc is then the one rtp_parse gives.
+ * Nothing else is checked: rtp_parse still decides whether it is RTP.
+ */
+bool rtp_peek_ssrc(const uint8_t *p, size_t len, uint32_t *ssrc);
+
 #endif

@@ -331,12 +331,9 @@ static void worker_hint(const struct worker *w, const struct frame *f, struct wo
 {
     a->key = 0;
     a->decoded = decode_peek_udp(f->linktype, f->data, f->caplen, f->ts_ns, &a->p);
-    if (!a->decoded || a->p.payload_len < 12)
+    uint32_t ssrc;
+    if (!a->decoded || !rtp_peek_ssrc(a->p.payload, a->p.payload_len, &ssrc))
         return;
-    const uint8_t *b = a->p.payload;
-    if ((b[0] & 0xC0) != 0x80 || rtp_is_rtcp(b, a->p.payload_len))
-        return;
-    uint32_t ssrc = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
     a->key = media_stream_key(&a->p.src, &a->p.dst, ssrc);
     media_prefetch_bucket(w->media, a->key);
 }

@@ -48,6 +48,33 @@ Test(rtp, fixed_header_fields)
     cr_assert_eq(h.anomalies, 0);
 }
 
+/* The look-ahead's SSRC is rtp_parse's whenever it answers; short, other versions and RTCP: no. */
+Test(rtp, peeked_ssrc_is_the_parsed_one)
+{
+    const uint8_t *pkts[] = {rtp_pcmu, rtp_full};
+    size_t lens[] = {sizeof rtp_pcmu, sizeof rtp_full};
+    for (size_t i = 0; i < 2; i++) {
+        for (size_t len = 0; len <= lens[i]; len++) {
+            uint32_t ssrc = 0;
+            struct rtp_hdr h;
+            bool peeked = rtp_peek_ssrc(pkts[i], len, &ssrc);
+            cr_assert_eq(peeked, len >= 12, "packet %zu, %zu bytes", i, len);
+            if (peeked) {
+                (void)rtp_parse(pkts[i], len, &h);
+                cr_assert_eq(ssrc, h.ssrc);
+            }
+        }
+    }
+    uint8_t p[sizeof rtp_pcmu];
+    memcpy(p, rtp_pcmu, sizeof p);
+    uint32_t ssrc;
+    p[0] = 0x40; /* version 1 */
+    cr_assert(!rtp_peek_ssrc(p, sizeof p, &ssrc));
+    p[0] = 0x80;
+    p[1] = 200; /* an RTCP sender report */
+    cr_assert(!rtp_peek_ssrc(p, sizeof p, &ssrc));
+}
+
 Test(rtp, csrc_extension_padding_skipped)
 {
     struct rtp_hdr h;
