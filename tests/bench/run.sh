@@ -110,6 +110,8 @@ throughput() { # name, description, tshark runs, generator args...
     rd0=$(measure "$repeat" "$tmp/pcapread" "$f")
     own=$(measure "$repeat" "$tmp/capread" "$f")
     ss=$(measure "$repeat" "$bin" cdr -r "$f")
+    # What sipscope writes for that cost: a JSON CDR per call.
+    "$bin" cdr -r "$f" 2> /dev/null | wc -lc > "$tmp/out"
     ts=
     [ "$with_tshark" = 1 ] && ts=$(measure "$ts_runs" tshark -n -q -z rtp,streams -r "$f")
     echo "== throughput, $name: $what: $pkts packets, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB"
@@ -128,6 +130,10 @@ throughput() { # name, description, tshark runs, generator args...
         }
         printf "%.3f %.3f %s\n", s[1] / r[1], s[1] / r0[1], ($4 == "" ? "" : sprintf("%.3f", t[1] / s[1])) > "/dev/stderr"
     }' 2> "$tmp/ratios"
+    read -r out_lines out_bytes < "$tmp/out"
+    printf '   sipscope output                %7d CDR lines, %.1f MB of JSON (%.0f bytes a CDR)\n' "$out_lines" \
+        "$(awk -v b="$out_bytes" 'BEGIN { print b / 1e6 }')" \
+        "$(awk -v b="$out_bytes" -v n="$out_lines" 'BEGIN { print (n ? b / n : 0) }')"
     read -r x x0 xt < "$tmp/ratios"
     ok=$(awk -v x="$x" 'BEGIN { print (x <= 2.0) ? 1 : 0 }')
     printf '   sipscope / libpcap bare read  x%-6.2f (target <= 2.0; x%.2f against libpcap defaults)  %s\n' \
