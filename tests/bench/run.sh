@@ -9,7 +9,8 @@
 #   per call    peak RSS per concurrent call (BENCH_PERCALL_CONC concurrent calls against a run of the
 #               same calls, BENCH_PERCALL_BASE_CONC at a time, both with --linger 0) under 2 KiB; the
 #               baseline is the fixed part.
-# CPU is user+sys from /usr/bin/time (both sipscope threads), the minimum over BENCH_REPEAT runs
+# CPU is user+sys from wait4 (tests/bench/cputime.c: to the microsecond, where /usr/bin/time prints
+# hundredths; both sipscope threads), the minimum over BENCH_REPEAT runs
 # (other load on the machine only ever adds to it); the scaling verdict is the median of per-round
 # ratios instead (see there); peak RSS is the largest seen. The bare read
 # the target is judged against (tests/bench/pcapread.c) is libpcap's pcap_next_ex loop over the
@@ -31,7 +32,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 gen=$top/../shared/tools/gen_bench_pcap.py
 [ -f "$gen" ] || { echo "bench: $gen not found (../shared is needed for benchmarks)"; exit 1; }
-[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is needed (apt-get install time)"; exit 1; }
 
 repeat=${BENCH_REPEAT:-3}
 sip_calls=${BENCH_SIP_CALLS:-20000}
@@ -54,6 +54,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 store=${BENCH_CACHE:-$tmp}
 mkdir -p "$store"
+cc -O2 -std=c11 -D_DEFAULT_SOURCE -o "$tmp/cputime" "$here/cputime.c"
 cc -O2 -std=c11 -D_DEFAULT_SOURCE -o "$tmp/pcapread" "$here/pcapread.c" $(pkg-config --cflags --libs libpcap)
 cc -O2 -std=c11 -D_DEFAULT_SOURCE -o "$tmp/capread" "$here/capread.c" "$top/sensor/capture.c" \
     "$top/sensor/gzfile.c" "$top/decoders/status.c" $(pkg-config --cflags --libs libpcap zlib)
@@ -88,10 +89,10 @@ measure() { # runs, command...: "cpu_s wall_s maxrss_kib" (cpu and wall of the c
     best=
     i=0
     while [ $i -lt "$runs" ]; do
-        /usr/bin/time -f "%U %S %e %M" -o "$tmp/time" "$@" > /dev/null 2> "$tmp/err" ||
+        "$tmp/cputime" "$tmp/time" "$@" > /dev/null 2> "$tmp/err" ||
             { echo "bench: '$*' failed:" >&2; head -n 5 "$tmp/err" >&2; exit 1; }
         best=$(awk -v best="$best" '{ cpu = $1 + $2; split(best, b, " ");
-            if (best == "" || cpu < b[1]) printf "%.2f %.2f %d", cpu, $3, (b[3] > $4 ? b[3] : $4);
+            if (best == "" || cpu < b[1]) printf "%.6f %.6f %d", cpu, $3, (b[3] > $4 ? b[3] : $4);
             else printf "%s %s %d", b[1], b[2], (b[3] > $4 ? b[3] : $4) }' "$tmp/time")
         i=$((i + 1))
     done
@@ -117,15 +118,15 @@ throughput() { # name, description, tshark runs, generator args...
     echo "== throughput, $name: $what: $pkts packets, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB"
     echo "$rd|$rd0|$ss|$ts|$own" | awk -F'|' -v pkts="$pkts" -v ts_runs="$ts_runs" '{
         split($1, r, " "); split($2, r0, " "); split($3, s, " "); split($4, t, " "); split($5, o, " ");
-        for (i = 1; i <= 2; i++) { if (r[i] < 0.01) r[i] = 0.01; if (r0[i] < 0.01) r0[i] = 0.01; if (s[i] < 0.01) s[i] = 0.01; if (o[i] < 0.01) o[i] = 0.01 }
-        printf "   bare read (libpcap, 256 KiB)   %7.2f s cpu %7.2f s wall %10.0f pkt/s\n", r[1], r[2], pkts / r[1]
-        printf "   bare read (libpcap defaults)   %7.2f s cpu %7.2f s wall %10.0f pkt/s\n", r0[1], r0[2], pkts / r0[1]
-        printf "   bare read (sipscope reader)    %7.2f s cpu %7.2f s wall %10.0f pkt/s  (sipscope x%.2f of it: analysis alone)\n", o[1], o[2], pkts / o[1], s[1] / o[1]
-        printf "   sipscope cdr -r                %7.2f s cpu %7.2f s wall %10.0f pkt/s  peak RSS %7.1f MiB  %6.0f ns cpu/packet\n",
+        for (i = 1; i <= 2; i++) { if (r[i] < 0.001) r[i] = 0.001; if (r0[i] < 0.001) r0[i] = 0.001; if (s[i] < 0.001) s[i] = 0.001; if (o[i] < 0.001) o[i] = 0.001 }
+        printf "   bare read (libpcap, 256 KiB)   %7.3f s cpu %7.3f s wall %10.0f pkt/s\n", r[1], r[2], pkts / r[1]
+        printf "   bare read (libpcap defaults)   %7.3f s cpu %7.3f s wall %10.0f pkt/s\n", r0[1], r0[2], pkts / r0[1]
+        printf "   bare read (sipscope reader)    %7.3f s cpu %7.3f s wall %10.0f pkt/s  (sipscope x%.2f of it: analysis alone)\n", o[1], o[2], pkts / o[1], s[1] / o[1]
+        printf "   sipscope cdr -r                %7.3f s cpu %7.3f s wall %10.0f pkt/s  peak RSS %7.1f MiB  %6.0f ns cpu/packet\n",
             s[1], s[2], pkts / s[1], s[3] / 1024, s[1] * 1e9 / pkts
         if ($4 != "") {
-            if (t[1] < 0.01) t[1] = 0.01; if (t[2] < 0.01) t[2] = 0.01;
-            printf "   tshark -q -z rtp,streams       %7.2f s cpu %7.2f s wall %10.0f pkt/s  peak RSS %7.1f MiB  (least of %d)\n",
+            if (t[1] < 0.001) t[1] = 0.001; if (t[2] < 0.001) t[2] = 0.001;
+            printf "   tshark -q -z rtp,streams       %7.3f s cpu %7.3f s wall %10.0f pkt/s  peak RSS %7.1f MiB  (least of %d)\n",
                 t[1], t[2], pkts / t[1], t[3] / 1024, ts_runs
         }
         printf "%.3f %.3f %s\n", s[1] / r[1], s[1] / r0[1], ($4 == "" ? "" : sprintf("%.3f", t[1] / s[1])) > "/dev/stderr"
@@ -200,15 +201,16 @@ done
 echo "== scaling: $scale_calls calls of $scale_duration s, at most $scale_conc vs $hi_conc up at once (mean $m_lo vs $m_hi): $pkts packets each"
 scale_line() { # mean concurrency, read loop s, sipscope s
     awk -v p="$pkts" -v c="$1" -v r="$2" -v s="$3" 'BEGIN {
-        printf "   %6d concurrent: sipscope %6.2f s cpu, its read loop %6.2f s: analysis %5.0f ns/packet (total %5.0f)\n",
+        printf "   %6d concurrent: sipscope %6.3f s cpu, its read loop %6.3f s: analysis %5.0f ns/packet (total %5.0f)\n",
             c, s, r, (s - r) * 1e9 / p, s * 1e9 / p }'
 }
 scale_line "$m_lo" "$r_lo" "$s_lo"
 scale_line "$m_hi" "$r_hi" "$s_hi"
-echo "      sipscope s cpu by round: $(echo $lo_runs | tr ' ' '/') vs $(echo $hi_runs | tr ' ' '/')"
+rounded() { for v in "$@"; do printf '%.3f\n' "$v"; done | paste -sd/; }
+echo "      sipscope s cpu by round: $(rounded $lo_runs) vs $(rounded $hi_runs)"
 # analysis growth of one round: (hi - its read loop) / (lo - its read loop), read loops at their least
 growth_of() { awk -v a="$1" -v ra="$r_lo" -v b="$2" -v rb="$r_hi" 'BEGIN {
-    x = a - ra; if (x < 0.01) x = 0.01; printf "%.3f", (b - rb) / x }'; }
+    x = a - ra; if (x < 0.001) x = 0.001; printf "%.3f", (b - rb) / x }'; }
 rounds=$(echo "$lo_runs" | wc -w)
 growth=$(k=1; for a in $lo_runs; do growth_of "$a" "$(echo "$hi_runs" | cut -d' ' -f$((k + 1)))"; echo; k=$((k + 1)); done |
     sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
