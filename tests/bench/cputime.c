@@ -35,7 +35,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: cputime OUT COMMAND [ARG...]\n");
         return 125;
     }
-    FILE *out = fopen(argv[1], "w");
+    FILE *out = fopen(argv[1], "we"); /* close-on-exec: COMMAND does not inherit it */
     if (!out) {
         fprintf(stderr, "cputime: %s: %s\n", argv[1], strerror(errno));
         return 125;

@@ -2,8 +2,8 @@
 # make bench, Kafka part: `sipscope cdr -r FILE --kafka` into librdkafka's mock cluster
 # (tests/kafka/mockbroker.c, loopback) on a generated SIP-heavy capture of many short calls,
 # beside the same run writing its CDRs to /dev/null: CDRs per second (acknowledged / wall time),
-# CPU seconds and peak RSS, from /usr/bin/time. The capture and the spool go to a temporary
-# folder and are deleted. The mock keeps about 5 MiB per partition (older data is dropped: see
+# CPU seconds and peak RSS, from wait4 (tests/bench/cputime.c, to the microsecond). The capture
+# and the spool go to a temporary folder and are deleted. The mock keeps about 5 MiB per partition (older data is dropped: see
 # tests/kafka/mockbroker.c), so the topic gets enough partitions for the CDRs to stay under it;
 # nothing is read back, acknowledgements are what is counted.
 # Usage: tests/bench/kafka.sh /abs/path/sipscope /abs/path/mockbroker
@@ -21,7 +21,6 @@ if [ ! -f "$gen" ]; then
     exit 0
 fi
 [ -x "$mock" ] || { echo "bench kafka: mock broker '$mock' not found (make builds it)"; exit 1; }
-[ -x /usr/bin/time ] || { echo "bench kafka: skipped (/usr/bin/time is not installed)"; exit 0; }
 
 tmp=$(mktemp -d)
 mock_pid=
@@ -34,6 +33,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+cc -O2 -std=c11 -D_DEFAULT_SOURCE -o "$tmp/cputime" "$here/cputime.c"
 /usr/bin/python3 "$gen" -o "$tmp/short.pcap" --no-per-call --calls "$calls" --duration 0.1 \
     --concurrency 200 > /dev/null 2> "$tmp/gen.err" || { echo "bench kafka: $gen failed:"; cat "$tmp/gen.err"; exit 1; }
 cat "$tmp/short.pcap" > /dev/null   # page cache: both runs read from memory
@@ -49,7 +49,7 @@ B=$(head -n 1 "$tmp/mock.out")
 
 measure() { # label, command...: "user sys wall maxrss_kib" into $tmp/LABEL.time, stderr into $tmp/LABEL.err
     label=$1; shift
-    if ! timeout 600 /usr/bin/time -f "%U %S %e %M" -o "$tmp/$label.time" "$@" > /dev/null 2> "$tmp/$label.err"; then
+    if ! timeout 600 "$tmp/cputime" "$tmp/$label.time" "$@" > /dev/null 2> "$tmp/$label.err"; then
         echo "bench kafka: $label failed:"; grep -v '^sipscope-stats ' "$tmp/$label.err" | head -n 5
         exit 1
     fi
@@ -73,17 +73,17 @@ lost=$(counter "$tmp/kafka.err" kafka_lost)
 file_records=$(counter "$tmp/file.err" calls)   # kafka_records counts Kafka hand-overs only; one CDR per call
 bytes=$(stat -c %s "$tmp/short.pcap")
 
-echo "sipscope bench kafka ($(date -u +%Y-%m-%d), $(nproc) cores; mock cluster, 1 broker, $partitions partitions; times from /usr/bin/time)"
+echo "sipscope bench kafka ($(date -u +%Y-%m-%d), $(nproc) cores; mock cluster, 1 broker, $partitions partitions; times from wait4)"
 read -r ku ks ke km < "$tmp/kafka.time"
 read -r fu fs fe fm < "$tmp/file.time"
 awk -v calls="$calls" -v bytes="$bytes" -v rec="$records" -v del="$delivered" -v sp="$spooled" \
     -v lost="$lost" -v frec="$file_records" \
     -v ku="$ku" -v ks="$ks" -v ke="$ke" -v km="$km" -v fu="$fu" -v fs="$fs" -v fe="$fe" -v fm="$fm" 'BEGIN {
-    if (ke < 0.01) ke = 0.01; if (fe < 0.01) fe = 0.01;
-    kc = ku + ks; fc = fu + fs; if (fc < 0.01) fc = 0.01;
-    printf "short-calls  %d calls, %.1f MB | --kafka: %d CDRs, %d acknowledged (%d via the spool, %d lost), %6.2f s wall, %6.2f s cpu, %8.0f CDRs/s, peak RSS %6.1f MiB\n",
+    if (ke < 0.001) ke = 0.001; if (fe < 0.001) fe = 0.001;
+    kc = ku + ks; fc = fu + fs; if (fc < 0.001) fc = 0.001;
+    printf "short-calls  %d calls, %.1f MB | --kafka: %d CDRs, %d acknowledged (%d via the spool, %d lost), %6.3f s wall, %6.3f s cpu, %8.0f CDRs/s, peak RSS %6.1f MiB\n",
         calls, bytes / 1e6, rec, del, sp, lost, ke, kc, del / ke, km / 1024
-    printf "short-calls  -o /dev/null: %d CDRs, %6.2f s wall, %6.2f s cpu, %8.0f CDRs/s, peak RSS %6.1f MiB | Kafka costs x%.2f the cpu of writing a file\n",
+    printf "short-calls  -o /dev/null: %d CDRs, %6.3f s wall, %6.3f s cpu, %8.0f CDRs/s, peak RSS %6.1f MiB | Kafka costs x%.2f the cpu of writing a file\n",
         frec, fe, fc, frec / fe, fm / 1024, kc / fc
 }'
 if [ "$delivered" != "$records" ] || [ "$lost" != 0 ]; then
