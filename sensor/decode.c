@@ -879,14 +879,19 @@ static bool fast_udp4_view(const uint8_t *data, size_t caplen, struct pkt_info *
     return true;
 }
 
-/* fast_udp4_view, counted as the walk counts it. */
+/* A datagram fast_udp4_view took, counted as the walk counts one. */
+static void count_fast_udp4(struct decode *d)
+{
+    stats_inc(d->st, STAT_IPV4);
+    stats_inc(d->st, STAT_UDP);
+}
+
 static bool decode_fast_udp4(struct decode *d, const uint8_t *data, size_t caplen,
                              struct pkt_info *out)
 {
     if (!fast_udp4_view(data, caplen, out))
         return false;
-    stats_inc(d->st, STAT_IPV4);
-    stats_inc(d->st, STAT_UDP);
+    count_fast_udp4(d);
     return true;
 }
 
@@ -914,8 +919,7 @@ static void decode_begin(struct decode *d, uint64_t ts_ns)
 void decode_peeked(struct decode *d, const struct pkt_info *p)
 {
     decode_begin(d, p->ts_ns);
-    stats_inc(d->st, STAT_IPV4);
-    stats_inc(d->st, STAT_UDP);
+    count_fast_udp4(d);
 }
 
 bool pkt_info_same(const struct pkt_info *a, const struct pkt_info *b)
