@@ -886,15 +886,6 @@ static void count_fast_udp4(struct decode *d)
     stats_inc(d->st, STAT_UDP);
 }
 
-static bool decode_fast_udp4(struct decode *d, const uint8_t *data, size_t caplen,
-                             struct pkt_info *out)
-{
-    if (!fast_udp4_view(data, caplen, out))
-        return false;
-    count_fast_udp4(d);
-    return true;
-}
-
 bool decode_peek_udp(int linktype, const uint8_t *data, size_t caplen, uint64_t ts_ns,
                      struct pkt_info *out)
 {
@@ -940,8 +931,10 @@ enum status decode_frame(struct decode *d, int linktype, const uint8_t *data, si
     memset(out, 0, sizeof *out);
     out->ts_ns = ts_ns;
     decode_begin(d, ts_ns);
-    if (linktype == DECODE_LINK_EN10MB && data && decode_fast_udp4(d, data, caplen, out))
+    if (linktype == DECODE_LINK_EN10MB && data && fast_udp4_view(data, caplen, out)) {
+        count_fast_udp4(d);
         return STATUS_OK;
+    }
 
     struct walk w = {.d = d,
                      .out = out,
