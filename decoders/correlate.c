@@ -1239,6 +1239,48 @@ static void reg_message(struct correlate *co, const struct sip_msg *m, const str
 
 /* ---- entry points ----------------------------------------------------- */
 
+/* The hash correlate_sip looks m's call up by: 0 for none (the hash is never 0 in practice; a
+ * 0 only means no hint). */
+uint64_t correlate_sip_key(const struct sip_msg *m)
+{
+    enum sip_method method = m->is_request ? m->method : m->cseq_method;
+    if (!m->call_id.len || method == SIP_METHOD_REGISTER)
+        return 0;
+    return sv_hash(call_id_key(m->call_id), 0);
+}
+
+void correlate_prefetch_call(const struct correlate *co, uint64_t key,
+                             enum correlate_prefetch stage)
+{
+    if (!key)
+        return;
+    const uint32_t *b = &co->call_buckets[key & co->call_mask];
+    if (stage == CORRELATE_PREFETCH_BUCKET) {
+        pool_prefetch(b);
+        return;
+    }
+    /* The first call of the chain: the one the key names, nearly always (or none yet, for an
+     * INVITE that opens one). */
+    uint32_t i = *b;
+    if (i == POOL_NONE)
+        return;
+    const struct call *c = pool_at(co->calls, i);
+    if (stage == CORRELATE_PREFETCH_CALL) {
+        pool_prefetch_bytes(c, sizeof *c);
+        return;
+    }
+    if (c->id_hash != key || !c->call_id)
+        return; /* not this message's call (or a record being reused) */
+    /* the strings its messages are matched against, and the ladder entry the next one follows */
+    pool_prefetch(c->call_id);
+    pool_prefetch(c->from_tag);
+    pool_prefetch(c->to_tag);
+    if (c->dialog_count)
+        pool_prefetch(c->dialog_tags[0]);
+    if (c->msg_tail < pool_capacity(co->msgs))
+        pool_prefetch(pool_at(co->msgs, c->msg_tail));
+}
+
 bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct sip_meta *meta)
 {
     stats_inc(co->st, STAT_SIP_MESSAGES);

@@ -123,6 +123,23 @@ void correlate_config_default(struct correlate_config *cfg);
  */
 bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct sip_meta *meta);
 
+/*
+ * Look-ahead for a message parsed before its turn (the worker's batches): the
+ * loads correlate_sip will wait for start early, so they overlap the frames in
+ * between. correlate_sip_key gives the key its call is looked up by (0: none
+ * is, e.g. REGISTER or no Call-ID); correlate_prefetch_call then starts loading,
+ * one stage a call, the call table's bucket, the call the bucket names and that
+ * call's Call-ID. Hints only: nothing is changed, no result depends on them.
+ */
+enum correlate_prefetch {
+    CORRELATE_PREFETCH_BUCKET,
+    CORRELATE_PREFETCH_CALL,
+    CORRELATE_PREFETCH_CALL_ID,
+};
+uint64_t correlate_sip_key(const struct sip_msg *m);
+void correlate_prefetch_call(const struct correlate *co, uint64_t key,
+                             enum correlate_prefetch stage);
+
 /* Advance packet time: end lingering calls, time out unanswered ones, expire transactions. */
 void correlate_tick(struct correlate *co, uint64_t now_ns);
 

@@ -139,7 +139,9 @@ static void count_unparsed(struct worker *w, const uint8_t *b, size_t len, enum 
         stats_inc(w->st, s == STATUS_NOT_SIP ? STAT_SIP_NOT_SIP : STAT_SIP_PARSE_ERRORS);
 }
 
-static void udp_sip(struct worker *w, const struct pkt_info *p, bool other_port)
+/* first: the datagram's first message when it was parsed ahead (worker_hint), else NULL. */
+static void udp_sip(struct worker *w, const struct pkt_info *p, bool other_port,
+                    const struct sip_msg *first)
 {
     size_t off = 0;
     for (int n = 0; off < p->payload_len; n++) {
@@ -149,11 +151,12 @@ static void udp_sip(struct worker *w, const struct pkt_info *p, bool other_port)
         }
         const uint8_t *b = p->payload + off;
         size_t left = p->payload_len - off;
-        struct sip_msg m;
-        enum status s = sip_parse(b, left, false, &m);
+        struct sip_msg own;
+        const struct sip_msg *m = n == 0 && first ? first : &own;
+        enum status s = m == first ? STATUS_OK : sip_parse(b, left, false, &own);
         if (s == STATUS_OK) {
-            handle_sip(w, &m, p, CALL_TRANSPORT_UDP, other_port);
-            off += m.wire_len ? m.wire_len : left;
+            handle_sip(w, m, p, CALL_TRANSPORT_UDP, other_port);
+            off += m->wire_len ? m->wire_len : left;
             continue;
         }
         /* A keepalive, junk after a message, or a datagram that is not SIP at all. */
@@ -277,7 +280,10 @@ static void advance_clock(struct worker *w, uint64_t ts)
 struct worker_ahead {
     struct pkt_info p; /* the frame decoded, when decoded is true */
     uint64_t key;      /* media_stream_key of its RTP stream; 0: none (not RTP, or not decoded) */
+    uint64_t call_key; /* correlate_sip_key of its first SIP message; 0: none */
     bool decoded;
+    bool sip_parsed;    /* sip holds the datagram's first message, parsed (STATUS_OK) */
+    struct sip_msg sip; /* (a pure function of the bytes, so parsing early changes nothing) */
 };
 
 /* Loads are started this many frames before a packet's turn (its bucket first, at the batch's
@@ -306,7 +312,7 @@ static void worker_frame_ahead(struct worker *w, const struct frame *f,
         if (p->l4 == PKT_L4_UDP && p->payload_len) {
             bool sip_port = on_sip_port(w, p);
             if (sip_port || maybe_sip(p->payload, p->payload_len))
-                udp_sip(w, p, !sip_port);
+                udp_sip(w, p, !sip_port, a && a->sip_parsed ? &a->sip : NULL);
             else
                 udp_media(w, p, a ? a->key : 0);
         } else if (p->l4 == PKT_L4_TCP) {
@@ -329,10 +335,22 @@ void worker_frame(struct worker *w, const struct frame *f)
  */
 static void worker_hint(const struct worker *w, const struct frame *f, struct worker_ahead *a)
 {
-    a->key = 0;
+    a->key = a->call_key = 0;
+    a->sip_parsed = false;
     a->decoded = decode_peek_udp(f->linktype, f->data, f->caplen, f->ts_ns, &a->p);
+    if (!a->decoded)
+        return;
+    /* SIP on a SIP port: parsed now (its turn takes the result), its call's bucket loading. */
+    if (a->p.payload_len && on_sip_port(w, &a->p)) {
+        a->sip_parsed = sip_parse(a->p.payload, a->p.payload_len, false, &a->sip) == STATUS_OK;
+        if (a->sip_parsed) {
+            a->call_key = correlate_sip_key(&a->sip);
+            correlate_prefetch_call(w->co, a->call_key, CORRELATE_PREFETCH_BUCKET);
+        }
+        return;
+    }
     uint32_t ssrc;
-    if (!a->decoded || !rtp_peek_ssrc(a->p.payload, a->p.payload_len, &ssrc))
+    if (!rtp_peek_ssrc(a->p.payload, a->p.payload_len, &ssrc))
         return;
     a->key = media_stream_key(&a->p.src, &a->p.dst, ssrc);
     media_prefetch_bucket(w->media, a->key);
@@ -342,6 +360,7 @@ static void worker_prefetch(const struct worker *w, const struct worker_ahead *a
 {
     if (a->key)
         media_prefetch_stream(w->media, a->key);
+    correlate_prefetch_call(w->co, a->call_key, CORRELATE_PREFETCH_CALL);
 }
 
 void worker_frames(struct worker *w, const struct frame *f, size_t n)
@@ -356,6 +375,9 @@ void worker_frames(struct worker *w, const struct frame *f, size_t n)
         for (size_t i = 0; i < k; i++) {
             if (i + WORKER_AHEAD < k)
                 worker_prefetch(w, &ahead[i + WORKER_AHEAD]);
+            if (i + WORKER_AHEAD / 2 < k)
+                correlate_prefetch_call(w->co, ahead[i + WORKER_AHEAD / 2].call_key,
+                                        CORRELATE_PREFETCH_CALL_ID);
             worker_frame_ahead(w, &f[i], &ahead[i]);
         }
         f += k;

@@ -51,7 +51,10 @@ void worker_frame(struct worker *w, const struct frame *f);
  * RTP packet has is decoded once (decode_peek_udp), and the hash bucket of
  * its stream, then a few frames before its turn the stream record, start
  * loading. With a few thousand calls up their streams no longer fit the
- * core's cache, and each packet would otherwise wait for memory twice.
+ * core's cache, and each packet would otherwise wait for memory twice. A
+ * datagram on a SIP port has its first message parsed ahead the same way (the
+ * parse is a function of the bytes alone), and its call's bucket, record and
+ * strings start loading a few frames before correlate_sip reads them.
  */
 #define WORKER_BATCH_MAX 16
 void worker_frames(struct worker *w, const struct frame *f, size_t n);

@@ -124,3 +124,98 @@ Test(worker, too_many_messages_in_one_datagram_are_counted)
     worker_finish(w);
     worker_destroy(w);
 }
+
+/*
+ * In a batch (worker_frames) the first SIP message of each datagram on a SIP
+ * port is parsed ahead of its turn, and its call's records start loading.
+ * Counters and calls must come out exactly as frame by frame: a datagram of
+ * two messages (the first parsed ahead, the second in turn), an INVITE and its
+ * answer in the same batch (the answer parsed before the call exists), a
+ * retransmission, junk and a keepalive on the SIP port, SIP on another port.
+ */
+#define BATCH_FRAMES 9
+static uint8_t batch_buf[BATCH_FRAMES][2048];
+
+static size_t batch_make(struct frame *f)
+{
+    static char two[1024];
+    snprintf(
+        two, sizeof two, "%s%s",
+        "OPTIONS sip:x SIP/2.0\r\nCall-ID: o-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+        "OPTIONS sip:x SIP/2.0\r\nCall-ID: o-2\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+    static const char other_invite[] =
+        "INVITE sip:carol@c SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.5;branch=z9hG4bK-w9\r\n"
+        "From: <sip:dave@d>;tag=d1\r\nTo: <sip:carol@c>\r\nCall-ID: w-2\r\nCSeq: 1 INVITE\r\n"
+        "Content-Length: 0\r\n\r\n";
+    const struct {
+        const char *text;
+        uint16_t port;
+        const char *src, *dst;
+    } in[BATCH_FRAMES] = {
+        {invite, 5060, "192.0.2.1", "192.0.2.2"},
+        {ok200, 5060, "192.0.2.2", "192.0.2.1"},
+        {two, 5060, "192.0.2.1", "192.0.2.3"},
+        {"\r\n\r\n", 5060, "192.0.2.1", "192.0.2.2"},
+        {"this is not SIP at all, nor RTP", 5060, "192.0.2.1", "192.0.2.2"},
+        {ok200, 5060, "192.0.2.2", "192.0.2.1"}, /* retransmitted */
+        {other_invite, 5080, "192.0.2.5", "192.0.2.6"},
+        {bye, 5060, "192.0.2.1", "192.0.2.2"},
+        {invite, 5060, "192.0.2.1", "192.0.2.2"}, /* after the BYE: a retransmission */
+    };
+    for (size_t i = 0; i < BATCH_FRAMES; i++) {
+        size_t n = builders_udp4(batch_buf[i], sizeof batch_buf[i], in[i].src, in[i].port,
+                                 in[i].dst, in[i].port, in[i].text, strlen(in[i].text));
+        cr_assert(n > 0);
+        f[i] = (struct frame){.ts_ns = T0 + i * (S / 100),
+                              .caplen = (uint32_t)n,
+                              .wirelen = (uint32_t)n,
+                              .linktype = 1,
+                              .data = batch_buf[i]};
+    }
+    return BATCH_FRAMES;
+}
+
+Test(worker, a_batch_parses_sip_ahead_and_counts_as_frame_by_frame)
+{
+    struct frame f[BATCH_FRAMES];
+    size_t n = batch_make(f);
+
+    struct worker *w = make(300);
+    for (size_t i = 0; i < n; i++)
+        worker_frame(w, &f[i]);
+    worker_finish(w);
+    struct stats one = st;
+    int one_calls = nseen;
+    struct call one_seen[8];
+    memcpy(one_seen, seen, sizeof one_seen);
+    worker_destroy(w);
+
+    w = make(300);
+    worker_frames(w, f, n);
+    worker_finish(w);
+    worker_destroy(w);
+
+    /* the outcome itself, so that both ways being wrong alike does not pass */
+    cr_assert_eq(one.v[STAT_SIP_MESSAGES], 8, "got %llu",
+                 (unsigned long long)one.v[STAT_SIP_MESSAGES]);
+    cr_assert_eq(one.v[STAT_SIP_RETRANSMISSIONS], 2);
+    cr_assert_eq(one.v[STAT_SIP_KEEPALIVES], 1);
+    cr_assert_eq(one.v[STAT_SIP_NOT_SIP], 1);
+    cr_assert_eq(one.v[STAT_SIP_OTHER_PORT], 1);
+    cr_assert_eq(one_calls, 2);
+
+    for (int k = 0; k < STAT__COUNT; k++)
+        cr_assert_eq(st.v[k], one.v[k], "%s: %llu in a batch, %llu frame by frame",
+                     stats_name((enum stat_id)k), (unsigned long long)st.v[k],
+                     (unsigned long long)one.v[k]);
+    cr_assert_eq(nseen, one_calls);
+    for (int i = 0; i < nseen && i < 8; i++) {
+        cr_assert_eq(seen[i].state, one_seen[i].state);
+        cr_assert_eq(seen[i].sip_messages, one_seen[i].sip_messages);
+        cr_assert_eq(seen[i].retransmissions, one_seen[i].retransmissions);
+        cr_assert_eq(seen[i].msg_count, one_seen[i].msg_count);
+    }
+    cr_assert_eq(one_seen[0].state, CALL_STATE_COMPLETED, "got %s",
+                 call_state_name(one_seen[0].state));
+    cr_assert_eq(one_seen[0].sip_messages, 5);
+}
