@@ -25,6 +25,7 @@
 #define CALL_REASON_MAX 64
 #define CALL_CODEC_MAX 16
 #define CALL_MAX_DIALOGS 4     /* early dialogs (forks) kept per call */
+#define CALL_MSG_HINTS 8        /* ladder entries the call also lists by index (a plain call has 7) */
 #define CALL_SEEN_KEYS 8       /* message signatures kept in the call (a plain call has 7) */
 #define CALL_SEEN_SPILLED 0x80 /* struct call.seen_pos flag */
 #define CALL_MAX_CODECS 8      /* codec names kept per offer/answer */
@@ -189,6 +190,9 @@ struct call {
     uint32_t msg_tail;
     uint32_t msg_count;
     uint32_t msg_dropped; /* entries not kept (per-call cap or pool full) */
+    /* The first CALL_MSG_HINTS entries' indices again (entries stay until the call goes): the
+     * look-ahead before a call is closed loads them all at once, not one hop at a time. */
+    uint32_t msg_hint[CALL_MSG_HINTS];
 
     /* Table bookkeeping (owned by call.c). */
     uint64_t id_hash;
@@ -220,7 +224,7 @@ struct call {
  * Per-call memory budget (issue 7): the records a call holds, checked at
  * compile time so that a field added without care shows up here.
  */
-#define CALL_RECORD_MAX 480
+#define CALL_RECORD_MAX 512
 #define CALL_MSG_RECORD_MAX 40
 
 /* The route record of a CALL_MSG_PATH_ROUTE message (NULL for others). */

@@ -476,8 +476,8 @@ static void call_prefetch_parts(struct correlate *co, struct call *c)
         pool_prefetch(*f[i]);
     pool_prefetch(c->offer.codecs);
     pool_prefetch(c->answer.codecs);
-    if (c->msg_head != POOL_NONE)
-        pool_prefetch(pool_at(co->msgs, c->msg_head));
+    for (uint32_t k = 0; k < c->msg_count && k < CALL_MSG_HINTS; k++)
+        pool_prefetch(pool_at(co->msgs, c->msg_hint[k]));
     pool_prefetch(&co->call_buckets[c->id_hash & co->call_mask]);
     media_call_prefetch(co->media, c, MEDIA_PREFETCH_RECORDS);
 }
@@ -485,8 +485,15 @@ static void call_prefetch_parts(struct correlate *co, struct call *c)
 /* ahead[k]: the call to be closed k + 1 steps after this one, or NULL. */
 static void call_prefetch_ahead(struct correlate *co, struct call *const ahead[CALL_PREFETCH_AHEAD])
 {
-    if (ahead[0])
+    if (ahead[0]) {
         media_call_prefetch(co->media, ahead[0], MEDIA_PREFETCH_BUCKETS);
+        /* the offers and answers the fault rules read, through the entries loaded a step ago */
+        for (uint32_t k = 0; k < ahead[0]->msg_count && k < CALL_MSG_HINTS; k++) {
+            const struct call_msg *e = pool_at(co->msgs, ahead[0]->msg_hint[k]);
+            if (e->flags & CALL_MSG_SDP)
+                pool_prefetch(e->sdp);
+        }
+    }
     if (ahead[1])
         call_prefetch_parts(co, ahead[1]);
     if (ahead[2])
@@ -800,6 +807,8 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c, const
     else
         ((struct call_msg *)pool_at(co->msgs, c->msg_tail))->next = idx;
     c->msg_tail = idx;
+    if (c->msg_count < CALL_MSG_HINTS)
+        c->msg_hint[c->msg_count] = idx;
     c->msg_count++;
     return e;
 }
