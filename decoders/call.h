@@ -24,9 +24,9 @@
 #define CALL_UA_MAX 64
 #define CALL_REASON_MAX 64
 #define CALL_CODEC_MAX 16
-#define CALL_MAX_DIALOGS 4     /* early dialogs (forks) kept per call */
-#define CALL_MSG_HINTS 8        /* ladder entries the call also lists by index (a plain call has 7) */
-#define CALL_SEEN_KEYS 8       /* message signatures kept in the call (a plain call has 7) */
+#define CALL_MAX_DIALOGS 4 /* early dialogs (forks) kept per call */
+#define CALL_MSG_HINTS 8   /* ladder entries the call also lists by index (a plain call has 7) */
+#define CALL_SEEN_KEYS 8   /* message signatures kept in the call (a plain call has 7) */
 #define CALL_SEEN_SPILLED 0x80 /* struct call.seen_pos flag */
 #define CALL_MAX_CODECS 8      /* codec names kept per offer/answer */
 #define CALL_MSG_LABEL_MAX 40
