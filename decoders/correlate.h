@@ -127,9 +127,10 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
  * Look-ahead for a message parsed before its turn (the worker's batches): the
  * loads correlate_sip will wait for start early, so they overlap the frames in
  * between. correlate_sip_key gives the key its call is looked up by (0: none
- * is, e.g. REGISTER or no Call-ID); correlate_prefetch_call then starts loading,
- * one stage a call, the call table's bucket, the call the bucket names and that
- * call's Call-ID. Hints only: nothing is changed, no result depends on them.
+ * is, e.g. REGISTER or no Call-ID); correlate_prefetch_call then starts
+ * loading, one stage per call as the message's turn nears: the call table's
+ * bucket, the call record the bucket names, then that call's Call-ID, tags and
+ * last ladder entry. Hints only: nothing is changed, no result depends on them.
  */
 enum correlate_prefetch {
     CORRELATE_PREFETCH_BUCKET,
