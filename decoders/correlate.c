@@ -645,15 +645,16 @@ struct sdp_summary {
 };
 
 /*
- * Parse an SDP body of call c sent by `party`: announce its media endpoints
- * (media.c) and summarise the first audio stream for the call record.
+ * An SDP body of call c sent by `party`, parsed into co->sdp with status
+ * `parsed`: announce its media endpoints (media.c) and summarise the first
+ * audio stream for the call record.
  */
 static void summarise_sdp(struct correlate *co, struct call *c, enum call_party party,
-                          struct sv body, struct sdp_summary *out)
+                          enum status parsed, struct sdp_summary *out)
 {
     memset(out, 0, sizeof *out);
     struct sdp_session *sp = &co->sdp;
-    if (sdp_parse((const uint8_t *)body.p, body.len, sp) != STATUS_OK) {
+    if (parsed != STATUS_OK) {
         stats_inc(co->st, STAT_SDP_PARSE_ERRORS);
         return;
     }
@@ -1303,6 +1304,15 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
     uint64_t call_h = id.len == m->call_id.len ? h : sv_hash(m->call_id, 0);
     uint64_t key = message_key(m, meta, call_h);
     enum sip_method method = m->is_request ? m->method : m->cseq_method;
+    /* An offer or answer is parsed first, before the call is even looked up: the media tables'
+     * buckets it will go into (summarise_sdp) load during the lookups. A retransmission's or
+     * an orphan's body is parsed for nothing, once; nothing else reads co->sdp in between. */
+    enum status sdp_parsed = STATUS_MALFORMED;
+    if (m->sdp.len && m->call_id.len && method != SIP_METHOD_REGISTER) {
+        sdp_parsed = sdp_parse((const uint8_t *)m->sdp.p, m->sdp.len, &co->sdp);
+        if (sdp_parsed == STATUS_OK)
+            media_prefetch_announce(co->media, &co->sdp);
+    }
     /* A call's messages are checked against the call's own signatures, all others (REGISTER,
      * no Call-ID, no call) against the shared table. */
     struct call *c = m->call_id.len && method != SIP_METHOD_REGISTER ? call_find(co, id, h) : NULL;
@@ -1339,7 +1349,7 @@ bool correlate_sip(struct correlate *co, const struct sip_msg *m, const struct s
 
     struct sdp_summary sdp = {0};
     if (m->sdp.len && !retrans)
-        summarise_sdp(co, c, sender_of(c, m), m->sdp, &sdp);
+        summarise_sdp(co, c, sender_of(c, m), sdp_parsed, &sdp);
 
     struct call_msg *e = call_add_msg(co, c, m, meta);
     if (e && retrans)

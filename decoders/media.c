@@ -294,12 +294,10 @@ static int sdp_media_endpoints(const struct sdp_media *md, struct endpoint e[2])
     return 2;
 }
 
-void media_announce(struct media *m, struct call *c, enum call_party party,
-                    const struct sdp_session *sdp)
+/* Every m= line's endpoints into e and n; their two buckets each start loading. */
+static void announce_endpoints(const struct media *m, const struct sdp_session *sdp,
+                               struct endpoint e[SDP_MAX_MEDIA][2], int n[SDP_MAX_MEDIA])
 {
-    struct endpoint e[SDP_MAX_MEDIA][2];
-    int n[SDP_MAX_MEDIA];
-    /* Every endpoint's two buckets are cold: ask for all of them before the first is read. */
     for (uint8_t i = 0; i < sdp->media_count; i++) {
         n[i] = sdp_media_endpoints(&sdp->media[i], e[i]);
         for (int k = 0; k < n[i]; k++) {
@@ -307,6 +305,22 @@ void media_announce(struct media *m, struct call *c, enum call_party party,
             pool_prefetch(&m->port_buckets[port_bucket(m, e[i][k].port)]);
         }
     }
+}
+
+void media_prefetch_announce(const struct media *m, const struct sdp_session *sdp)
+{
+    struct endpoint e[SDP_MAX_MEDIA][2];
+    int n[SDP_MAX_MEDIA];
+    announce_endpoints(m, sdp, e, n);
+}
+
+void media_announce(struct media *m, struct call *c, enum call_party party,
+                    const struct sdp_session *sdp)
+{
+    struct endpoint e[SDP_MAX_MEDIA][2];
+    int n[SDP_MAX_MEDIA];
+    /* Every endpoint's two buckets are cold: ask for all of them before the first is read. */
+    announce_endpoints(m, sdp, e, n);
     for (uint8_t i = 0; i < sdp->media_count; i++) {
         const struct sdp_media *md = &sdp->media[i];
         if (n[i] == 0)

@@ -127,6 +127,9 @@ void media_config_default(struct media_config *cfg);
  */
 void media_announce(struct media *m, struct call *c, enum call_party party,
                     const struct sdp_session *sdp);
+/* Start loading the table buckets media_announce(sdp) will insert into (a hint: nothing changes),
+ * so that a caller with other work to do first has them by then. */
+void media_prefetch_announce(const struct media *m, const struct sdp_session *sdp);
 
 /*
  * Is this UDP datagram media of a known call? Checks the destination, then

@@ -1050,3 +1050,45 @@ Test(correlate, record_sizes_stay_within_the_per_call_budget)
                       2 * sizeof(struct call_msg_sdp) + 2 * sizeof(struct media_stream);
     cr_assert_leq(per_call, 1624, "records of one call: %zu bytes", per_call);
 }
+
+/*
+ * An SDP body is parsed before the call is looked up (its media buckets load meanwhile), but
+ * it counts, and fills the offer or answer, only where it did before: in a call's message that
+ * is not a retransmission. A broken offer counts once, not again when the INVITE is resent;
+ * an orphan's broken body does not count; a good answer still fills the call.
+ */
+Test(correlate, a_broken_sdp_counts_once_per_call_message)
+{
+    static const char bad[] = "this is not SDP\r\n";
+    for (int k = 0; k < 2; k++) /* the INVITE, then its retransmission */
+        feed(k * 500.0, CALLER, CALLEE,
+             "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b1\r\n"
+             "From: <sip:alice@a.example>;tag=ft1\r\nTo: <sip:bob@b.example>\r\n"
+             "Call-ID: call-1@a\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             strlen(bad), bad);
+    feed(600, CALLEE, CALLER,
+         "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK-o1\r\n"
+         "From: <sip:carol@c.example>;tag=fc1\r\nTo: <sip:dave@d.example>;tag=td1\r\n"
+         "Call-ID: orphan-1@c\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
+         "Content-Length: %zu\r\n\r\n%s",
+         strlen(bad), bad);
+    feed(700, CALLEE, CALLER,
+         "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-b1\r\n"
+         "From: <sip:alice@a.example>;tag=ft1\r\nTo: <sip:bob@b.example>;tag=tt1\r\n"
+         "Call-ID: call-1@a\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
+         "Content-Length: %zu\r\n\r\n%s",
+         strlen(SDP_BODY), SDP_BODY);
+    const struct call *c = only_call();
+    cr_assert_eq(st.v[STAT_SDP_PARSE_ERRORS], 1, "got %llu",
+                 (unsigned long long)st.v[STAT_SDP_PARSE_ERRORS]);
+    cr_assert_eq(st.v[STAT_SIP_RETRANSMISSIONS], 1);
+    /* the broken offer left no offer: the 200's good SDP is the call's first, so it is taken
+     * as the offer (the callee's) */
+    cr_assert(c->offer.present);
+    cr_assert_eq(c->offer.party, CALL_PARTY_CALLEE);
+    cr_assert_eq(c->offer.media.port, 16384);
+    cr_assert_str_eq(c->offer.codecs[0], "PCMA");
+    cr_assert(!c->answer.present);
+    cr_assert_str_eq(seen_ladder[0], "INVITE;INVITE(R);200 OK;");
+}
