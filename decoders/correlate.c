@@ -691,42 +691,50 @@ static void summarise_sdp(struct correlate *co, struct call *c, enum call_party 
  * The usual labels as literals, so that most ladder entries take no string
  * store block: the method names as the parser's table spells them, and the
  * RFC 3261 §21 reason phrases of the common responses. A label that differs
- * in any byte (another phrase, another case) is stored as it came.
+ * in any byte (another phrase, another case) is stored as it came. Compared
+ * on the message itself, before any label is written out: most messages need
+ * no copy at all.
  */
-static const char *msg_label_literal(const char *label, const struct sip_msg *m)
+static const char *msg_label_literal(const struct sip_msg *m)
 {
     static const struct {
         uint16_t code;
+        uint8_t phrase_len;
         const char *label;
     } responses[] = {
-        {100, "100 Trying"},
-        {180, "180 Ringing"},
-        {181, "181 Call Is Being Forwarded"},
-        {182, "182 Queued"},
-        {183, "183 Session Progress"},
-        {200, "200 OK"},
-        {202, "202 Accepted"},
-        {401, "401 Unauthorized"},
-        {403, "403 Forbidden"},
-        {404, "404 Not Found"},
-        {407, "407 Proxy Authentication Required"},
-        {408, "408 Request Timeout"},
-        {480, "480 Temporarily Unavailable"},
-        {481, "481 Call/Transaction Does Not Exist"},
-        {486, "486 Busy Here"},
-        {487, "487 Request Terminated"},
-        {488, "488 Not Acceptable Here"},
-        {500, "500 Server Internal Error"},
-        {503, "503 Service Unavailable"},
-        {603, "603 Decline"},
+/* clang-format off */
+#define RESPONSE(code, phrase) { code, sizeof(phrase) - 1, #code " " phrase }
+        /* clang-format on */
+        RESPONSE(100, "Trying"),
+        RESPONSE(180, "Ringing"),
+        RESPONSE(181, "Call Is Being Forwarded"),
+        RESPONSE(182, "Queued"),
+        RESPONSE(183, "Session Progress"),
+        RESPONSE(200, "OK"),
+        RESPONSE(202, "Accepted"),
+        RESPONSE(401, "Unauthorized"),
+        RESPONSE(403, "Forbidden"),
+        RESPONSE(404, "Not Found"),
+        RESPONSE(407, "Proxy Authentication Required"),
+        RESPONSE(408, "Request Timeout"),
+        RESPONSE(480, "Temporarily Unavailable"),
+        RESPONSE(481, "Call/Transaction Does Not Exist"),
+        RESPONSE(486, "Busy Here"),
+        RESPONSE(487, "Request Terminated"),
+        RESPONSE(488, "Not Acceptable Here"),
+        RESPONSE(500, "Server Internal Error"),
+        RESPONSE(503, "Service Unavailable"),
+        RESPONSE(603, "Decline"),
+#undef RESPONSE
     };
-    if (m->is_request) {
-        const char *name = sip_method_name(m->method);
-        return m->method != SIP_METHOD_UNKNOWN && strcmp(name, label) == 0 ? name : NULL;
-    }
+    /* A known method came from an exact, case-sensitive match of its name (sip_method_from). */
+    if (m->is_request)
+        return m->method != SIP_METHOD_UNKNOWN ? sip_method_name(m->method) : NULL;
     for (size_t i = 0; i < sizeof responses / sizeof responses[0]; i++)
         if (responses[i].code == m->status)
-            return strcmp(responses[i].label, label) == 0 ? responses[i].label : NULL;
+            return sv_eq(m->reason, sv_make(responses[i].label + 4, responses[i].phrase_len))
+                       ? responses[i].label
+                       : NULL;
     return NULL;
 }
 
@@ -789,20 +797,21 @@ static struct call_msg *call_add_msg(struct correlate *co, struct call *c, const
     if (e->path != CALL_MSG_PATH_ROUTE)
         e->sdp = &call_msg_no_sdp;
     text_keep(co, e, m->raw);
-    char label[CALL_MSG_LABEL_MAX];
-    if (m->is_request) {
-        sv_copy(label, sizeof label, m->method_name);
-    } else {
-        size_t n = (size_t)(sv_put_uint(label, m->status) - label); /* "200 OK" */
-        label[n++] = ' ';
-        sv_copy(label + n, sizeof label - n, m->reason);
+    e->label = msg_label_literal(m);
+    if (!e->label) {
+        char label[CALL_MSG_LABEL_MAX];
+        if (m->is_request) {
+            sv_copy(label, sizeof label, m->method_name);
+        } else {
+            size_t n = (size_t)(sv_put_uint(label, m->status) - label); /* "200 OK" */
+            label[n++] = ' ';
+            sv_copy(label + n, sizeof label - n, m->reason);
+        }
+        e->label = STRSTORE_EMPTY;
+        if (!strstore_set_cstr(co->strs, &e->label, label, CALL_MSG_LABEL_MAX))
+            stats_inc(co->st,
+                      STAT_SIP_FIELD_TRUNCATED); /* labels fit the cap: the store was full */
     }
-    const char *known = msg_label_literal(label, m);
-    e->label = STRSTORE_EMPTY;
-    if (known)
-        e->label = known;
-    else if (!strstore_set_cstr(co->strs, &e->label, label, CALL_MSG_LABEL_MAX))
-        stats_inc(co->st, STAT_SIP_FIELD_TRUNCATED); /* labels fit the cap: the store was full */
     if (c->msg_tail == POOL_NONE)
         c->msg_head = idx;
     else

@@ -872,10 +872,18 @@ Test(correlate, unusual_labels_are_kept_as_sent)
     invite(0, 1, "z9hG4bK-1", false);
     response(10, 180, "Ringing (custom)", 1, "INVITE", "z9hG4bK-1", "tt1");
     response(20, 200, "ok", 1, "INVITE", "z9hG4bK-1", "tt1");
+    /* a phrase that is a known one's start, or has it as its start, is not that one */
+    response(30, 183, "Session", 1, "INVITE", "z9hG4bK-1", "tt1");
+    response(40, 180, "Ringing again", 1, "INVITE", "z9hG4bK-1", "tt1");
+    response(50, 180, "Ringing", 1, "INVITE", "z9hG4bK-1", "tt1");
     const struct call *c = held("call-1@a");
+    cr_assert_eq(c->msg_count, 6);
     cr_assert_str_eq(nth_msg(c, 0)->label, "INVITE");
     cr_assert_str_eq(nth_msg(c, 1)->label, "180 Ringing (custom)");
     cr_assert_str_eq(nth_msg(c, 2)->label, "200 ok");
+    cr_assert_str_eq(nth_msg(c, 3)->label, "183 Session");
+    cr_assert_str_eq(nth_msg(c, 4)->label, "180 Ringing again");
+    cr_assert_str_eq(nth_msg(c, 5)->label, "180 Ringing");
 }
 
 /* A table whose string store holds 512 bytes: a few calls' worth. */
