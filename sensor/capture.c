@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -12,6 +14,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +47,22 @@
 #define CAPTURE_FAST_BYTES (CAPTURE_FAST_MAX_CAPLEN + 4096u)
 #define CAPTURE_FAST_REC_HDR 16u        /* pcap-savefile(5): ts_sec, ts_frac, caplen, len */
 #define CAPTURE_FAST_MAX_CAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN */
+/*
+ * A file larger than that buffer is not copied at all: its records are read
+ * where the kernel keeps the file, through a window of it mapped read-only
+ * (capture_map_*), CAPTURE_MAP_BYTES at a time, its pages mapped in one go
+ * (MAP_POPULATE). The kernel's copy into the buffer was a fifth of all the
+ * CPU on the SIP-heavy bench capture, and most of the bytes it copied (RTP
+ * payload) are never looked at. Read in place, the record headers would
+ * each wait for memory, so the lines CAPTURE_MAP_AHEAD bytes ahead of the
+ * reader are requested early (capture_map_prefetch). A window holds the
+ * largest record wherever it starts in its first page; only one is mapped
+ * at a time, so the resident size stays that of one window.
+ */
+#define CAPTURE_MAP_BYTES (1u << 20)
+#define CAPTURE_MAP_AHEAD 4096u
+#define CAPTURE_MAP_SLOTS 8 /* captures reading through a window at once; more use the buffer */
+_Static_assert(CAPTURE_MAP_BYTES >= CAPTURE_FAST_BYTES + 65536u, "a window holds any record");
 
 struct capture {
     pcap_t *p;
@@ -69,7 +88,8 @@ struct capture {
     /* classic pcap records read here (capture_fast_*), while fast_buf is set */
     uint8_t *fast_buf;      /* fast_cap bytes, 64-byte aligned; NULL: libpcap reads */
     size_t fast_cap;        /* CAPTURE_FAST_BYTES, or less for a small file */
-    int fast_fd;            /* the file, read with pread (libpcap's stdio buffer is left alone) */
+    int fast_fd;            /* the file, read with pread or mapped (libpcap's stdio buffer is left
+                               alone) */
     off_t fast_next;        /* file offset of the byte after fast_buf[fast_len - 1] */
     size_t fast_pos;        /* next record header in fast_buf */
     size_t fast_len;        /* end of the bytes in fast_buf */
@@ -78,10 +98,15 @@ struct capture {
     uint32_t fast_frac_end; /* that field's units per second: 1000000 or 1000000000 */
     bool fast_swapped;      /* the file's byte order is not ours */
     bool fast_eof;          /* fread found the end (or an error: libpcap will say which) */
+    /* fast_buf is a window of the file mapped at file offset fast_next - fast_len, when set */
+    struct capture_map_slot *map;
+    size_t map_len; /* bytes mapped (fast_len rounded up to pages) */
+    size_t map_pf;  /* the next byte of the window to prefetch */
     alignas(CAPTURE_IOBUF_ALIGN) char iobuf[CAPTURE_IOBUF_BYTES];
 };
 
 static void capture_fast_start(struct capture *c);
+static void capture_map_release(struct capture *c);
 
 __attribute__((format(printf, 3, 4))) static void capture_err(char *err, size_t errlen,
                                                               const char *fmt, ...)
@@ -346,7 +371,10 @@ void capture_close(struct capture *c)
 {
     if (!c)
         return;
-    free(c->fast_buf);
+    if (c->map)
+        capture_map_release(c);
+    else
+        free(c->fast_buf);
     if (c->p)
         pcap_close(c->p); /* fcloses a file's stream, gzip or plain */
     gzfile_destroy(c->gz);
@@ -488,6 +516,133 @@ static uint32_t capture_fast_u32(const uint8_t *p, bool swapped)
 }
 
 /*
+ * A window's bytes can vanish under the reader: a file truncated by another
+ * program while it is read (logrotate's copytruncate, say) takes its pages
+ * with it, and touching one of them raises SIGBUS, which would end the
+ * process. So each mapped window is registered in a slot, and the handler
+ * below turns a fault inside one into zero bytes (an anonymous page mapped
+ * over the rest of the window), marks the slot cut and lets the access run
+ * again. The reader looks at the mark after each record header and ends the
+ * read there with an error; frames already handed over may hold zeros where
+ * the file went and are decoded as the damaged frames they are. A SIGBUS
+ * anywhere else goes to the action that was there before: the handler puts it
+ * back and returns, and the access faults again into it.
+ */
+struct capture_map_slot {
+    atomic_uintptr_t lo, hi; /* the mapped window's addresses; hi 0: none */
+    atomic_bool busy;        /* taken by a capture */
+    atomic_bool cut;         /* a fault in the window was turned into zeros */
+};
+
+static struct capture_map_slot capture_map_slots[CAPTURE_MAP_SLOTS];
+static struct sigaction capture_bus_prev;
+static pthread_once_t capture_bus_once = PTHREAD_ONCE_INIT;
+static bool capture_bus_ok;    /* the handler is in place */
+static uintptr_t capture_page; /* the page size */
+
+static void capture_bus(int sig, siginfo_t *si, void *uctx)
+{
+    (void)sig;
+    (void)uctx;
+    uintptr_t a = (uintptr_t)si->si_addr;
+    for (int i = 0; i < CAPTURE_MAP_SLOTS; i++) {
+        struct capture_map_slot *m = &capture_map_slots[i];
+        uintptr_t lo = atomic_load(&m->lo), hi = atomic_load(&m->hi);
+        if (a < lo || a >= hi)
+            continue;
+        uintptr_t page = a & ~(capture_page - 1);
+        /* mmap is a plain system call on Linux, safe here though POSIX does not list it */
+        if (mmap((void *)page, hi - page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+                 0) == MAP_FAILED)
+            break;
+        atomic_store(&m->cut, true);
+        return;
+    }
+    sigaction(SIGBUS, &capture_bus_prev, NULL);
+}
+
+static void capture_bus_install(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = capture_bus;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    capture_page = page > 0 ? (uintptr_t)page : 4096u;
+    capture_bus_ok = sigaction(SIGBUS, &sa, &capture_bus_prev) == 0;
+}
+
+/* A free slot for a window, the handler installed first; NULL: none (read into the buffer). */
+static struct capture_map_slot *capture_map_claim(void)
+{
+    pthread_once(&capture_bus_once, capture_bus_install);
+    if (!capture_bus_ok)
+        return NULL;
+    for (int i = 0; i < CAPTURE_MAP_SLOTS; i++) {
+        bool free_slot = false;
+        if (atomic_compare_exchange_strong(&capture_map_slots[i].busy, &free_slot, true)) {
+            atomic_store(&capture_map_slots[i].cut, false);
+            return &capture_map_slots[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Map the window that starts at the page holding file offset at, then unmap
+ * the one before (the frames in it are no longer valid: see capture_next).
+ * False when the file has no byte at or past the end of what is mapped
+ * already, or the mapping failed; the window before then stays.
+ */
+static bool capture_map_window(struct capture *c, off_t at)
+{
+    struct stat st;
+    if (fstat(c->fast_fd, &st) != 0 || st.st_size <= c->fast_next || st.st_size <= at)
+        return false;
+    off_t base = at & ~(off_t)(capture_page - 1);
+    uint64_t left = (uint64_t)(st.st_size - base);
+    size_t len = left < CAPTURE_MAP_BYTES ? (size_t)left : CAPTURE_MAP_BYTES;
+    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, c->fast_fd, base);
+    if (p == MAP_FAILED)
+        return false;
+    atomic_store(&c->map->hi, 0);
+    if (c->fast_buf)
+        munmap(c->fast_buf, c->map_len);
+    c->fast_buf = p;
+    c->map_len = (len + capture_page - 1) & ~(size_t)(capture_page - 1);
+    c->fast_len = len;
+    c->fast_pos = (size_t)(at - base);
+    c->fast_next = base + (off_t)len;
+    c->map_pf = c->fast_pos & ~(size_t)63;
+    atomic_store(&c->map->lo, (uintptr_t)p);
+    atomic_store(&c->map->hi, (uintptr_t)p + c->map_len);
+    return true;
+}
+
+/* Unmap the window and give its slot back. */
+static void capture_map_release(struct capture *c)
+{
+    atomic_store(&c->map->hi, 0);
+    atomic_store(&c->map->lo, 0);
+    if (c->fast_buf)
+        munmap(c->fast_buf, c->map_len);
+    atomic_store(&c->map->busy, false);
+    c->map = NULL;
+    c->fast_buf = NULL;
+}
+
+/* Ask for the window's lines up to CAPTURE_MAP_AHEAD bytes past the reader. */
+static void capture_map_prefetch(struct capture *c)
+{
+    size_t until = c->fast_pos + CAPTURE_MAP_AHEAD;
+    if (until > c->fast_len)
+        until = c->fast_len;
+    for (; c->map_pf < until; c->map_pf += 64)
+        __builtin_prefetch(c->fast_buf + c->map_pf);
+}
+
+/*
  * After libpcap opened and checked the file: read its records here when it
  * is classic pcap (pcap-savefile(5) magic, either byte order, micro- or
  * nanosecond) in a regular file, with no filter to run and a link type whose
@@ -524,12 +679,22 @@ static void capture_fast_start(struct capture *c)
         return;
     /* A small file gets a buffer its size (plus a page): opening many small files stays cheap.
      * A file that grows meanwhile is still read whole: a record that does not fit goes to
-     * libpcap (capture_fast_next). */
+     * libpcap (capture_fast_next). A file larger than the buffer is read through a mapped
+     * window instead, when a slot is free and the mapping works. */
     struct stat st;
     size_t cap = CAPTURE_FAST_BYTES;
-    if (fstat(fileno(fp), &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size < cap)
+    bool have_size = fstat(fileno(fp), &st) == 0 && st.st_size >= 0;
+    if (have_size && (uint64_t)st.st_size < cap)
         cap = (((size_t)st.st_size + 4095) & ~(size_t)4095) + 4096;
-    c->fast_buf = aligned_alloc(CAPTURE_IOBUF_ALIGN, cap);
+    c->fast_fd = fileno(fp);
+    c->fast_buf = NULL;
+    c->fast_next = at;
+    if (have_size && (uint64_t)st.st_size > CAPTURE_FAST_BYTES && (c->map = capture_map_claim())) {
+        if (!capture_map_window(c, at))
+            capture_map_release(c); /* read into the buffer after all */
+    }
+    if (!c->map)
+        c->fast_buf = aligned_alloc(CAPTURE_IOBUF_ALIGN, cap);
     if (!c->fast_buf)
         return;
     c->fast_swapped = swapped;
@@ -538,14 +703,15 @@ static void capture_fast_start(struct capture *c)
     c->fast_max =
         (uint32_t)snap < CAPTURE_FAST_MAX_CAPLEN ? (uint32_t)snap : CAPTURE_FAST_MAX_CAPLEN;
     c->fast_cap = cap;
-    c->fast_fd = fileno(fp);
-    c->fast_next = at;
-    c->fast_pos = c->fast_len = 0;
     c->fast_eof = false;
+    if (!c->map)
+        c->fast_pos = c->fast_len = 0;
 }
 
 /*
- * Keep the unread bytes, append what the file has next; false when nothing
+ * Through a window: map the next one from the first unread record on, unless
+ * the file was cut meanwhile. Into the buffer:
+ * keep the unread bytes, append what the file has next; false when nothing
  * more came. The bytes kept are moved so that they end on a 64-byte boundary:
  * the kernel then copies into an aligned address (see CAPTURE_IOBUF_ALIGN).
  * pread at our own offset: stdio's buffer and position stay as libpcap left
@@ -553,6 +719,9 @@ static void capture_fast_start(struct capture *c)
  */
 static bool capture_fast_fill(struct capture *c)
 {
+    if (c->map)
+        return !atomic_load(&c->map->cut) &&
+               capture_map_window(c, c->fast_next - (off_t)(c->fast_len - c->fast_pos));
     size_t keep = c->fast_len - c->fast_pos;
     size_t pad = (CAPTURE_IOBUF_ALIGN - keep % CAPTURE_IOBUF_ALIGN) % CAPTURE_IOBUF_ALIGN;
     if (keep)
@@ -584,7 +753,19 @@ static void capture_fast_stop(struct capture *c)
 {
     FILE *fp = pcap_file(c->p);
     off_t at = c->fast_next - (off_t)(c->fast_len - c->fast_pos);
-    free(c->fast_buf);
+    if (c->map && atomic_load(&c->map->cut)) {
+        capture_map_release(c);
+        capture_err(c->end_err, sizeof c->end_err,
+                    "cannot read '%s': the file shrank while it was read (truncated by another "
+                    "program?); the frames before are read",
+                    c->name);
+        c->end = CAPTURE_ERROR;
+        return;
+    }
+    if (c->map)
+        capture_map_release(c);
+    else
+        free(c->fast_buf);
     c->fast_buf = NULL;
     clearerr(fp);
     if (fseeko(fp, at, SEEK_SET) != 0) {
@@ -606,9 +787,13 @@ static bool capture_fast_record(const struct capture *c, size_t pos, struct fram
     const uint8_t *h = c->fast_buf + pos;
     uint32_t caplen = capture_fast_u32(h + 8, c->fast_swapped);
     uint32_t frac = capture_fast_u32(h + 4, c->fast_swapped);
+    uint32_t sec = capture_fast_u32(h, c->fast_swapped);
+    /* a header the file lost while it was read reads as zeros: look at the mark after it */
+    atomic_signal_fence(memory_order_seq_cst);
+    if (c->map && atomic_load_explicit(&c->map->cut, memory_order_relaxed))
+        return false;
     if (caplen > c->fast_max || frac >= c->fast_frac_end || avail - CAPTURE_FAST_REC_HDR < caplen)
         return false;
-    uint32_t sec = capture_fast_u32(h, c->fast_swapped);
     f->ts_ns = (uint64_t)sec * 1000000000u + (uint64_t)frac * c->fast_mul;
     f->caplen = caplen;
     f->wirelen = capture_fast_u32(h + 12, c->fast_swapped);
@@ -625,6 +810,8 @@ static bool capture_fast_next(struct capture *c, struct frame *f)
         size_t end;
         if (capture_fast_record(c, c->fast_pos, f, &end)) {
             c->fast_pos = end;
+            if (c->map)
+                capture_map_prefetch(c);
             return true;
         }
         if (fills == 1 || !capture_fast_fill(c))
@@ -704,6 +891,8 @@ enum capture_result capture_next_batch(struct capture *c, struct frame *fs, size
     while (*n < max && capture_fast_record(c, c->fast_pos, &fs[*n], &end)) {
         c->fast_pos = end;
         ++*n;
+        if (c->map)
+            capture_map_prefetch(c);
     }
     return CAPTURE_FRAME;
 }

@@ -7,10 +7,12 @@
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1310,26 +1312,97 @@ Test(capture, batches_match_libpcap_across_refills_and_oddities)
 }
 
 /*
+ * A file larger than the reader's buffer is read in place through a window
+ * of it mapped into memory. Another program truncating it meanwhile takes
+ * the window's pages away; touching them would raise SIGBUS and end the
+ * process. Instead the lost bytes read as zeros and the read ends with an
+ * error that says what happened, after the frames read before.
+ */
+Test(capture, file_truncated_while_read_ends_with_an_error, .timeout = 30)
+{
+    static uint8_t buf[TEST_BIG_BYTES];
+    size_t len = build_big(buf, 65535);
+    const char *path = write_tmp("shrinking.pcap", buf, len);
+    struct capture *c = open_file(path, NULL);
+    struct frame f;
+    char err[TEST_ERR_MAX] = "";
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME, "%s", err);
+    cr_assert_eq(truncate(path, 4096), 0, "%s", strerror(errno)); /* keeps the first page */
+    unsigned frames = 3, sum = 0;
+    enum capture_result r;
+    while ((r = capture_next(c, &f, err, sizeof err)) == CAPTURE_FRAME) {
+        for (uint32_t k = 0; k < f.caplen; k++)
+            sum += f.data[k]; /* every byte handed over can be read */
+        cr_assert_lt(++frames, (unsigned)TEST_MAX_FRAMES);
+    }
+    cr_assert_eq(r, CAPTURE_ERROR, "%d after %u frames", r, frames);
+    char want[TEST_ERR_MAX];
+    snprintf(want, sizeof want,
+             "cannot read '%s': the file shrank while it was read (truncated by another "
+             "program?); the frames before are read",
+             path);
+    cr_assert_str_eq(err, want);
+    cr_assert_lt(frames, 12u, "%u frames: records past the first page are gone (sum %u)", frames,
+                 sum);
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_ERROR, "the end is sticky");
+    capture_close(c);
+
+    /* A SIGBUS that is not the reader's still ends the process, as it did before. */
+    const char *big = write_tmp("big-again.pcap", buf, len);
+    const char *other = write_tmp("other-mapping.bin", buf, 8192);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        struct capture *held = open_file(big, NULL); /* its window is mapped, the handler set */
+        int fd = open(other, O_RDONLY);
+        volatile const uint8_t *m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (fd < 0 || m == MAP_FAILED || truncate(other, 0) != 0)
+            _exit(3);
+        int quiet =
+            open("/dev/null", O_WRONLY); /* AddressSanitizer reports the fault, then exits */
+        if (quiet >= 0)
+            dup2(quiet, STDERR_FILENO);
+        sum += m[4096]; /* past the end of the file now: SIGBUS */
+        capture_close(held);
+        _exit(0);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(!(WIFEXITED(status) && WEXITSTATUS(status) == 0),
+              "the access past the other file's end went on");
+    cr_assert(!(WIFEXITED(status) && WEXITSTATUS(status) == 3), "setting up the other mapping");
+    if (WIFSIGNALED(status))
+        cr_assert_eq(WTERMSIG(status), SIGBUS);
+}
+
+/*
  * A small file gets a small buffer. If it grows after the open (a capture
  * still being written), the records past the buffer are read by libpcap:
- * every record still arrives, in order, with its bytes.
+ * every record still arrives, in order, with its bytes. A file larger than
+ * the buffer is read through a mapped window, and the windows go on into
+ * what was added.
  */
 Test(capture, own_reader_file_growing_after_open)
 {
     static uint8_t buf[TEST_BIG_BYTES];
     size_t len = build_big(buf, 65535);
-    size_t head = 24;
-    for (int i = 0; i < 5; i++)
-        head += 16 + (buf[head + 8] | buf[head + 9] << 8 | (size_t)buf[head + 10] << 16);
-    const char *path = write_tmp("growing.pcap", buf, head);
-    struct capture *c = open_file(path, NULL);
-    FILE *fp = fopen(path, "ab");
-    cr_assert_not_null(fp);
-    cr_assert_eq(fwrite(buf + head, 1, len - head, fp), len - head);
-    fclose(fp);
-    struct capture *lib = open_file(path, "len >= 0");
-    unsigned frames = lockstep(c, lib, path);
-    cr_assert_eq(frames, TEST_BIG_RECORDS + 1);
-    capture_close(c);
-    capture_close(lib);
+    static const int records[] = {5, 2000};
+    for (size_t r = 0; r < sizeof records / sizeof records[0]; r++) {
+        size_t head = 24;
+        for (int i = 0; i < records[r]; i++)
+            head += 16 + (buf[head + 8] | buf[head + 9] << 8 | (size_t)buf[head + 10] << 16);
+        cr_assert(r == 0 || head > (1u << 20), "%zu bytes: more than one window", head);
+        const char *path = write_tmp(r ? "growing-big.pcap" : "growing.pcap", buf, head);
+        struct capture *c = open_file(path, NULL);
+        FILE *fp = fopen(path, "ab");
+        cr_assert_not_null(fp);
+        cr_assert_eq(fwrite(buf + head, 1, len - head, fp), len - head);
+        fclose(fp);
+        struct capture *lib = open_file(path, "len >= 0");
+        unsigned frames = lockstep(c, lib, path);
+        cr_assert_eq(frames, TEST_BIG_RECORDS + 1);
+        capture_close(c);
+        capture_close(lib);
+    }
 }
