@@ -16,7 +16,7 @@
 # the target is judged against (tests/bench/pcapread.c) is libpcap's pcap_next_ex loop over the
 # file opened with a 256 KiB, 64-byte aligned stdio buffer (the cheapest libpcap read we found);
 # the read with libpcap's defaults (pcap_open_offline, 4 KiB reads) is shown beside it. sipscope
-# reads classic pcap records itself (sensor/capture.c: in place through a 1 MiB window of the file
+# reads classic pcap records itself (sensor/capture.c: in place through a 512 KiB window of the file
 # mapped into memory, or a 260 KiB buffer for small files; libpcap for pcapng and anything
 # unusual), which costs less than either: that loop alone
 # (tests/bench/capread.c) is shown too, with sipscope's cost over it, the analysis alone.
