@@ -87,8 +87,9 @@ struct capture {
     char name[CAPTURE_NAME_MAX];
     char end_err[CAPTURE_ERR_MAX];
     /* classic pcap records read here (capture_fast_*), while fast_buf is set */
-    uint8_t *fast_buf;      /* fast_cap bytes, 64-byte aligned; NULL: libpcap reads */
-    size_t fast_cap;        /* CAPTURE_FAST_BYTES, or less for a small file */
+    uint8_t *fast_buf;      /* fast_cap bytes, 64-byte aligned, or the mapped window (map set);
+                               NULL: libpcap reads */
+    size_t fast_cap;        /* CAPTURE_FAST_BYTES, or less for a small file (the buffer's size) */
     int fast_fd;            /* the file, read with pread or mapped (libpcap's stdio buffer is left
                                alone) */
     off_t fast_next;        /* file offset of the byte after fast_buf[fast_len - 1] */
@@ -107,7 +108,7 @@ struct capture {
 };
 
 static void capture_fast_start(struct capture *c);
-static void capture_map_release(struct capture *c);
+static void capture_fast_free(struct capture *c);
 
 __attribute__((format(printf, 3, 4))) static void capture_err(char *err, size_t errlen,
                                                               const char *fmt, ...)
@@ -372,10 +373,7 @@ void capture_close(struct capture *c)
 {
     if (!c)
         return;
-    if (c->map)
-        capture_map_release(c);
-    else
-        free(c->fast_buf);
+    capture_fast_free(c);
     if (c->p)
         pcap_close(c->p); /* fcloses a file's stream, gzip or plain */
     gzfile_destroy(c->gz);
@@ -639,6 +637,15 @@ static void capture_map_release(struct capture *c)
     c->fast_buf = NULL;
 }
 
+/* The window or the buffer, whichever fast_buf is; fast_buf NULL after. */
+static void capture_fast_free(struct capture *c)
+{
+    if (c->map)
+        capture_map_release(c);
+    free(c->fast_buf); /* NULL after a release */
+    c->fast_buf = NULL;
+}
+
 /* Ask for the window's lines up to CAPTURE_MAP_AHEAD bytes past the reader. */
 static void capture_map_prefetch(struct capture *c)
 {
@@ -760,8 +767,9 @@ static void capture_fast_stop(struct capture *c)
 {
     FILE *fp = pcap_file(c->p);
     off_t at = c->fast_next - (off_t)(c->fast_len - c->fast_pos);
-    if (c->map && atomic_load(&c->map->cut)) {
-        capture_map_release(c);
+    bool cut = c->map && atomic_load(&c->map->cut);
+    capture_fast_free(c);
+    if (cut) {
         capture_err(c->end_err, sizeof c->end_err,
                     "cannot read '%s': the file shrank while it was read (truncated by another "
                     "program?); the frames before are read",
@@ -769,11 +777,6 @@ static void capture_fast_stop(struct capture *c)
         c->end = CAPTURE_ERROR;
         return;
     }
-    if (c->map)
-        capture_map_release(c);
-    else
-        free(c->fast_buf);
-    c->fast_buf = NULL;
     clearerr(fp);
     if (fseeko(fp, at, SEEK_SET) != 0) {
         capture_err(c->end_err, sizeof c->end_err, "cannot read '%s': %s", c->name,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1374,6 +1375,55 @@ Test(capture, file_truncated_while_read_ends_with_an_error, .timeout = 30)
     cr_assert(!(WIFEXITED(status) && WEXITSTATUS(status) == 3), "setting up the other mapping");
     if (WIFSIGNALED(status))
         cr_assert_eq(WTERMSIG(status), SIGBUS);
+}
+
+/*
+ * A window that cannot be mapped (no address space left, here) hands the
+ * rest of the file to libpcap from the first record not read: every record
+ * still arrives, in order. In a child, whose address space is capped right
+ * after the first window is mapped. AddressSanitizer reserves terabytes of
+ * address space, so it cannot run under such a cap.
+ */
+Test(capture, window_that_cannot_be_mapped_hands_over_to_libpcap, .timeout = 30)
+{
+#ifdef __SANITIZE_ADDRESS__
+    cr_skip_test("needs a cap on the address space, which AddressSanitizer cannot run under");
+#else
+    static uint8_t buf[TEST_BIG_BYTES];
+    size_t len = build_big(buf, 65535);
+    const char *path = write_tmp("no-address-space.pcap", buf, len);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        struct capture *c = open_file(path, NULL);
+        long pages = 0;
+        FILE *fp = fopen("/proc/self/statm", "r");
+        if (!fp || fscanf(fp, "%ld", &pages) != 1)
+            _exit(3);
+        fclose(fp);
+        /* what is mapped now, less a page: the next window cannot fit */
+        struct rlimit cap = {.rlim_cur = (rlim_t)(pages - 1) * (rlim_t)sysconf(_SC_PAGESIZE),
+                             .rlim_max = RLIM_INFINITY};
+        if (setrlimit(RLIMIT_AS, &cap) != 0)
+            _exit(4);
+        struct frame f;
+        char err[TEST_ERR_MAX] = "";
+        unsigned frames = 0;
+        enum capture_result r;
+        uint64_t last_ts = 0;
+        while ((r = capture_next(c, &f, err, sizeof err)) == CAPTURE_FRAME) {
+            if (f.ts_ns < last_ts)
+                _exit(5); /* build_big's records come in time order */
+            last_ts = f.ts_ns;
+            frames++;
+        }
+        _exit(r == CAPTURE_EOF && frames == TEST_BIG_RECORDS + 1 ? 0 : 6);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "the child died (signal %d)", WTERMSIG(status));
+    cr_assert_eq(WEXITSTATUS(status), 0, "child status %d", WEXITSTATUS(status));
+#endif
 }
 
 /*
