@@ -514,6 +514,13 @@ static uint32_t capture_fast_u32(const uint8_t *p, bool swapped)
     return swapped ? __builtin_bswap32(v) : v;
 }
 
+static uint16_t capture_fast_u16(const uint8_t *p, bool swapped)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return swapped ? __builtin_bswap16(v) : v;
+}
+
 /*
  * A window's bytes can vanish under the reader: a file truncated by another
  * program while it is read (logrotate's copytruncate, say) takes its pages
@@ -676,7 +683,7 @@ static void capture_fast_start(struct capture *c)
     FILE *fp = pcap_file(c->p);
     if (!plain || c->live || c->gz || !fp)
         return;
-    uint8_t m[4];
+    uint8_t m[8];
     if (pread(fileno(fp), m, sizeof m, 0) != (ssize_t)sizeof m)
         return;
     uint32_t magic = capture_fast_u32(m, false);
@@ -687,6 +694,15 @@ static void capture_fast_start(struct capture *c)
         swapped = true;
     else
         return; /* pcapng, or a variant with longer record headers */
+    /*
+     * Version 2.4 and later only. Before 2.3 a record held its wire length
+     * before its captured length, and 2.3 files were written both ways;
+     * libpcap swaps the two back (for 2.3 when caplen > len), so those go
+     * to it. (Found by fuzz_capture: read here, a 2.1 file's records were
+     * cut at their wire lengths.)
+     */
+    if (capture_fast_u16(m + 4, swapped) != 2 || capture_fast_u16(m + 6, swapped) < 4)
+        return;
     off_t at = ftello(fp);
     int snap = pcap_snapshot(c->p);
     if (at < 0 || snap <= 0 || swapped != (pcap_is_swapped(c->p) == 1))

@@ -610,6 +610,47 @@ Test(capture, pcap_nanosecond_seconds_past_2038_are_unsigned)
     capture_close(c);
 }
 
+/*
+ * pcap-savefile versions before 2.4: before 2.3 a record held its wire length
+ * first and its captured length second, and 2.3 files were written both ways
+ * (libpcap swaps the two when the captured length is the larger). Three
+ * 14-byte frames of 44 bytes on the wire, written the old way: taken as
+ * written, the first record would swallow the next one (found by
+ * fuzz_capture; kept as tests/regress/capture-version-2-1-lengths.bin).
+ */
+static void old_version_case(uint8_t minor)
+{
+    uint8_t buf[24 + 3 * (16 + TEST_TS_FRAME_LEN)];
+    static const uint32_t sec[3] = {1700000000u, 1700000001u, 1700000002u};
+    static const uint32_t us[3] = {1, 2, 3};
+    size_t len = build_pcap(buf, 0xa1b2c3d4u, sec, us, 3);
+    buf[6] = minor;
+    for (size_t off = 24; off < len; off += 16 + TEST_TS_FRAME_LEN) {
+        put_le32(buf + off + 8, 44);                 /* orig_len where incl_len now goes */
+        put_le32(buf + off + 12, TEST_TS_FRAME_LEN); /* incl_len */
+    }
+    char name[32];
+    snprintf(name, sizeof name, "version-2-%u.pcap", minor);
+    struct capture *c = open_file(write_tmp(name, buf, len), NULL);
+    struct frame f;
+    char err[TEST_ERR_MAX] = "";
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_FRAME, "2.%u frame %d: %s",
+                     minor, i, err);
+        cr_assert_eq(f.caplen, TEST_TS_FRAME_LEN, "2.%u frame %d: caplen %u", minor, i, f.caplen);
+        cr_assert_eq(f.wirelen, 44, "2.%u frame %d: wire length %u", minor, i, f.wirelen);
+        cr_assert_eq(f.ts_ns, sec[i] * 1000000000ull + us[i] * 1000u);
+    }
+    cr_assert_eq(capture_next(c, &f, err, sizeof err), CAPTURE_EOF, "2.%u: %s", minor, err);
+    capture_close(c);
+}
+
+Test(capture, pcap_version_2_2_and_2_3_wire_length_first)
+{
+    old_version_case(2);
+    old_version_case(3);
+}
+
 /* ---- stdin: a pipe, peeked without seeking ---- */
 
 static pid_t feed_stdin(const uint8_t *bytes, size_t len)
