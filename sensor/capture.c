@@ -45,8 +45,15 @@
  * captures 1 MiB took 8 % (SIP-heavy) to 12 % (2000 calls up) more CPU.
  */
 #define CAPTURE_FAST_BYTES (CAPTURE_FAST_MAX_CAPLEN + 4096u)
-#define CAPTURE_FAST_REC_HDR 16u        /* pcap-savefile(5): ts_sec, ts_frac, caplen, len */
+#define CAPTURE_FAST_REC_HDR 16u /* pcap-savefile(5): ts_sec, ts_frac, caplen, len */
+/*
+ * The sizes below are #ifndef so that tests/fuzz/fuzz_capture.c can build this
+ * file with small ones: its inputs (a few KiB) then cross window boundaries and
+ * meet records the reader hands to libpcap. The program uses these values.
+ */
+#ifndef CAPTURE_FAST_MAX_CAPLEN
 #define CAPTURE_FAST_MAX_CAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN */
+#endif
 /*
  * A file larger than that buffer is not copied at all: its records are read
  * where the kernel keeps the file, through a window of it mapped read-only
@@ -60,10 +67,16 @@
  * time, so a large file adds at most one window to the resident size of a
  * small one (windows of 1 to 16 MiB ran no faster on the bench captures).
  */
+#ifndef CAPTURE_MAP_BYTES
 #define CAPTURE_MAP_BYTES (512u << 10)
+#endif
+#ifndef CAPTURE_MAP_PAGE_MAX
+#define CAPTURE_MAP_PAGE_MAX 65536u /* the largest page a window is used with (arm64, ppc64) */
+#endif
 #define CAPTURE_MAP_AHEAD 4096u
 #define CAPTURE_MAP_SLOTS 8 /* captures reading through a window at once; more use the buffer */
-_Static_assert(CAPTURE_MAP_BYTES >= CAPTURE_FAST_BYTES + 65536u, "a window holds any record");
+_Static_assert(CAPTURE_MAP_BYTES >= CAPTURE_FAST_BYTES + CAPTURE_MAP_PAGE_MAX,
+               "a window holds any record");
 
 struct capture {
     pcap_t *p;
@@ -583,8 +596,8 @@ static void capture_bus_install(void)
 static struct capture_map_slot *capture_map_claim(void)
 {
     pthread_once(&capture_bus_once, capture_bus_install);
-    if (!capture_bus_ok)
-        return NULL;
+    if (!capture_bus_ok || capture_page > CAPTURE_MAP_PAGE_MAX)
+        return NULL; /* a record could start too far into a window's first page to fit it */
     for (int i = 0; i < CAPTURE_MAP_SLOTS; i++) {
         bool free_slot = false;
         if (atomic_compare_exchange_strong(&capture_map_slots[i].busy, &free_slot, true)) {

@@ -25,12 +25,14 @@ srcs_for() {
     tcpreasm) echo "$decoders sensor/tcpreasm.c" ;;
     correlate) echo "$decoders $exporters tests/fuzz/fuzzout.c" ;;
     pcap) echo "$decoders $exporters tests/fuzz/fuzzout.c tests/fuzz/ndpionce.c sensor/capture.c sensor/gzfile.c sensor/worker.c sensor/decode.c sensor/ipfrag.c sensor/tcpreasm.c sensor/dpi.c sensor/flow.c" ;;
+    capture) echo "decoders/status.c sensor/gzfile.c" ;; # sensor/capture.c is included by the target
     *) echo "build.sh: unknown fuzz target '$1'" >&2; return 1 ;;
     esac
 }
 libs_for() {
     case $1 in
     pcap) echo "-Wl,--wrap=ndpi_init_detection_module,--wrap=ndpi_set_protocol_detection_bitmask2,--wrap=ndpi_finalize_initialization,--wrap=ndpi_exit_detection_module $(pkg-config --libs libpcap libndpi zlib) -lpthread -lm" ;;
+    capture) echo "$(pkg-config --libs libpcap zlib) -lpthread" ;;
     *) echo "-lm" ;;
     esac
 }
@@ -56,7 +58,8 @@ cp -p -r decoders sensor exporters "$snap.new/"
 cp -p -r tests/fuzz "$snap.new/tests/"
 rm -rf "$snap"
 mv "$snap.new" "$snap"
-hdrs=$(cd "$snap" && cat decoders/*.h decoders/*.def sensor/*.h exporters/*.h tests/fuzz/*.h | sha1sum | cut -c1-40)
+# (sensor/capture.c counts as a header: fuzz_capture.c includes it)
+hdrs=$(cd "$snap" && cat decoders/*.h decoders/*.def sensor/*.h exporters/*.h tests/fuzz/*.h sensor/capture.c | sha1sum | cut -c1-40)
 stale=""
 for s in $all; do
     o="$out/obj/$(echo "$s" | tr / _).o"

@@ -7,5 +7,6 @@ sip|sdp) echo "$common -dict=$here/sip.dict -max_len=8192" ;;
 correlate) echo "$common -dict=$here/sip.dict -max_len=8192" ;;
 pcap) echo "$common -dict=$here/sip.dict -max_len=8192" ;;
 decode) echo "$common -max_len=8192" ;;
+capture) echo "$common -max_len=32768" ;;
 *) echo "$common" ;;
 esac

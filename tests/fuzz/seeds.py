@@ -15,6 +15,7 @@ UDP/TCP, and writes inputs in the format each target documents at its top:
   correlate  each capture's SIP and first RTP/RTCP packets as fuzz_correlate chunks
   pcap       each capture trimmed to its SIP and the first RTP packets of each flow, same format,
              at most SEEDS_PCAP_BYTES
+  capture    each capture's first records in file order, same format, at most SEEDS_CAPTURE_BYTES
 """
 import gzip
 import hashlib
@@ -30,6 +31,7 @@ LINKS = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276]
 SEEDS_SIP_PER_CAPTURE = 60  # many-calls.pcap.gz alone has thousands
 SEEDS_RTP_STREAMS = 8       # streams per capture
 SEEDS_PCAP_BYTES = 8000     # a trimmed capture at most (fuzz_pcap's -max_len is 8192)
+SEEDS_CAPTURE_BYTES = 30000  # fuzz_capture's -max_len is 32768: several of its 10 KiB windows
 
 
 # ---- capture files ----
@@ -237,6 +239,18 @@ def seeds_pcap(out):
             out.add(raw, name)
 
 
+def seeds_capture(out):
+    for name, raw, _fmt, head, recs in captures():
+        body = head
+        for r in recs:
+            if len(body) + len(r[3]) > SEEDS_CAPTURE_BYTES:
+                break
+            body += r[3]
+        if raw[:2] == b"\x1f\x8b":
+            body = gzip.compress(body, mtime=0)
+        out.add(body, name)
+
+
 def seeds_packets(target, out):
     for name, _raw, _fmt, _head, recs in captures():
         rtp_streams = {}
@@ -314,6 +328,8 @@ def main():
         seeds_correlate(out)
     elif target == "pcap":
         seeds_pcap(out)
+    elif target == "capture":
+        seeds_capture(out)
     elif target == "tcpreasm":
         seeds_tcpreasm(out)
     elif target == "ipfrag":
