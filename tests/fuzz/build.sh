@@ -32,7 +32,7 @@ srcs_for() {
 libs_for() {
     case $1 in
     pcap) echo "-Wl,--wrap=ndpi_init_detection_module,--wrap=ndpi_set_protocol_detection_bitmask2,--wrap=ndpi_finalize_initialization,--wrap=ndpi_exit_detection_module $(pkg-config --libs libpcap libndpi zlib) -lpthread -lm" ;;
-    capture) echo "$(pkg-config --libs libpcap zlib) -lpthread" ;;
+    capture) echo "$(pkg-config --libs libpcap zlib) -lpthread" ;; # zlib: the harness inflates gzip too
     *) echo "-lm" ;;
     esac
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /*
  * The reader of sensor/capture.c, built here with small sizes: records up to
@@ -27,7 +28,7 @@
 
 /*
  * Build and run: tests/fuzz/run.sh 60 capture (links sensor/gzfile.c and
- * decoders/status.c besides). Seeds: samples/ (tests/fuzz/seeds.py capture
+ * decoders/status.c besides, and zlib). Seeds: samples/ (tests/fuzz/seeds.py capture
  * keeps each capture's first records, up to 30 000 bytes, in its own format).
  *
  * The input is a capture file, written to a POSIX shared-memory file (its
@@ -37,19 +38,32 @@
  * the inline file read takes them).
  *
  * Oracles beyond ASan/UBSan: every error is one non-empty line; the reader
- * never times out or stops on a file; and when libpcap opens the file by
- * itself (every input but gzip), each way hands over exactly the frames
- * pcap_next_ex gives (time in ns, captured and wire lengths, bytes), in order,
- * and ends as it ends: at the end of the file, or at an error.
+ * never times out or stops on a file; and each way hands over exactly the
+ * frames pcap_next_ex gives (time in ns, captured and wire lengths, bytes) on
+ * the same file opened by libpcap itself, in order, and ends as it ends: at
+ * the end of the file, or at an error. A gzip input is inflated here first
+ * (zlib, member after member, bytes after the last member ignored, as
+ * gzip -d does) and libpcap reads the result; when the gzip data is broken
+ * (corrupt, cut short), the reader's frames need only be the first frames of
+ * what was inflated before the damage, since it stops at the damage with its
+ * own error. Inputs inflating past FUZZ_CAPTURE_PLAIN_MAX are read unchecked.
  */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_CAPTURE_MAX_FRAMES 20000 /* frames read from one input at most */
-#define FUZZ_CAPTURE_BATCH 32         /* the largest batch asked for */
+#define FUZZ_CAPTURE_MAX_FRAMES 20000     /* frames read from one input at most */
+#define FUZZ_CAPTURE_BATCH 32             /* the largest batch asked for */
+#define FUZZ_CAPTURE_PLAIN_MAX (4u << 20) /* a gzip input inflated for libpcap, at most */
 
-static int fuzz_fd = -1;
-static char fuzz_path[64];
+static int fuzz_fd = -1, fuzz_plain_fd = -1;
+static char fuzz_path[64], fuzz_plain_path[64];
+static uint8_t fuzz_plain[FUZZ_CAPTURE_PLAIN_MAX];
+
+/* What libpcap reads: the input itself, or a gzip input inflated (see above). */
+struct fuzz_ref {
+    const char *path; /* NULL: no reference (inflated too large) */
+    bool prefix;      /* the gzip data is broken: the reader's frames are a prefix */
+};
 
 static void fuzz_one_line(const char *err)
 {
@@ -74,7 +88,7 @@ static void fuzz_same_frame(pcap_t *ref, const struct frame *f, int index)
     struct pcap_pkthdr *h;
     const u_char *d;
     int rc = pcap_next_ex(ref, &h, &d);
-    if (rc != 1) {
+    if (rc != 1) { /* (a prefix too: the reader cannot have more than was inflated) */
         fprintf(stderr, "fuzz_capture: frame %d: the reader has it, libpcap says %d (%s)\n", index,
                 rc, pcap_geterr(ref));
         abort();
@@ -108,8 +122,45 @@ static void fuzz_same_end(pcap_t *ref, enum capture_result r, int frames)
     }
 }
 
+/*
+ * A gzip input inflated into fuzz_plain as gzip -d would: members one after
+ * the other while the next starts with the gzip magic. Returns the bytes
+ * made, with *ok false when the data is broken; SIZE_MAX past the cap.
+ */
+static size_t fuzz_gunzip(const uint8_t *data, size_t size, bool *ok)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    *ok = false;
+    if (inflateInit2(&zs, MAX_WBITS + 16) != Z_OK)
+        abort();
+    zs.next_in = (Bytef *)(uintptr_t)data;
+    zs.avail_in = (uInt)size;
+    zs.next_out = fuzz_plain;
+    zs.avail_out = sizeof fuzz_plain;
+    for (;;) {
+        int ret = inflate(&zs, Z_NO_FLUSH);
+        if (ret == Z_STREAM_END) {
+            if (zs.avail_in < 2 || zs.next_in[0] != 0x1f || zs.next_in[1] != 0x8b) {
+                *ok = true;
+                break;
+            }
+            inflateReset(&zs);
+        } else if (ret != Z_OK) {
+            break; /* corrupt, or cut short (Z_BUF_ERROR: no input left) */
+        }
+        if (zs.avail_out == 0) {
+            inflateEnd(&zs);
+            return SIZE_MAX;
+        }
+    }
+    size_t n = sizeof fuzz_plain - zs.avail_out;
+    inflateEnd(&zs);
+    return n;
+}
+
 /* Read the whole input once: a frame at a time (batch 0) or in batches of at most `batch`. */
-static void fuzz_read(const struct capture_config *cc, size_t batch)
+static void fuzz_read(const struct capture_config *cc, const struct fuzz_ref *fr, size_t batch)
 {
     struct capture *cap;
     char err[600] = "";
@@ -119,7 +170,9 @@ static void fuzz_read(const struct capture_config *cc, size_t batch)
     }
     char ref_err[PCAP_ERRBUF_SIZE];
     pcap_t *ref =
-        pcap_open_offline_with_tstamp_precision(fuzz_path, PCAP_TSTAMP_PRECISION_NANO, ref_err);
+        fr->path
+            ? pcap_open_offline_with_tstamp_precision(fr->path, PCAP_TSTAMP_PRECISION_NANO, ref_err)
+            : NULL;
     int frames = 0;
     enum capture_result r = CAPTURE_FRAME;
     while (frames < FUZZ_CAPTURE_MAX_FRAMES) {
@@ -145,32 +198,57 @@ static void fuzz_read(const struct capture_config *cc, size_t batch)
         abort(); /* a file never times out or stops */
     if (r == CAPTURE_ERROR)
         fuzz_one_line(err);
-    if (r != CAPTURE_FRAME)
+    if (r != CAPTURE_FRAME && !fr->prefix)
         fuzz_same_end(ref, r, frames);
     if (ref)
         pcap_close(ref);
     capture_close(cap);
 }
 
+/* A shared-memory file, its name unlinked at once (the descriptor keeps it), and its path. */
+static int fuzz_shm(const char *what, char *path, size_t cap)
+{
+    char name[64];
+    snprintf(name, sizeof name, "/sipscope-fuzz-capture-%s-%ld", what, (long)getpid());
+    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        abort();
+    shm_unlink(name);
+    snprintf(path, cap, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+static void fuzz_write(int fd, const uint8_t *data, size_t size)
+{
+    if (ftruncate(fd, 0) != 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (fuzz_fd < 0) {
-        char name[64];
-        snprintf(name, sizeof name, "/sipscope-fuzz-capture-%ld", (long)getpid());
-        fuzz_fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fuzz_fd < 0)
-            abort();
-        shm_unlink(name); /* the descriptor keeps it; nothing is left behind */
-        snprintf(fuzz_path, sizeof fuzz_path, "/proc/self/fd/%d", fuzz_fd);
+        fuzz_fd = fuzz_shm("input", fuzz_path, sizeof fuzz_path);
+        fuzz_plain_fd = fuzz_shm("plain", fuzz_plain_path, sizeof fuzz_plain_path);
     }
-    if (ftruncate(fuzz_fd, 0) != 0 || (size && pwrite(fuzz_fd, data, size, 0) != (ssize_t)size))
-        abort();
+    fuzz_write(fuzz_fd, data, size);
+    struct fuzz_ref fr = {.path = fuzz_path, .prefix = false};
+    if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+        bool ok;
+        size_t n = fuzz_gunzip(data, size, &ok);
+        if (n == SIZE_MAX) {
+            fr.path = NULL;
+        } else {
+            fuzz_write(fuzz_plain_fd, fuzz_plain, n);
+            fr.path = fuzz_plain_path;
+            fr.prefix = !ok;
+        }
+    }
 
     struct capture_config cc;
     memset(&cc, 0, sizeof cc);
     cc.file = fuzz_path;
-    fuzz_read(&cc, 0);
+    fuzz_read(&cc, &fr, 0);
     /* The batch size from the input's last byte: 1 to FUZZ_CAPTURE_BATCH. */
-    fuzz_read(&cc, size ? 1 + data[size - 1] % FUZZ_CAPTURE_BATCH : FUZZ_CAPTURE_BATCH);
+    fuzz_read(&cc, &fr, size ? 1 + data[size - 1] % FUZZ_CAPTURE_BATCH : FUZZ_CAPTURE_BATCH);
     return 0;
 }
