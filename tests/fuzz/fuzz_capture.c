@@ -35,7 +35,8 @@
  * name unlinked at once) and opened by path (/proc/self/fd/N), as
  * `sipscope -r FILE` opens it. It is read twice through capture_next, a frame
  * at a time and in batches of a size the input picks (capture_next_batch, as
- * the inline file read takes them).
+ * the inline file read takes them), then once more from a pipe (stdin's way:
+ * no seeking, no reading in place).
  *
  * Oracles beyond ASan/UBSan: every error is one non-empty line; the reader
  * never times out or stops on a file; and each way hands over exactly the
@@ -249,6 +250,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cc.file = fuzz_path;
     fuzz_read(&cc, &fr, 0);
     /* The batch size from the input's last byte: 1 to FUZZ_CAPTURE_BATCH. */
-    fuzz_read(&cc, &fr, size ? 1 + data[size - 1] % FUZZ_CAPTURE_BATCH : FUZZ_CAPTURE_BATCH);
+    size_t batch = size ? 1 + data[size - 1] % FUZZ_CAPTURE_BATCH : FUZZ_CAPTURE_BATCH;
+    fuzz_read(&cc, &fr, batch);
+
+    /*
+     * Once more from a pipe, as `... | sipscope -r -` reads: sensor/gzfile.c
+     * peeks at the first bytes without seeking and passes plain bytes through
+     * or inflates. The whole input fits the pipe (64 KiB, -max_len 32 KiB),
+     * so it is written and the writing end closed before the read.
+     */
+    int pfd[2];
+    if (pipe(pfd) != 0 || fcntl(pfd[0], F_SETFD, FD_CLOEXEC) != 0 ||
+        fcntl(pfd[1], F_SETFD, FD_CLOEXEC) != 0 || fcntl(pfd[1], F_SETFL, O_NONBLOCK) != 0)
+        abort();
+    if (size == 0 || write(pfd[1], data, size) == (ssize_t)size) { /* else: it did not fit */
+        close(pfd[1]);
+        char pipe_path[64];
+        snprintf(pipe_path, sizeof pipe_path, "/proc/self/fd/%d", pfd[0]);
+        cc.file = pipe_path;
+        fuzz_read(&cc, &fr, batch);
+    } else {
+        close(pfd[1]);
+    }
+    close(pfd[0]);
     return 0;
 }
