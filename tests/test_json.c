@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../exporters/json.h"
 
@@ -268,6 +269,31 @@ Test(json, timestamp_rfc3339_microseconds)
     cr_assert(json_ok(&j));
     cr_assert_str_eq(buf, "[\"2024-03-01T12:10:00.150000Z\",\"2024-02-29T23:59:59.999999Z\","
                           "\"1970-01-01T00:00:00.000001Z\",null]");
+}
+
+/*
+ * The calendar conversion against the C library's (gmtime_r, strftime) on
+ * every day a uint64_t of nanoseconds reaches (1970 to 2554: the centuries
+ * 2100, 2200, 2300 and 2500 are not leap years, 2400 is), each at another
+ * second of its day and another microsecond.
+ */
+Test(json, timestamp_every_day_matches_gmtime)
+{
+    char got[JSON_TS_LEN + 1], want[64];
+    uint64_t last_day = UINT64_MAX / NS / 86400u;
+    for (uint64_t day = 0; day <= last_day; day++) {
+        uint64_t secs = day * 86400u + (day * 7919u) % 86400u;
+        uint64_t ns = secs * NS + (day * 104729u) % NS;
+        if (ns / NS != secs)
+            break; /* the last day, past UINT64_MAX at this second */
+        json_ts_format(ns, got);
+        time_t t = (time_t)secs;
+        struct tm tm;
+        cr_assert_not_null(gmtime_r(&t, &tm));
+        size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(want + n, sizeof want - n, ".%06uZ", (unsigned)(ns % NS / 1000u));
+        cr_assert_str_eq(got, want, "day %llu", (unsigned long long)day);
+    }
 }
 
 /* json_ts keeps the last day's date: every time of a day, then other days and back, must read
