@@ -377,6 +377,54 @@ Test(sip, tag_inside_uri_brackets_is_not_the_tag)
     cr_assert_eq(m.to_tag.len, 0);
 }
 
+/*
+ * The tags and the top Via's branch, transport and sent-by of values the fast
+ * paths take (simple ones) and of values they leave to the general code
+ * (whitespace, quotes, brackets, several values). The sanitizer build
+ * (SIP_CHECK_FAST) also runs both ways on every message and compares.
+ */
+Test(sip, tags_and_via_fields_fast_and_general)
+{
+    static const struct {
+        const char *from, *from_tag, *via, *branch, *sent_by;
+    } cases[] = {
+        {"<sip:a@b>;TAG=x;y=1", "x", "SIP/2.0/UDP h:5060;BRANCH=z9a;rport", "z9a", "h:5060"},
+        {"<sip:a@b>;tagx=1;tag=2", "2", "SIP/2.0/UDP h;rport;branch=z9b", "z9b", "h"},
+        {"<sip:a@b>;x=a=b;;tag=3;", "3", "sip/2.0/udp h:1;branch=", "", "h:1"},
+        {"<sip:a@b>;tag", "", "SIP/2.0/UDP h:1;branchx=1;xbranch=2", NULL, "h:1"},
+        {"Alice <sip:a@b>;tag=4", "4", "SIP/2.0/UDP h:1", NULL, "h:1"},
+        {"\"A;b,c\" <sip:a@b>;tag=5", "5", "SIP/2.0/TLS [2001:db8::1]:5061;branch=z9c", "z9c",
+         "[2001:db8::1]:5061"},
+        {"\"A\\\"b\" <sip:a@b>;tag=6", "6", "SIP/2.0/UDP h:1 ;branch=z9d", "z9d", "h:1"},
+        {"<sip:a@b;tag=in>;tag=7,<sip:c@d>;tag=8", "7", "SIP/2.0/UDP h:1;branch=z9e, SIP/2.0/UDP g",
+         "z9e", "h:1"},
+        {"<sip:a@b> ;tag=9", "9", "SIP/2.0/UDP h:1;received=\"x;branch=q\";branch=z9f", "z9f",
+         "h:1"},
+        {"sip:a@b;tag=10", "10", "SIP/2.0/UDP  h:1;branch=z9g", "z9g", "h:1"},
+        {"< sip:a@b >;tag=11", "11", "SIP/2.0/UDP h:1;branch=z9h;", "z9h", "h:1"},
+        {"<sip:a@b>;tag=\"q\"", "q", "SIP/2.0/UDP h:1;;branch=z9i", "z9i", "h:1"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char msg[512];
+        snprintf(msg, sizeof msg,
+                 "BYE sip:b@example.net SIP/2.0\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\n"
+                 "Call-ID: f%zu\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+                 cases[k].via, cases[k].from, cases[k].from, k);
+        struct sip_msg m;
+        cr_assert_eq(parse(msg, false, &m), STATUS_OK, "case %zu", k);
+        cr_assert(sv_is(m.from_tag, cases[k].from_tag), "case %zu: from tag '%.*s'", k,
+                  (int)m.from_tag.len, m.from_tag.p);
+        cr_assert(sv_is(m.to_tag, cases[k].from_tag), "case %zu: to tag", k);
+        if (cases[k].branch)
+            cr_assert(sv_is(m.via_branch, cases[k].branch), "case %zu: branch '%.*s'", k,
+                      (int)m.via_branch.len, m.via_branch.p);
+        else
+            cr_assert_null(m.via_branch.p, "case %zu: no branch", k);
+        cr_assert(sv_is(m.via_sent_by, cases[k].sent_by), "case %zu: sent-by '%.*s'", k,
+                  (int)m.via_sent_by.len, m.via_sent_by.p);
+    }
+}
+
 Test(sip, datagram_without_content_length_body_runs_to_end)
 {
     const char *s = "MESSAGE sip:bob@example.net SIP/2.0\r\nCall-ID: c\r\nCSeq: 1 MESSAGE\r\n"

@@ -12,7 +12,8 @@ CC=${FUZZ_CC:-$(command -v clang || command -v clang-14)}
 JOBS=${FUZZ_BUILD_JOBS:-2}
 WARN="-Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Werror"
 pc_isystem() { pkg-config --cflags "$@" 2>/dev/null | sed 's/-I/-isystem /g'; }
-CFLAGS="-std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all $WARN $(pc_isystem libpcap libndpi zlib)"
+# SIP_CHECK_FAST: decoders/sip.c checks its fast paths against the general code on every message.
+CFLAGS="-std=c11 -D_DEFAULT_SOURCE -DSIP_CHECK_FAST -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all $WARN $(pc_isystem libpcap libndpi zlib)"
 LDFLAGS="-fsanitize=fuzzer,address,undefined"
 
 # What each target links, beyond its own tests/fuzz/fuzz_<target>.c.
