@@ -1,4 +1,5 @@
 /* test_addr.c: IPv4/IPv6 text parsing (RFC 4291 §2.2) and printing (RFC 5952), endpoints, ranges */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -309,5 +310,40 @@ Test(addr, v4_format_every_octet_value)
         struct addr a = {.family = 4, .b = {(uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v / 2), 7}};
         snprintf(want, sizeof want, "%u.%u.%u.%u", a.b[0], a.b[1], a.b[2], a.b[3]);
         cr_assert_str_eq(addr_format(&a, buf, sizeof buf), want);
+    }
+}
+
+/*
+ * Against the C library (inet_ntop, inet_pton), which tshark prints with: every
+ * pattern of zero and non-zero words (256), each with a few word values, and
+ * the IPv4-mapped and -compatible forms among them. The text must be
+ * inet_ntop's, and both parsers must read it back to the same 16 bytes.
+ */
+Test(addr, ipv6_every_zero_pattern_like_inet_ntop)
+{
+    static const uint16_t values[] = {1, 0xffff, 0xabc, 0x100};
+    char got[ADDR_STR_MAX], want[INET6_ADDRSTRLEN];
+    for (unsigned mask = 0; mask < 256; mask++) {
+        for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+            for (int mapped = 0; mapped < 2; mapped++) {
+                struct addr a = {.family = 6};
+                for (int k = 0; k < 8; k++) {
+                    uint16_t w = (mask >> k) & 1 ? (uint16_t)(values[v] + k * 0x1111) : 0;
+                    if (mapped && k == 5)
+                        w = 0xffff; /* ::ffff:a.b.c.d when the first five are zero */
+                    a.b[2 * k] = (uint8_t)(w >> 8);
+                    a.b[2 * k + 1] = (uint8_t)w;
+                }
+                cr_assert_not_null(inet_ntop(AF_INET6, a.b, want, sizeof want));
+                addr_format(&a, got, sizeof got);
+                cr_assert_str_eq(got, want, "words mask %02x value %zu mapped %d", mask, v, mapped);
+                struct addr back;
+                cr_assert(addr_parse(sv_make(got, strlen(got)), &back), "%s", got);
+                cr_assert(addr_eq(&a, &back), "%s read back", got);
+                uint8_t lib[16];
+                cr_assert_eq(inet_pton(AF_INET6, got, lib), 1, "%s", got);
+                cr_assert_eq(memcmp(lib, a.b, 16), 0, "%s", got);
+            }
+        }
     }
 }
