@@ -347,3 +347,71 @@ Test(addr, ipv6_every_zero_pattern_like_inet_ntop)
         }
     }
 }
+
+/*
+ * IPv4 octets written with leading zeros ("010.001.002.003", seen from sloppy
+ * SDP writers) read as decimal, 10.1.2.3: inet_pton refuses them and inet_aton
+ * would read them as octal, but a passive sensor keeps the call's media
+ * matched to the address the writer most likely meant.
+ */
+Test(addr, ipv4_leading_zeros_read_as_decimal)
+{
+    struct addr a = parse_ok("010.001.002.003");
+    assert_bytes(&a, (const uint8_t[]){10, 1, 2, 3}, 4);
+    a = parse_ok("::ffff:010.0.0.09");
+    assert_bytes(&a, (const uint8_t[]){0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 9}, 16);
+}
+
+/* A dotted quad with a leading zero in some octet ("1.02.3.4"): the one text read differently. */
+static bool has_leading_zero_octet(const char *s)
+{
+    for (size_t i = 0; s[i]; i++)
+        if (s[i] == '0' && (i == 0 || s[i - 1] == '.' || s[i - 1] == ':') && s[i + 1] >= '0' &&
+            s[i + 1] <= '9')
+            return true;
+    return false;
+}
+
+/*
+ * Against inet_pton on a million random texts of address characters: the same
+ * verdict and the same bytes, but for the leading zeros above.
+ */
+Test(addr, parse_like_inet_pton_on_random_text)
+{
+    static const char alphabet[] = "0123456789abcdefABCDEF:.::..";
+    uint64_t x = 88172645463325252ull; /* xorshift64 */
+    for (int it = 0; it < 1000000; it++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        char s[48];
+        size_t n = 0;
+        uint64_t y = x;
+        if (it & 1) { /* a dotted quad (or three or five parts), octets up to 299 */
+            int parts = 3 + (int)(x % 3);
+            for (int k = 0; k < parts; k++) {
+                y = y * 6364136223846793005ull + 1442695040888963407ull;
+                n += (size_t)snprintf(s + n, sizeof s - n, "%s%u", k ? "." : "",
+                                      (unsigned)(y >> 33) % 300);
+            }
+        } else {
+            n = 1 + x % 40;
+            for (size_t i = 0; i < n; i++) {
+                y = y * 6364136223846793005ull + 1442695040888963407ull;
+                s[i] = alphabet[(y >> 33) % (sizeof alphabet - 1)];
+            }
+            s[n] = '\0';
+        }
+        struct addr a;
+        bool ours = addr_parse(sv_make(s, n), &a);
+        uint8_t b6[16], b4[4];
+        bool lib6 = inet_pton(AF_INET6, s, b6) == 1, lib4 = inet_pton(AF_INET, s, b4) == 1;
+        if (ours && !lib6 && !lib4 && has_leading_zero_octet(s))
+            continue;
+        cr_assert_eq(ours, lib6 || lib4, "'%s': ours %d, inet_pton %d", s, ours, lib6 || lib4);
+        if (lib6)
+            cr_assert(a.family == 6 && memcmp(a.b, b6, 16) == 0, "'%s'", s);
+        if (lib4)
+            cr_assert(a.family == 4 && memcmp(a.b, b4, 4) == 0, "'%s'", s);
+    }
+}
