@@ -223,16 +223,19 @@ def seeds_correlate(out):
             out.add(SEP.join(chunks)[:SEEDS_PCAP_BYTES], name)
 
 
+def cut_capture(raw, head, records, limit):
+    """head and as many of the records (raw bytes) as fit in limit, gzipped when raw was."""
+    body = head
+    for r in records:
+        if len(body) + len(r) > limit:
+            break
+        body += r
+    return gzip.compress(body, mtime=0) if raw[:2] == b"\x1f\x8b" else body
+
+
 def seeds_pcap(out):
-    for name, raw, fmt, head, recs in captures():
-        body = head
-        for r, _d in flows(recs, 4):
-            if len(body) + len(r[3]) > SEEDS_PCAP_BYTES:
-                break
-            body += r[3]
-        if raw[:2] == b"\x1f\x8b":
-            body = gzip.compress(body, mtime=0)
-        out.add(body, name)
+    for name, raw, _fmt, head, recs in captures():
+        out.add(cut_capture(raw, head, [r[3] for r, _d in flows(recs, 4)], SEEDS_PCAP_BYTES), name)
     # the smallest captures whole, and a gzip of a plain one
     for name, raw, _fmt, _head, _recs in captures():
         if len(raw) <= SEEDS_PCAP_BYTES:
@@ -241,14 +244,7 @@ def seeds_pcap(out):
 
 def seeds_capture(out):
     for name, raw, _fmt, head, recs in captures():
-        body = head
-        for r in recs:
-            if len(body) + len(r[3]) > SEEDS_CAPTURE_BYTES:
-                break
-            body += r[3]
-        if raw[:2] == b"\x1f\x8b":
-            body = gzip.compress(body, mtime=0)
-        out.add(body, name)
+        out.add(cut_capture(raw, head, [r[3] for r in recs], SEEDS_CAPTURE_BYTES), name)
 
 
 def seeds_packets(target, out):
