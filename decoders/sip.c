@@ -465,18 +465,12 @@ static bool sip_simple_bytes(struct sv v)
     return !(bad & highs);
 }
 
-/* The first byte c in p[0..n), or n (glibc's memchr: one masked vector compare when short). */
-static size_t sip_find_short(const char *p, size_t n, char c)
-{
-    const char *q = n ? memchr(p, c, n) : NULL;
-    return q ? (size_t)(q - p) : n;
-}
-
 /*
  * sip_param on a parameter list of simple bytes (sip_simple_bytes: no
  * whitespace, quotes or commas): then every ';' starts a parameter, and the
- * names can be found by hopping from one ';' to the next. name is len
- * lower-case letters.
+ * names can be found by hopping from one ';' to the next with sv_find (glibc's
+ * memchr takes one masked compare for these short strings, a byte loop was
+ * slower). name is len lower-case letters.
  */
 static bool sip_param_simple(struct sv v, const char *name, size_t len, struct sv *value)
 {
@@ -493,12 +487,12 @@ static bool sip_param_simple(struct sv v, const char *name, size_t len, struct s
         size_t e = i + k;
         if (k == len && (e == v.len || v.p[e] == '=' || v.p[e] == ';')) {
             if (e < v.len && v.p[e] == '=')
-                *value = sv_make(v.p + e + 1, sip_find_short(v.p + e + 1, v.len - e - 1, ';'));
+                *value = sv_make(v.p + e + 1, sv_find(sv_sub(v, e + 1, v.len), ';'));
             else
                 *value = sv_make(v.p + e, 0);
             return true;
         }
-        i += sip_find_short(v.p + i, v.len - i, ';');
+        i += sv_find(sv_sub(v, i, v.len), ';');
     }
     return false;
 }
@@ -517,7 +511,7 @@ static bool sip_derive_via_fast(struct sip_msg *out)
     struct sv rest = sv_make(v.p + i + 1, v.len - i - 1);
     if (!sip_simple_bytes(rest))
         return false; /* also several values: a comma */
-    size_t sb = sip_find_short(rest.p, rest.len, ';');
+    size_t sb = sv_find(rest, ';');
     if (sb == 0)
         return false;
     struct sv branch = SV_NULL;
