@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -25,6 +24,7 @@
 #define CAPTURE_MAP_PAGE_MAX 4096u
 #define CAPTURE_MAP_BYTES (10u << 10)
 #include "../../sensor/capture.c"
+#include "fuzzfile.h"
 
 /*
  * Build and run: tests/fuzz/run.sh 60 capture (links sensor/gzfile.c and
@@ -65,13 +65,6 @@ struct fuzz_ref {
     const char *path; /* NULL: no reference (inflated too large) */
     bool prefix;      /* the gzip data is broken: the reader's frames are a prefix */
 };
-
-static void fuzz_one_line(const char *err)
-{
-    size_t n = strlen(err);
-    if (n == 0 || memchr(err, '\n', n) || memchr(err, '\r', n))
-        abort();
-}
 
 /* The frame's time as capture_ts_ns gives it for a frame libpcap read. */
 static uint64_t fuzz_ref_ts(pcap_t *ref, const struct pcap_pkthdr *h)
@@ -166,7 +159,7 @@ static void fuzz_read(const struct capture_config *cc, const struct fuzz_ref *fr
     struct capture *cap;
     char err[600] = "";
     if (capture_open(cc, &cap, err, sizeof err) != STATUS_OK) {
-        fuzz_one_line(err);
+        fuzzfile_one_line(err);
         return;
     }
     char ref_err[PCAP_ERRBUF_SIZE];
@@ -198,7 +191,7 @@ static void fuzz_read(const struct capture_config *cc, const struct fuzz_ref *fr
     if (r != CAPTURE_FRAME && r != CAPTURE_EOF && r != CAPTURE_ERROR)
         abort(); /* a file never times out or stops */
     if (r == CAPTURE_ERROR)
-        fuzz_one_line(err);
+        fuzzfile_one_line(err);
     if (r != CAPTURE_FRAME && !fr->prefix)
         fuzz_same_end(ref, r, frames);
     if (ref)
@@ -206,32 +199,13 @@ static void fuzz_read(const struct capture_config *cc, const struct fuzz_ref *fr
     capture_close(cap);
 }
 
-/* A shared-memory file, its name unlinked at once (the descriptor keeps it), and its path. */
-static int fuzz_shm(const char *what, char *path, size_t cap)
-{
-    char name[64];
-    snprintf(name, sizeof name, "/sipscope-fuzz-capture-%s-%ld", what, (long)getpid());
-    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        abort();
-    shm_unlink(name);
-    snprintf(path, cap, "/proc/self/fd/%d", fd);
-    return fd;
-}
-
-static void fuzz_write(int fd, const uint8_t *data, size_t size)
-{
-    if (ftruncate(fd, 0) != 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
-        abort();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (fuzz_fd < 0) {
-        fuzz_fd = fuzz_shm("input", fuzz_path, sizeof fuzz_path);
-        fuzz_plain_fd = fuzz_shm("plain", fuzz_plain_path, sizeof fuzz_plain_path);
+        fuzz_fd = fuzzfile_create("capture-input", fuzz_path, sizeof fuzz_path);
+        fuzz_plain_fd = fuzzfile_create("capture-plain", fuzz_plain_path, sizeof fuzz_plain_path);
     }
-    fuzz_write(fuzz_fd, data, size);
+    fuzzfile_write(fuzz_fd, data, size);
     struct fuzz_ref fr = {.path = fuzz_path, .prefix = false};
     if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
         bool ok;
@@ -239,7 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n == SIZE_MAX) {
             fr.path = NULL;
         } else {
-            fuzz_write(fuzz_plain_fd, fuzz_plain, n);
+            fuzzfile_write(fuzz_plain_fd, fuzz_plain, n);
             fr.path = fuzz_plain_path;
             fr.prefix = !ok;
         }

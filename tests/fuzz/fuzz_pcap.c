@@ -1,15 +1,14 @@
 /* fuzz_pcap.c: libFuzzer target: a capture file (pcap, pcapng, gzip) through capture, worker,
  * correlation and every output. */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../../sensor/capture.h"
 #include "../../sensor/worker.h"
+#include "fuzzfile.h"
 #include "fuzzout.h"
 #include "ndpionce.h"
 
@@ -46,13 +45,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int fuzz_fd = -1;
 static char fuzz_path[64];
-
-static void fuzz_one_line(const char *err)
-{
-    size_t n = strlen(err);
-    if (n == 0 || memchr(err, '\n', n) || memchr(err, '\r', n))
-        abort();
-}
 
 static void fuzz_config(struct worker_config *c)
 {
@@ -140,17 +132,9 @@ static enum capture_result fuzz_run(struct capture *cap, bool batches, struct st
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (fuzz_fd < 0) {
-        char name[64];
-        snprintf(name, sizeof name, "/sipscope-fuzz-pcap-%ld", (long)getpid());
-        fuzz_fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fuzz_fd < 0)
-            abort();
-        shm_unlink(name); /* the descriptor keeps it; nothing is left behind */
-        snprintf(fuzz_path, sizeof fuzz_path, "/proc/self/fd/%d", fuzz_fd);
-    }
-    if (ftruncate(fuzz_fd, 0) != 0 || (size && pwrite(fuzz_fd, data, size, 0) != (ssize_t)size))
-        abort();
+    if (fuzz_fd < 0)
+        fuzz_fd = fuzzfile_create("pcap", fuzz_path, sizeof fuzz_path);
+    fuzzfile_write(fuzz_fd, data, size);
 
     struct capture_config cc;
     memset(&cc, 0, sizeof cc);
@@ -158,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct capture *cap;
     char err[600] = "";
     if (capture_open(&cc, &cap, err, sizeof err) != STATUS_OK) {
-        fuzz_one_line(err);
+        fuzzfile_one_line(err);
         return 0;
     }
 
@@ -167,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum capture_result r = fuzz_run(cap, false, &st_frame, err, sizeof err);
     capture_close(cap);
     if (r == CAPTURE_ERROR)
-        fuzz_one_line(err);
+        fuzzfile_one_line(err);
 
     /* Again in batches, decoded ahead, as a file is read inline: the same counts. */
     char err_open[600] = "";
