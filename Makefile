@@ -24,7 +24,14 @@ else
 # Release: -O3 and link-time optimisation. Across files the linker inlines pool_at, the sv
 # helpers and the JSON writer into their callers: 8 % fewer instructions on the SIP-heavy bench
 # capture than -O2. Fat objects: test binaries link the same objects without LTO, quickly.
-RELEASE_OPT := -O3 -g -flto=auto
+# Where the compiler takes it (GCC on x86), memset and memcpy of a fixed size that it does not
+# turn into a few moves go to glibc, whose functions are picked for the CPU at load time, instead
+# of rep stos/movs: their start-up cost tens of cycles on each clear of a parsed SIP message, a
+# URI, an SDP media line. That was 4 % of the SIP-heavy bench capture's samples, and the run took
+# 3 % less time with the calls (median of 15 interleaved runs); the RTP paths did not change.
+STRINGOP := $(shell $(CC) -mstringop-strategy=libcall -Werror -x c -c /dev/null -o /dev/null \
+                2>/dev/null && echo -mstringop-strategy=libcall)
+RELEASE_OPT := -O3 -g -flto=auto $(STRINGOP)
 CFLAGS  ?= $(RELEASE_OPT) -ffat-lto-objects
 endif
 # The program's link runs the link-time optimiser when the objects were built for it.
@@ -235,7 +242,7 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@$(MAKE) --no-print-directory $(MOCKBROKER)
-	@BENCH_BUILD="$(filter -O% -flto%,$(CFLAGS))$(if $(PGO_OBJS), + PGO from samples/)" \
+	@BENCH_BUILD="$(filter -O% -flto% -mstringop%,$(CFLAGS))$(if $(PGO_OBJS), + PGO from samples/)" \
 	    tests/bench/run.sh $(abspath $(BIN))
 	@tests/bench/kafka.sh $(abspath $(BIN)) $(abspath $(MOCKBROKER))
 
