@@ -1049,16 +1049,21 @@ void media_call_prefetch(const struct media *m, const struct call *c, enum media
         } else {
             pool_prefetch(eb);
             pool_prefetch(pb);
+            if (x->pts != POOL_NONE) /* its codec names are freed with it */
+                pool_prefetch(pool_at(m->pts, x->pts));
         }
         i = x->call_next;
     }
     for (uint32_t i = c->stream_head, n = 0; i != POOL_NONE && n < c->stream_count; n++) {
         const struct media_stream *s = pool_at(m->streams, i);
         const uint32_t *sb = &m->stream_buckets[s->key_hash & m->stream_mask];
-        if (chains)
+        if (chains) {
             chain_prefetch(m->streams, sb, i);
-        else
+        } else {
             pool_prefetch(sb);
+            if (i != c->stream_head)               /* the head came whole with the records */
+                pool_prefetch_bytes(s, sizeof *s); /* the CDR reads its figures */
+        }
         i = s->call_next;
     }
 }
